@@ -1,0 +1,53 @@
+"""The one event store: a single `eventsourcing` application whose log every context shares."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, Notification, Transcoding
+
+from retaguarda.shared.aggregate import Aggregate
+
+
+class _DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class EventStore(Application[UUID]):
+    """Aggregates of every context are saved here, so there is one gap-free global order."""
+
+    name = "Retaguarda"
+    is_snapshotting_enabled = False
+
+    def register_transcodings(self, transcoder: Any) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(_DateAsISO())
+
+    def get(self, aggregate_id: UUID, version: int | None = None) -> Aggregate:
+        return self.repository.get(aggregate_id, version=version)
+
+    def head(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def read(self, start: int, limit: int) -> list[Notification]:
+        """Stored notifications from position `start` on (inclusive), in log order."""
+        return list(self.recorder.select_notifications(start, limit))
+
+    def decode(self, notification: Notification) -> Any:
+        return self.mapper.to_domain_event(notification)
+
+    def history(self, aggregate_id: UUID) -> list[Any]:
+        return list(self.events.get(aggregate_id))
+
+
+__all__ = ["EventStore", "IntegrityError"]

@@ -1,0 +1,68 @@
+"""Roles are named sets of permissions; one policy function decides every access."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+PERMISSIONS: dict[str, str] = {
+    "customers:read": "See customers",
+    "customers:write": "Create and edit customers",
+    "audit:read": "Read event history, time travel, verify the seal",
+    "users:admin": "Invite users, change roles, deactivate",
+    "apikeys:admin": "Create and revoke API keys",
+    "ops:admin": "Outbox, scheduled jobs, dead letters, replays",
+    "support:read": "See tickets",
+    "support:write": "Work on tickets",
+    "billing:read": "See invoices",
+    "billing:write": "Create invoices and register payments",
+    "billing:admin": "Run billing",
+    "fiscal:read": "See NFS-e",
+    "fiscal:write": "Draft and emit NFS-e",
+    "fiscal:cancel": "Cancel NFS-e",
+    "fiscal:settings": "Fiscal settings and certificate",
+    "campaigns:dispatch": "Dispatch campaigns (machine clients)",
+    "campaigns:read": "See campaigns",
+    "cnpj:read": "See CNPJ checks",
+    "cnpj:write": "Run CNPJ checks",
+    "portal:self": "Customer self-service",
+    "profile:self": "Own profile",
+}
+
+_ALL = frozenset(PERMISSIONS)
+
+ROLES: dict[str, frozenset[str]] = {
+    "admin": _ALL - {"portal:self", "campaigns:dispatch"},
+    "manager": frozenset({
+        "customers:read", "customers:write", "support:read", "support:write", "billing:read",
+        "billing:write", "fiscal:read", "fiscal:write", "fiscal:cancel", "campaigns:read",
+        "cnpj:read", "cnpj:write", "profile:self",
+    }),
+    "technician": frozenset({"customers:read", "support:read", "support:write", "profile:self"}),
+    "finance": frozenset({
+        "customers:read", "billing:read", "billing:write", "billing:admin", "fiscal:read",
+        "fiscal:write", "cnpj:read", "profile:self",
+    }),
+    "customer": frozenset({"portal:self", "profile:self"}),
+    "auditor": frozenset({
+        "audit:read", "customers:read", "support:read", "billing:read", "fiscal:read",
+        "campaigns:read", "cnpj:read", "profile:self",
+    }),
+}
+
+
+def permissions_of(role: str) -> frozenset[str]:
+    return ROLES.get(role, frozenset())
+
+
+def is_allowed(granted: Iterable[str], required: str | None) -> bool:
+    """The single access rule: the required permission must be among the granted ones."""
+    return required is None or required in set(granted)
+
+
+def validate_scopes(scopes: Iterable[str]) -> list[str]:
+    unknown = [s for s in scopes if s not in PERMISSIONS]
+    if unknown:
+        from retaguarda.shared.errors import ValidationError
+
+        raise ValidationError("scopes", f"unknown permission(s): {', '.join(unknown)}")
+    return sorted(set(scopes))

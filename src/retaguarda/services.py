@@ -1,0 +1,116 @@
+"""Base of every context's application service: load → call the aggregate → save."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from retaguarda.eventstore import EventStore
+from retaguarda.shared.aggregate import Aggregate
+from retaguarda.shared.claims import Claim, claim_id
+from retaguarda.shared.errors import ConflictError, NotFoundError
+from retaguarda.shared.meta import Meta
+
+A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
+
+MAX_CONFLICT_RETRIES = 5
+
+
+class Saved:
+    """What a command returns: the aggregate and the log position its events reached."""
+
+    __slots__ = ("aggregate", "position")
+
+    def __init__(self, aggregate: Any, position: int) -> None:
+        self.aggregate = aggregate
+        self.position = position
+
+
+class Service:
+    """Shared plumbing; subclasses add imperative command methods and `get_*` queries."""
+
+    def __init__(self, store: EventStore, on_saved: Callable[[int], None] | None = None) -> None:
+        self.store = store
+        self._on_saved = on_saved
+
+    def load(self, cls: type[A], aggregate_id: UUID | str, tenant_id: str | None,
+             version: int | None = None) -> A:
+        """The aggregate, or NotFoundError when missing, of another type, or of another tenant."""
+        try:
+            uid = aggregate_id if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id))
+        except ValueError:
+            raise NotFoundError(cls.__name__, aggregate_id) from None
+        try:
+            agg = self.store.get(uid, version=version)
+        except AggregateNotFoundError:
+            raise NotFoundError(cls.__name__, aggregate_id) from None
+        if not isinstance(agg, cls) or (tenant_id is not None and agg.tenant_id != tenant_id):
+            raise NotFoundError(cls.__name__, aggregate_id)
+        return agg
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            agg = self.store.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return agg if isinstance(agg, cls) else None
+
+    def save(self, *aggregates: Aggregate | None) -> int:
+        """Saves atomically; returns the highest log position written (0 when nothing was)."""
+        recordings = self.store.save(*[a for a in aggregates if a is not None])
+        position = max((r.notification.id for r in recordings), default=0)
+        if position and self._on_saved:
+            self._on_saved(position)
+        return position
+
+    def retrying(self, command: Callable[[], T]) -> T:
+        """Runs load→change→save again when another writer won the optimistic race."""
+        for attempt in range(MAX_CONFLICT_RETRIES):
+            try:
+                return command()
+            except IntegrityError:
+                if attempt == MAX_CONFLICT_RETRIES - 1:
+                    raise ConflictError(
+                        "the record was changed by someone else at the same time; try again"
+                    ) from None
+                time.sleep(0.005 * (2 ** attempt))
+        raise AssertionError("unreachable")
+
+    # Unique keys (documents, e-mails) -------------------------------------------------
+    def claim(self, scope: str, key: str, owner_id: str, meta: Meta) -> Claim | None:
+        """A Claim to save together with the owner, or None when `owner_id` already holds it.
+
+        Raises ConflictError when another owner holds the key. A concurrent claimer loses at
+        save time with IntegrityError (then `retrying` re-checks and reports the conflict).
+        """
+        existing = self.find(Claim, claim_id(scope, key))
+        if existing is None:
+            return Claim.take(scope, key, owner_id, meta.with_tenant(_claim_tenant(scope, meta)))
+        if existing.owner_id == owner_id:
+            return None
+        if existing.owner_id is not None:
+            raise ConflictError(f"{key} is already in use", field=scope)
+        existing.retake(owner_id, meta.with_tenant(existing.tenant_id))
+        return existing
+
+    def release(self, scope: str, key: str, owner_id: str, meta: Meta) -> Claim | None:
+        existing = self.find(Claim, claim_id(scope, key))
+        if existing is None or existing.owner_id != owner_id:
+            return None
+        existing.release(meta.with_tenant(existing.tenant_id))
+        return existing
+
+    def owner_of(self, scope: str, key: str) -> str | None:
+        existing = self.find(Claim, claim_id(scope, key))
+        return existing.owner_id if existing else None
+
+
+def _claim_tenant(scope: str, meta: Meta) -> str:
+    # Global scopes (e.g. login e-mails) belong to no tenant.
+    return "*" if scope.startswith("global:") else meta.tenant_id

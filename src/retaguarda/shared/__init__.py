@@ -1,0 +1,1 @@
+"""Small kernel shared by every context: metadata, errors, base aggregate, documents."""

@@ -1,0 +1,1 @@
+"""Web shell: app factory helpers, authentication middleware, guard, errors, templates."""

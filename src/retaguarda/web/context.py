@@ -1,0 +1,72 @@
+"""Per-request helpers every handler uses: the principal, the Meta of a command, read-your-writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from retaguarda.shared.errors import NotFoundError
+from retaguarda.shared.meta import Meta
+from retaguarda.web.errors import LoginRequired
+from retaguarda.web.principal import Principal
+
+
+def container_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Any:
+    return connection.app.state.container
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    return connection.scope.get("principal")  # type: ignore[return-value]
+
+
+def require_principal(request: Request[Any, Any, Any]) -> Principal:
+    p = principal_of(request)
+    if p is None:
+        raise NotAuthorizedException("authentication required")
+    return p
+
+
+def correlation_id_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return str(connection.scope.get("correlation_id") or "")
+
+
+def meta_of(request: Request[Any, Any, Any]) -> Meta:
+    p = require_principal(request)
+    container = container_of(request)
+    return Meta(tenant_id=p.tenant_id, actor=p.actor, correlation_id=correlation_id_of(request),
+                at=container.clock.now())
+
+
+def settle(request: Request[Any, Any, Any], position: int) -> None:
+    """Read-your-writes: wait (bounded) until projections include this write."""
+    if position:
+        container_of(request).wait_for(position)
+
+
+def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The one guard on every route: `opt={"permission": ...}`, `public` or authenticated."""
+    opt = handler.opt or {}
+    if opt.get("public"):
+        return
+    principal = principal_of(connection)
+    is_html = not connection.url.path.startswith("/api/")
+    if principal is None:
+        if is_html:
+            raise LoginRequired()
+        raise NotAuthorizedException("authentication required")
+    required = opt.get("permission")
+    if required and not principal.can(required):
+        raise PermissionDeniedException(f"permission {required} required")
+    if principal.kind == "apikey" and not required:
+        # Machine clients only reach routes that name a permission they were given.
+        raise PermissionDeniedException("API keys may only call routes with a declared permission")
+
+
+def scoped_customer(principal: Principal, customer_id: str) -> None:
+    """A `customer` user sees only its own customer record; anything else is not found."""
+    if principal.role == "customer" and principal.customer_id != customer_id:
+        raise NotFoundError("Customer", customer_id)

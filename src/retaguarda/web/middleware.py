@@ -1,0 +1,67 @@
+"""ASGI middleware: request/correlation ids, principal resolution, security headers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import structlog
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+    "cross-origin-opener-policy": "same-origin",
+    "content-security-policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self' 'unsafe-eval'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+}
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def request_context_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        correlation_id = (_header(scope, b"x-correlation-id") or request_id)[:64]
+        scope["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
+        scope["correlation_id"] = correlation_id  # type: ignore[typeddict-unknown-key]
+        container = scope["app"].state.container
+        principal = None
+        for authenticate in container.extras.get("authenticators", []):
+            principal = await authenticate(container, scope)
+            if principal is not None:
+                break
+        scope["principal"] = principal  # type: ignore[typeddict-unknown-key]
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(
+            request_id=request_id, correlation_id=correlation_id,
+            tenant_id=principal.tenant_id if principal else None,
+            user_id=principal.actor if principal else None,
+        )
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                headers["x-request-id"] = request_id
+                headers["x-correlation-id"] = correlation_id
+                for key, value in SECURITY_HEADERS.items():
+                    if key not in headers:
+                        headers[key] = value
+            await send(message)
+
+        await app(scope, receive, send_wrapper)
+
+    return middleware

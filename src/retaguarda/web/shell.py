@@ -1,0 +1,25 @@
+"""The layout's home: dashboard with counts the user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import Template
+
+from projections.customers.customer_list import count_by_status
+from retaguarda.readdb import tenant_reader
+from retaguarda.web.context import container_of, require_principal
+
+
+@get("/", sync_to_thread=True, include_in_schema=False)
+def dashboard(request: Request[Any, Any, Any]) -> Template:
+    principal = require_principal(request)
+    cards: dict[str, Any] = {}
+    if principal.can("customers:read"):
+        with tenant_reader(container_of(request).engine, principal.tenant_id) as conn:
+            cards["customers"] = count_by_status(conn, principal.tenant_id)
+    return Template("dashboard.html", context={"cards": cards})
+
+
+pages = [dashboard]

@@ -1,0 +1,79 @@
+"""Shared fixtures: a container on SQLite files in a temp dir, its app, and logged-in clients."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from retaguarda.shared.meta import Meta
+
+CI = bool(os.environ.get("CI"))
+PG_URL = os.environ.get("RETAGUARDA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("RETAGUARDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def make_settings(var_dir: Path, **overrides: Any) -> Any:
+    from retaguarda.settings import load_settings
+
+    return load_settings({}, var_dir=var_dir, env="test", **overrides)
+
+
+def build_container(var_dir: Path, **overrides: Any) -> Any:
+    from projections.base import metadata
+    from retaguarda.bootstrap import bootstrap
+
+    container = bootstrap(make_settings(var_dir, **overrides))
+    metadata.create_all(container.engine)
+    container.runner.start()
+    return container
+
+
+@pytest.fixture
+def container(tmp_path: Path) -> Iterator[Any]:
+    c = build_container(tmp_path / "var")
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def meta() -> Meta:
+    return Meta(tenant_id="tenant-a", actor="user-1", correlation_id="corr-1",
+                at=datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def live_container(container: Any) -> Iterator[Any]:
+    """The container with its projector running in a thread (read-your-writes works)."""
+    container.runner.start_thread()
+    start_embedded = container.extras.get("start_embedded")
+    if start_embedded:
+        start_embedded()
+    yield container
+
+
+@pytest.fixture
+def client(live_container: Any) -> Iterator[Any]:
+    from litestar.testing import TestClient
+
+    from retaguarda.main import create_app
+
+    with TestClient(create_app(live_container), base_url="http://127.0.0.1:8000") as tc:
+        yield tc
+
+
+def require_service(kind: str) -> None:
+    """Integration tests skip locally when PostgreSQL/Redis are missing, but fail in CI."""
+    import socket
+
+    host, port = ("127.0.0.1", 5432) if kind == "postgres" else ("127.0.0.1", 6379)
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError as exc:
+        if CI:
+            raise
+        pytest.skip(f"{kind} not reachable: {exc}")
