@@ -69,8 +69,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
 
     settings = settings or load_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_read_engine(settings.sqlalchemy_url(), settings.database_schema)
     store = EventStore(env=settings.eventsourcing_env())
-    engine = create_read_engine(settings.sqlalchemy_url())
     runner = ProjectionRunner(store, engine, all_projections(), settings.projector_batch_size)
     container = Container(settings=settings, clock=clock or SystemClock(), store=store,
                           engine=engine, runner=runner)

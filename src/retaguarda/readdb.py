@@ -13,7 +13,7 @@ READER_ROLE = "retaguarda_reader"
 TENANT_SETTING = "retaguarda.tenant_id"
 
 
-def create_read_engine(url: str) -> Engine:
+def create_read_engine(url: str, schema: str = "") -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                   pool_size=10, max_overflow=20)
@@ -28,7 +28,13 @@ def create_read_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+    if schema:
+        # The schema must exist before the pool hands out connections that point at it.
+        with sa.create_engine(url, poolclass=sa.pool.NullPool).begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                            connect_args=connect_args)
 
 
 def is_postgres(engine_or_conn: Engine | Connection) -> bool:
@@ -77,4 +83,5 @@ def ensure_reader_role(conn: Connection) -> None:
         f"THEN CREATE ROLE {READER_ROLE} NOLOGIN; END IF; END $$"
     ))
     conn.execute(sa.text(f"GRANT {READER_ROLE} TO CURRENT_USER"))
-    conn.execute(sa.text(f"GRANT USAGE ON SCHEMA public TO {READER_ROLE}"))
+    schema = conn.execute(sa.text("SELECT current_schema()")).scalar() or "public"
+    conn.execute(sa.text(f'GRANT USAGE ON SCHEMA "{schema}" TO {READER_ROLE}'))

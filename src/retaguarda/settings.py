@@ -27,6 +27,8 @@ class Settings:
     """Where SQLite files, generated dev keys, attachments and the sandbox outbox live."""
     database_url: str | None = None
     """`postgresql://user:pass@host:port/db`; unset means SQLite files under `var_dir`."""
+    database_schema: str = ""
+    """PostgreSQL schema for events and read models (empty: the server's default, `public`)."""
     redis_url: str | None = None
     """`redis://host:port/db`; unset means Dramatiq's StubBroker with an in-process worker."""
     secret_key: str = ""
@@ -98,6 +100,8 @@ class Settings:
                 POSTGRES_MAX_OVERFLOW="20",
                 POSTGRES_LOCK_TIMEOUT="5",
             )
+            if self.database_schema:
+                env["POSTGRES_SCHEMA"] = self.database_schema
         else:
             env.update(
                 PERSISTENCE_MODULE="eventsourcing.sqlite",
