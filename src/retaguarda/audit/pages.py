@@ -1,0 +1,125 @@
+"""HTML pages of the audit context: the trail, seal verification and the reusable History tab.
+
+`/history/{id}` and `/history/{id}/state` are HTMX fragments any aggregate page can load:
+they need a logged-in user of the aggregate's tenant with `audit:read` or the permission that
+reads that aggregate type (see `HISTORY_PERMISSIONS`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, get, post
+from litestar.response import Template
+
+from projections.audit.audit_trail import event_types, list_audit_events
+from retaguarda.audit import application as audit
+from retaguarda.readdb import tenant_reader
+from retaguarda.shared.clock import SAO_PAULO
+from retaguarda.shared.errors import PermissionDeniedError, ValidationError
+from retaguarda.web.context import container_of, require_principal
+
+READ = {"permission": "audit:read"}
+PER_PAGE = 50
+
+
+def local_time(value: Any) -> str:
+    """`23/11/2026 09:00:00` in America/Sao_Paulo, from a datetime or an ISO string."""
+    if not value:
+        return ""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.astimezone(SAO_PAULO).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def _short(value: Any) -> str:
+    text = "—" if value in (None, "", [], {}) else str(value)
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+@get("/audit", opt=READ, sync_to_thread=True, include_in_schema=False)
+def trail(request: Request[Any, Any, Any], aggregate_id: str = "", actor: str = "", type: str = "",
+          since: str = "", until: str = "", page: int = 1) -> Template:
+    p = require_principal(request)
+    filters = {"aggregate_id": aggregate_id.strip(), "actor": actor.strip(), "type": type.strip(),
+               "since": since.strip(), "until": until.strip()}
+    errors: dict[str, str] = {}
+    bounds: dict[str, datetime | None] = {}
+    for name in ("since", "until"):
+        try:
+            bounds[name] = audit.parse_instant(filters[name], name, end_of_day=name == "until")
+        except ValidationError as exc:
+            errors.update(exc.errors)
+            bounds[name] = None
+    page = max(1, page)
+    with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
+        result = list_audit_events(conn, p.tenant_id, aggregate_id=filters["aggregate_id"],
+                                   actor=filters["actor"], type=filters["type"],
+                                   since=bounds["since"], until=bounds["until"],
+                                   page=page, per_page=PER_PAGE)
+        types = event_types(conn, p.tenant_id)
+
+    def page_url(n: int) -> str:
+        return "/audit?" + urlencode({**{k: v for k, v in filters.items() if v}, "page": n})
+
+    return Template("audit/trail.html", status_code=422 if errors else 200, context={
+        "result": result, "filters": filters, "filtered": any(filters.values()), "types": types,
+        "errors": errors, "page_url": page_url, "local_time": local_time,
+    })
+
+
+@get("/audit/aggregates/{aggregate_id:str}", opt=READ, sync_to_thread=True, include_in_schema=False)
+def aggregate_page(request: Request[Any, Any, Any], aggregate_id: str) -> Template:
+    p = require_principal(request)
+    kind = audit.aggregate_type(container_of(request).store, aggregate_id, p.tenant_id)
+    return Template("audit/aggregate.html", context={"aggregate_id": aggregate_id, "kind": kind})
+
+
+@get("/audit/verify", opt=READ, sync_to_thread=False, include_in_schema=False)
+def verify_form() -> Template:
+    return Template("audit/verify.html", context={"result": None})
+
+
+@post("/audit/verify", opt=READ, sync_to_thread=True, include_in_schema=False, status_code=200)
+def verify_run(request: Request[Any, Any, Any]) -> Template:
+    container = container_of(request)
+    result = audit.verify(container.store, container.engine)
+    return Template("audit/verify.html", context={"result": result})
+
+
+def _readable_history(request: Request[Any, Any, Any], aggregate_id: str) -> dict[str, Any]:
+    p = require_principal(request)
+    found = audit.history(container_of(request).store, aggregate_id, p.tenant_id)
+    if not audit.can_read_history(p, found["aggregate_type"]):
+        raise PermissionDeniedError(
+            f"permission {audit.history_permission(found['aggregate_type'])} or audit:read required")
+    return found
+
+
+@get("/history/{aggregate_id:str}", sync_to_thread=True, include_in_schema=False)
+def history_fragment(request: Request[Any, Any, Any], aggregate_id: str) -> Template:
+    found = _readable_history(request, aggregate_id)
+    events = list(reversed(found["events"]))  # newest first on the timeline
+    return Template("audit/_history.html", context={
+        "h": found, "events": events, "local_time": local_time, "short": _short,
+    })
+
+
+@get("/history/{aggregate_id:str}/state", sync_to_thread=True, include_in_schema=False)
+def state_fragment(request: Request[Any, Any, Any], aggregate_id: str, version: str = "",
+                   at: str = "") -> Template:
+    p = require_principal(request)
+    _readable_history(request, aggregate_id)
+    try:
+        snapshot = audit.state(container_of(request).store, aggregate_id, p.tenant_id,
+                               version=audit.parse_version(version), at=audit.parse_instant(at, "at"))
+    except ValidationError as exc:
+        return Template("audit/_state.html", status_code=422,
+                        context={"snapshot": None, "error": exc.message, "field": exc.field,
+                                 "local_time": local_time})
+    return Template("audit/_state.html", context={"snapshot": snapshot, "error": None,
+                                                  "local_time": local_time})
+
+
+pages = [trail, aggregate_page, verify_form, verify_run, history_fragment, state_fragment]
