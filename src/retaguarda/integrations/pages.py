@@ -1,0 +1,34 @@
+"""Admin "Jobs" page: periodic jobs with schedule, last/next run, result and "run now"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+
+from retaguarda.integrations.api import OPS, job_rows, routes
+from retaguarda.web.context import container_of
+
+
+@get("/admin/jobs", opt=OPS, sync_to_thread=True, include_in_schema=False)
+def jobs_page(request: Request[Any, Any, Any], done: str = "") -> Template:
+    container = container_of(request)
+    dispatcher = container.extras.get("dispatcher")
+    rows = job_rows(container)
+    done = done if any(r["name"] == done for r in rows) else ""
+    return Template("ops/jobs.html", context={
+        "jobs": rows, "dispatcher": dispatcher.status() if dispatcher else None,
+        "broker": type(container.broker).__name__,
+        "flash": f"Job {done} was sent to the worker." if done else None,
+    })
+
+
+@post("/admin/jobs/{name:str}/run", opt=OPS, sync_to_thread=True, include_in_schema=False)
+def jobs_run(request: Request[Any, Any, Any], name: str) -> Redirect:
+    container_of(request).extras["scheduler"].run_now(name)
+    return Redirect(f"/admin/jobs?done={name}", status_code=303)
+
+
+pages = [jobs_page, jobs_run]
+__all__ = ["pages", "routes"]

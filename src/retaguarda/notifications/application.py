@@ -1,0 +1,73 @@
+"""Notifications service: queue e-mails, record their outcome, retry failed ones.
+
+Never talks to a mail server: `send_email` records `Email.Requested`; the dispatcher turns it
+into a `notifications.send_email` message and the actor reports back through `record_sent` /
+`record_failed`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from retaguarda.notifications.domain import Email
+from retaguarda.notifications.templates import TEMPLATES
+from retaguarda.services import Saved, Service
+from retaguarda.shared.errors import ValidationError
+from retaguarda.shared.meta import Meta
+
+
+class Notifications(Service):
+    def __init__(self, store: Any, on_saved: Any, clock: Any) -> None:
+        super().__init__(store, on_saved)
+        self.clock = clock
+
+    def send_email(self, meta: Meta, to: str, template: str,
+                   params: dict[str, Any] | None = None) -> Saved:
+        """Queues one e-mail (delivery happens later, at least once)."""
+        if template not in TEMPLATES:
+            raise ValidationError("template", f"unknown e-mail template {template!r}")
+        email = Email.compose(meta, to, template, params)
+        return Saved(email, self.save(email))
+
+    def retry_email(self, meta: Meta, email_id: str) -> Saved:
+        """From the Outbox page: queues a failed e-mail again (ConflictError unless failed)."""
+        def command() -> Saved:
+            email = self.load(Email, email_id, meta.tenant_id)
+            email.request_retry(meta)
+            return Saved(email, self.save(email))
+
+        return self.retrying(command)
+
+    def get_email(self, tenant_id: str, email_id: str) -> Email:
+        return self.load(Email, email_id, tenant_id)
+
+    # System side (actors): no tenant check, the id came from our own log ------------------
+    def find_email(self, email_id: str) -> Email | None:
+        try:
+            return self.find(Email, UUID(str(email_id)))
+        except ValueError:
+            return None
+
+    def record_sent(self, email_id: str, *, provider_message_id: str, attempt: int,
+                    subject: str, job: str = "notifications.send_email") -> Saved:
+        def command() -> Saved:
+            email = self.load(Email, email_id, None)
+            changed = email.mark_sent(self._system_meta(email, job), provider_message_id=provider_message_id,
+                                      attempt=attempt, subject=subject)
+            return Saved(email, self.save(email) if changed else 0)
+
+        return self.retrying(command)
+
+    def record_failed(self, email_id: str, *, error: str, attempts: int,
+                      job: str = "notifications.send_email") -> Saved:
+        def command() -> Saved:
+            email = self.load(Email, email_id, None)
+            changed = email.mark_failed(self._system_meta(email, job), error=error, attempts=attempts)
+            return Saved(email, self.save(email) if changed else 0)
+
+        return self.retrying(command)
+
+    def _system_meta(self, email: Email, job: str) -> Meta:
+        return Meta(tenant_id=email.tenant_id, actor=f"system:{job}",
+                    correlation_id=email.correlation_id, at=self.clock.now())
