@@ -1,0 +1,216 @@
+"""JSON API of the identity context: auth, me, users admin, API keys (under /api/v1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, delete, get, patch, post
+from litestar.params import Parameter
+
+from projections.identity.user_directory import get_user, list_api_keys, list_users
+from retaguarda.identity.permissions import permissions_of
+from retaguarda.identity.schemas import (
+    ApiKeyIn,
+    InviteIn,
+    LoginIn,
+    PasswordChangeIn,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
+    ProfilePatch,
+    RefreshIn,
+    SignupIn,
+    UserPatch,
+)
+from retaguarda.readdb import tenant_reader
+from retaguarda.shared.errors import NotFoundError, ValidationError
+from retaguarda.shared.jsonable import jsonable
+from retaguarda.shared.meta import Meta
+from retaguarda.web.context import (
+    container_of,
+    correlation_id_of,
+    meta_of,
+    require_principal,
+    settle,
+)
+
+PUBLIC = {"public": True}
+USERS = {"permission": "users:admin"}
+KEYS = {"permission": "apikeys:admin"}
+
+
+def public_meta(request: Request[Any, Any, Any]) -> Meta:
+    """Meta of an anonymous command; the service fills in the tenant and actor it finds."""
+    return Meta(tenant_id="*", actor="anonymous", correlation_id=correlation_id_of(request),
+                at=container_of(request).clock.now())
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else ""
+
+
+def _tokens_body(result: Any) -> dict[str, Any]:
+    return {"access_token": result.access_token, "refresh_token": result.refresh_token,
+            "token_type": "bearer", "expires_in": result.expires_in}
+
+
+def _user_row(request: Request[Any, Any, Any], user_id: str) -> dict[str, Any]:
+    principal = require_principal(request)
+    with tenant_reader(container_of(request).engine, principal.tenant_id) as conn:
+        row = get_user(conn, principal.tenant_id, user_id)
+    if row is None:
+        raise NotFoundError("User", user_id)
+    return jsonable(row)
+
+
+# Authentication -------------------------------------------------------------------------
+
+@post("/auth/signup", opt=PUBLIC, sync_to_thread=True, status_code=201, summary="New tenant and admin")
+def signup(request: Request[Any, Any, Any], data: SignupIn) -> dict[str, Any]:
+    saved = container_of(request).identity.signup(
+        public_meta(request), tenant_name=data.tenant_name, name=data.name, email=data.email,
+        password=data.password)
+    settle(request, saved.position)
+    return {"tenant_id": saved.aggregate.tenant_id, "user_id": str(saved.aggregate.id)}
+
+
+@post("/auth/login", opt=PUBLIC, sync_to_thread=True, status_code=200, summary="Log in")
+def login(request: Request[Any, Any, Any], data: LoginIn) -> dict[str, Any]:
+    result = container_of(request).identity.login(
+        public_meta(request), email=data.email, password=data.password, ip=client_ip(request))
+    settle(request, result.position)
+    return _tokens_body(result)
+
+
+@post("/auth/refresh", opt=PUBLIC, sync_to_thread=True, status_code=200, summary="Rotate tokens")
+def refresh(request: Request[Any, Any, Any], data: RefreshIn) -> dict[str, Any]:
+    result = container_of(request).identity.refresh(public_meta(request), data.refresh_token)
+    return _tokens_body(result)
+
+
+@post("/auth/logout", opt=PUBLIC, sync_to_thread=True, status_code=204, summary="Revoke a refresh family")
+def logout(request: Request[Any, Any, Any], data: RefreshIn) -> None:
+    container_of(request).identity.logout(public_meta(request), data.refresh_token)
+
+
+@post("/auth/password-reset", opt=PUBLIC, sync_to_thread=True, status_code=202,
+      summary="E-mail a password-reset link")
+def password_reset(request: Request[Any, Any, Any], data: PasswordResetIn) -> dict[str, Any]:
+    # Same answer whether or not the address exists: no user enumeration.
+    container_of(request).identity.request_password_reset(public_meta(request), data.email,
+                                                          client_ip(request))
+    return {"status": "accepted",
+            "detail": "if the address belongs to an account, a reset link is on its way"}
+
+
+@post("/auth/password-reset/confirm", opt=PUBLIC, sync_to_thread=True, status_code=200,
+      summary="Set a new password with an e-mailed token")
+def password_reset_confirm(request: Request[Any, Any, Any], data: PasswordResetConfirmIn) -> dict[str, Any]:
+    saved = container_of(request).identity.reset_password(public_meta(request), token=data.token,
+                                                          password=data.password)
+    settle(request, saved.position)
+    return {"status": "password changed"}
+
+
+# The caller ----------------------------------------------------------------------------
+
+def _me(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    p = require_principal(request)
+    return {"id": p.id, "email": p.email, "name": p.name, "role": p.role, "tenant_id": p.tenant_id,
+            "permissions": sorted(p.permissions), "customer_id": p.customer_id}
+
+
+@get("/me", sync_to_thread=False, summary="Who am I")
+def me(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    return _me(request)
+
+
+@patch("/me", sync_to_thread=True, summary="Edit my profile")
+def update_me(request: Request[Any, Any, Any], data: ProfilePatch) -> dict[str, Any]:
+    saved = container_of(request).identity.update_profile(meta_of(request), name=data.name)
+    settle(request, saved.position)
+    user = saved.aggregate
+    body = _me(request)
+    body.update(name=user.name, permissions=sorted(permissions_of(user.role)))
+    return body
+
+
+@post("/me/password", sync_to_thread=True, status_code=204, summary="Change my password")
+def change_my_password(request: Request[Any, Any, Any], data: PasswordChangeIn) -> None:
+    container_of(request).identity.change_password(
+        meta_of(request), current_password=data.current_password, new_password=data.new_password)
+
+
+# Users admin ---------------------------------------------------------------------------
+
+@get("/users", opt=USERS, sync_to_thread=True, summary="List users")
+def users_list(
+    request: Request[Any, Any, Any],
+    search: str = "",
+    page: int = Parameter(default=1, ge=1),
+    per_page: int = Parameter(default=50, ge=1, le=200),
+) -> dict[str, Any]:
+    principal = require_principal(request)
+    with tenant_reader(container_of(request).engine, principal.tenant_id) as conn:
+        return jsonable(list_users(conn, principal.tenant_id, search=search, page=page,
+                                   per_page=per_page))
+
+
+@get("/users/{user_id:str}", opt=USERS, sync_to_thread=True, summary="One user")
+def users_read(request: Request[Any, Any, Any], user_id: str) -> dict[str, Any]:
+    return _user_row(request, user_id)
+
+
+@post("/users", opt=USERS, sync_to_thread=True, summary="Invite a user")
+def users_invite(request: Request[Any, Any, Any], data: InviteIn) -> Response[dict[str, Any]]:
+    saved = container_of(request).identity.invite_user(
+        meta_of(request), email=data.email, name=data.name, role=data.role,
+        customer_id=data.customer_id)
+    settle(request, saved.position)
+    user_id = str(saved.aggregate.id)
+    return Response(_user_row(request, user_id), status_code=201,
+                    headers={"Location": f"/api/v1/users/{user_id}"})
+
+
+@patch("/users/{user_id:str}", opt=USERS, sync_to_thread=True, summary="Change role, name or active")
+def users_update(request: Request[Any, Any, Any], user_id: str, data: UserPatch) -> dict[str, Any]:
+    changes = data.changes()
+    if not changes:
+        raise ValidationError("body", "send at least one of name, role, active, customer_id")
+    saved = container_of(request).identity.update_user(meta_of(request), user_id, **changes)
+    settle(request, saved.position)
+    return _user_row(request, user_id)
+
+
+# API keys ------------------------------------------------------------------------------
+
+@post("/api-keys", opt=KEYS, sync_to_thread=True, status_code=201, summary="Create an API key")
+def keys_create(request: Request[Any, Any, Any], data: ApiKeyIn) -> dict[str, Any]:
+    saved, key = container_of(request).identity.create_api_key(meta_of(request), name=data.name,
+                                                               scopes=data.scopes)
+    settle(request, saved.position)
+    api_key = saved.aggregate
+    return {"id": str(api_key.id), "key": key, "name": api_key.name, "prefix": api_key.prefix,
+            "scopes": list(api_key.scopes), "created_at": jsonable(api_key.created_on),
+            "note": "store the key now: it is shown only once"}
+
+
+@get("/api-keys", opt=KEYS, sync_to_thread=True, summary="List API keys")
+def keys_list(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    principal = require_principal(request)
+    with tenant_reader(container_of(request).engine, principal.tenant_id) as conn:
+        return {"items": jsonable(list_api_keys(conn, principal.tenant_id))}
+
+
+@delete("/api-keys/{key_id:str}", opt=KEYS, sync_to_thread=True, status_code=204,
+        summary="Revoke an API key")
+def keys_revoke(request: Request[Any, Any, Any], key_id: str) -> None:
+    saved = container_of(request).identity.revoke_api_key(meta_of(request), key_id)
+    settle(request, saved.position)
+
+
+routes = [
+    signup, login, refresh, logout, password_reset, password_reset_confirm,
+    me, update_me, change_my_password,
+    users_list, users_read, users_invite, users_update,
+    keys_create, keys_list, keys_revoke,
+]

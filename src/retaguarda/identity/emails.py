@@ -1,0 +1,66 @@
+"""Identity e-mails: welcome (sign-up or invitation) and password reset.
+
+Renderers are called by the sending actor with the params stored on the Email aggregate
+(user id and request version, never a secret) and compute the one-time link themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from retaguarda.identity.tokens import reset_token
+
+WELCOME = "identity.welcome"
+PASSWORD_RESET = "identity.password_reset"
+
+
+def reset_link(params: dict[str, Any], container: Any) -> str:
+    settings = container.settings
+    token = reset_token(settings.secret_key, str(params["user_id"]), int(params["version"]))
+    return f"{settings.base_url.rstrip('/')}/reset-password?token={token}"
+
+
+def render_welcome(params: dict[str, Any], container: Any) -> tuple[str, str]:
+    name = params.get("name") or "there"
+    tenant = params.get("tenant_name") or "Retaguarda"
+    base = container.settings.base_url.rstrip("/")
+    if params.get("invited"):
+        subject = f"You were invited to {tenant} on Retaguarda"
+        text = (
+            f"Hello {name},\n\n"
+            f"You have been invited to {tenant} on Retaguarda.\n"
+            f"Choose your password here (the link is valid for 7 days and works once):\n\n"
+            f"{reset_link(params, container)}\n\n"
+            f"Then log in at {base}/login\n"
+        )
+    else:
+        subject = "Welcome to Retaguarda"
+        text = (
+            f"Hello {name},\n\n"
+            f"Your account and the workspace {tenant} are ready.\n"
+            f"Log in at {base}/login\n"
+        )
+    return subject, text
+
+
+def render_password_reset(params: dict[str, Any], container: Any) -> tuple[str, str]:
+    name = params.get("name") or "there"
+    text = (
+        f"Hello {name},\n\n"
+        f"Someone asked to reset the password of your Retaguarda account.\n"
+        f"Choose a new password here (the link is valid for 1 hour and works once):\n\n"
+        f"{reset_link(params, container)}\n\n"
+        f"If it was not you, ignore this message: your password stays the same.\n"
+    )
+    return "Reset your Retaguarda password", text
+
+
+def register_templates() -> bool:
+    """Registers the renderers with the notifications context; False when it is absent."""
+    try:
+        from retaguarda.notifications import register_template
+    except ImportError:
+        return False
+    register_template(WELCOME, render_welcome)
+    register_template(PASSWORD_RESET, render_password_reset)
+    return True

@@ -1,0 +1,268 @@
+"""HTML pages of the identity context: login/logout, password reset, profile, users, API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio.to_thread
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from projections.identity.user_directory import list_api_keys, list_users
+from retaguarda.identity.api import client_ip, public_meta
+from retaguarda.identity.domain import ROLE_NAMES
+from retaguarda.identity.permissions import PERMISSIONS
+from retaguarda.identity.tokens import SESSION_COOKIE
+from retaguarda.readdb import tenant_reader
+from retaguarda.shared.errors import (
+    AuthenticationError,
+    ConflictError,
+    TooManyRequestsError,
+    ValidationError,
+)
+from retaguarda.web.context import container_of, meta_of, principal_of, require_principal, settle
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+PUBLIC = {"public": True}
+USERS = {"permission": "users:admin"}
+KEYS = {"permission": "apikeys:admin"}
+FLASHES = {
+    "reset": "Your password was changed. Log in with the new one.",
+    "logged-out": "You are logged out.",
+    "profile": "Profile saved.",
+    "password": "Password changed.",
+    "invited": "Invitation sent.",
+    "user-updated": "User updated.",
+    "revoked": "API key revoked.",
+}
+
+
+def _safe_next(target: Any) -> str:
+    target = str(target or "/")
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+def _flash(request: Request[Any, Any, Any]) -> dict[str, str]:
+    message = FLASHES.get(request.query_params.get("done", ""))
+    return {"flash": message, "flash_kind": "ok"} if message else {}
+
+
+def _errors(exc: Exception) -> dict[str, str]:
+    if isinstance(exc, ValidationError):
+        return dict(exc.errors)
+    if isinstance(exc, ConflictError):
+        return {exc.field or "form": exc.message}
+    return {"form": str(exc)}
+
+
+def _session_cookie(request: Request[Any, Any, Any], value: str, max_age: int) -> Cookie:
+    secure = container_of(request).settings.base_url.startswith("https://")
+    return Cookie(key=SESSION_COOKIE, value=value, path="/", httponly=True, samesite="lax",
+                  secure=secure, max_age=max_age)
+
+
+# Login and logout ------------------------------------------------------------------------
+
+@get("/login", opt=PUBLIC, sync_to_thread=False, include_in_schema=False)
+def login_form(request: Request[Any, Any, Any], next: str = "/") -> Template:
+    return Template("identity/login.html", context={"next": _safe_next(next), "email": "",
+                                                   **_flash(request)})
+
+
+@post("/login", opt=PUBLIC, sync_to_thread=True, include_in_schema=False)
+def login_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+    target = _safe_next(data.get("next"))
+    email = str(data.get("email") or "")
+    try:
+        session = container_of(request).identity.start_session(
+            public_meta(request), email=email, password=data.get("password"), ip=client_ip(request))
+    except (AuthenticationError, TooManyRequestsError) as exc:
+        status = 429 if isinstance(exc, TooManyRequestsError) else 401
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequestsError) else None
+        return Template("identity/login.html", status_code=status, headers=headers,
+                        context={"next": target, "email": email, "error": str(exc)})
+    settle(request, session.position)
+    max_age = container_of(request).settings.session_hours * 3600
+    return Redirect(target, status_code=303, cookies=[_session_cookie(request, session.cookie, max_age)])
+
+
+@post("/logout", opt=PUBLIC, sync_to_thread=True, include_in_schema=False)
+def logout_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+    principal = principal_of(request)
+    if principal is not None and principal.via == "session" and principal.session_id:
+        position = container_of(request).identity.end_session(meta_of(request), principal.session_id)
+        settle(request, position)
+    return Redirect("/login?done=logged-out", status_code=303,
+                    cookies=[_session_cookie(request, "", 0)])
+
+
+# Password reset ------------------------------------------------------------------------
+
+@get("/forgot-password", opt=PUBLIC, sync_to_thread=False, include_in_schema=False)
+def forgot_form() -> Template:
+    return Template("identity/forgot_password.html", context={"sent": False})
+
+
+@post("/forgot-password", opt=PUBLIC, sync_to_thread=True, include_in_schema=False)
+def forgot_submit(request: Request[Any, Any, Any], data: Form) -> Template:
+    container_of(request).identity.request_password_reset(
+        public_meta(request), data.get("email"), client_ip(request))
+    return Template("identity/forgot_password.html", context={"sent": True})
+
+
+@get("/reset-password", opt=PUBLIC, sync_to_thread=False, include_in_schema=False)
+def reset_form(token: str = "") -> Template:
+    return Template("identity/reset_password.html", context={"token": token, "errors": {}})
+
+
+@post("/reset-password", opt=PUBLIC, sync_to_thread=True, include_in_schema=False)
+def reset_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+    token = str(data.get("token") or "")
+    password = str(data.get("password") or "")
+    if password != str(data.get("password_confirm") or ""):
+        return Template("identity/reset_password.html", status_code=422, context={
+            "token": token, "errors": {"password_confirm": "the passwords do not match"}})
+    try:
+        saved = container_of(request).identity.reset_password(public_meta(request), token=token,
+                                                              password=password)
+    except ValidationError as exc:
+        return Template("identity/reset_password.html", status_code=422,
+                        context={"token": token, "errors": _errors(exc)})
+    settle(request, saved.position)
+    return Redirect("/login?done=reset", status_code=303)
+
+
+# Profile ---------------------------------------------------------------------------------
+
+def _profile(request: Request[Any, Any, Any], status: int = 200, **extra: Any) -> Template:
+    user = container_of(request).identity.get_user(require_principal(request).tenant_id,
+                                                   require_principal(request).id)
+    return Template("identity/profile.html", status_code=status,
+                    context={"user": user, "errors": {}, **_flash(request), **extra})
+
+
+@get("/profile", include_in_schema=False)
+async def profile(request: Request[Any, Any, Any]) -> Template:
+    return await anyio.to_thread.run_sync(_profile, request)
+
+
+@post("/profile", sync_to_thread=True, include_in_schema=False)
+def profile_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+    try:
+        saved = container_of(request).identity.update_profile(meta_of(request), name=data.get("name"))
+    except ValidationError as exc:
+        return _profile(request, 422, errors=_errors(exc))
+    settle(request, saved.position)
+    return Redirect("/profile?done=profile", status_code=303)
+
+
+@post("/profile/password", sync_to_thread=True, include_in_schema=False)
+def password_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+    try:
+        container_of(request).identity.change_password(
+            meta_of(request), current_password=str(data.get("current_password") or ""),
+            new_password=data.get("new_password"))
+    except (ValidationError, ConflictError) as exc:
+        return _profile(request, 422, errors=_errors(exc))
+    except TooManyRequestsError as exc:
+        return _profile(request, 429, errors={"current_password": str(exc)})
+    return Redirect("/profile?done=password", status_code=303)
+
+
+# Users admin ---------------------------------------------------------------------------
+
+def _users_page(request: Request[Any, Any, Any], status: int = 200, **extra: Any) -> Template:
+    principal = require_principal(request)
+    page = max(1, int(request.query_params.get("page", "1") or 1))
+    with tenant_reader(container_of(request).engine, principal.tenant_id) as conn:
+        result = list_users(conn, principal.tenant_id, search=request.query_params.get("search", ""),
+                            page=page)
+    return Template("identity/users.html", status_code=status, context={
+        "result": result, "roles": ROLE_NAMES, "errors": {}, "form": {}, "me": principal.id,
+        **_flash(request), **extra})
+
+
+@get("/admin/users", opt=USERS, include_in_schema=False)
+async def users_page(request: Request[Any, Any, Any]) -> Template:
+    return await anyio.to_thread.run_sync(_users_page, request)
+
+
+@post("/admin/users", opt=USERS, sync_to_thread=True, include_in_schema=False)
+def users_invite(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+    try:
+        saved = container_of(request).identity.invite_user(
+            meta_of(request), email=data.get("email"), name=data.get("name"), role=data.get("role"),
+            customer_id=data.get("customer_id") or None)
+    except (ValidationError, ConflictError) as exc:
+        return _users_page(request, 422, errors=_errors(exc), form=data)
+    settle(request, saved.position)
+    return Redirect("/admin/users?done=invited", status_code=303)
+
+
+@post("/admin/users/{user_id:str}", opt=USERS, sync_to_thread=True, include_in_schema=False)
+def users_update(request: Request[Any, Any, Any], user_id: str, data: Form) -> Response[Any]:
+    action = data.get("action")
+    changes: dict[str, Any] = {}
+    if action == "role":
+        changes = {"role": data.get("role"), "customer_id": data.get("customer_id") or None}
+    elif action in ("deactivate", "reactivate"):
+        changes = {"active": action == "reactivate"}
+    try:
+        saved = container_of(request).identity.update_user(meta_of(request), user_id, **changes)
+    except (ValidationError, ConflictError) as exc:
+        return _users_page(request, 422, errors=_errors(exc))
+    settle(request, saved.position)
+    return Redirect("/admin/users?done=user-updated", status_code=303)
+
+
+# API keys ------------------------------------------------------------------------------
+
+def _keys_page(request: Request[Any, Any, Any], status: int = 200, **extra: Any) -> Template:
+    principal = require_principal(request)
+    with tenant_reader(container_of(request).engine, principal.tenant_id) as conn:
+        keys = list_api_keys(conn, principal.tenant_id)
+    return Template("identity/api_keys.html", status_code=status, context={
+        "keys": keys, "permissions": PERMISSIONS, "errors": {}, "new_key": None, "form": {},
+        **_flash(request), **extra})
+
+
+@get("/admin/api-keys", opt=KEYS, include_in_schema=False)
+async def keys_page(request: Request[Any, Any, Any]) -> Template:
+    return await anyio.to_thread.run_sync(_keys_page, request)
+
+
+@post("/admin/api-keys", opt=KEYS, sync_to_thread=True, include_in_schema=False)
+def keys_create(request: Request[Any, Any, Any], data: Form) -> Template:
+    scopes = data.get("scopes") or []
+    scopes = [scopes] if isinstance(scopes, str) else list(scopes)
+    try:
+        saved, key = container_of(request).identity.create_api_key(
+            meta_of(request), name=data.get("name"), scopes=scopes)
+    except (ValidationError, ConflictError) as exc:
+        return _keys_page(request, 422, errors=_errors(exc), form=data)
+    settle(request, saved.position)
+    # Shown once, in this response only; never stored in clear.
+    return _keys_page(request, new_key={"key": key, "name": saved.aggregate.name})
+
+
+@post("/admin/api-keys/{key_id:str}/revoke", opt=KEYS, sync_to_thread=True, include_in_schema=False)
+def keys_revoke(request: Request[Any, Any, Any], key_id: str) -> Response[Any]:
+    try:
+        saved = container_of(request).identity.revoke_api_key(meta_of(request), key_id)
+    except ConflictError as exc:
+        return _keys_page(request, 409, errors=_errors(exc))
+    settle(request, saved.position)
+    return Redirect("/admin/api-keys?done=revoked", status_code=303)
+
+
+# Litestar 2.25 re-registers the first handler of a path when another handler of that path is
+# added, and a `sync_to_thread` handler then gets wrapped twice (its response is an un-awaited
+# coroutine). So the first handler of each shared path is `async def` or not thread-wrapped.
+pages = [
+    login_form, login_submit, logout_submit, forgot_form, forgot_submit, reset_form, reset_submit,
+    profile, profile_submit, password_submit, users_page, users_invite, users_update,
+    keys_page, keys_create, keys_revoke,
+]
