@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from retaguarda.shared.meta import Meta
 
@@ -77,3 +79,38 @@ def require_service(kind: str) -> None:
         if CI:
             raise
         pytest.skip(f"{kind} not reachable: {exc}")
+
+# PostgreSQL: every test gets its own schema (events and read models), dropped after.
+
+
+def _admin_engine() -> sa.Engine:
+    return sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+                            poolclass=sa.pool.NullPool)
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    require_service("postgres")
+    schema = "t_" + uuid.uuid4().hex[:10]
+    yield schema
+    with _admin_engine().begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def pg_container(tmp_path: Any, pg_schema: str) -> Iterator[Any]:
+    from retaguarda.bootstrap import bootstrap
+    from retaguarda.migrate import migrate
+
+    settings = make_settings(tmp_path / "var", database_url=PG_URL, database_schema=pg_schema)
+    container = bootstrap(settings)
+    migrate(container)
+    container.runner.start()
+    yield container
+    container.close()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    require_service("redis")
+    return REDIS_URL

@@ -206,3 +206,22 @@ def auth_user(conn: Connection, user_id: str) -> dict[str, Any] | None:
 def auth_api_key(conn: Connection, prefix: str) -> dict[str, Any] | None:
     r = conn.execute(sa.select(api_keys).where(api_keys.c.prefix == prefix)).first()
     return {**_key(r), "secret_hash": r.secret_hash} if r else None
+
+
+def actor_labels(conn: Connection, tenant_id: str, actors: set[str]) -> dict[str, str]:
+    """Readable names for event actors: `Name <email>` for users, `API key “name”` for keys."""
+    labels: dict[str, str] = {}
+    user_ids = {a for a in actors if a and ":" not in a}
+    key_ids = {a.split(":", 1)[1] for a in actors if a and a.startswith("apikey:")}
+    if user_ids:
+        for r in conn.execute(sa.select(users.c.id, users.c.name, users.c.email).where(
+                users.c.tenant_id == tenant_id, users.c.id.in_(sorted(user_ids)))):
+            labels[r.id] = f"{r.name} <{r.email}>" if r.name else r.email
+    if key_ids:
+        for r in conn.execute(sa.select(api_keys.c.id, api_keys.c.name).where(
+                api_keys.c.tenant_id == tenant_id, api_keys.c.id.in_(sorted(key_ids)))):
+            labels[f"apikey:{r.id}"] = f"API key “{r.name}”"
+    for actor in actors:
+        if actor and actor.startswith("system:"):
+            labels[actor] = f"system ({actor.split(':', 1)[1]})"
+    return labels

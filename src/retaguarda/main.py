@@ -16,7 +16,9 @@ from litestar.template.config import TemplateConfig
 
 from retaguarda.web.context import authorize
 from retaguarda.web.errors import EXCEPTION_HANDLERS
+from retaguarda.logging import access_log_middleware
 from retaguarda.web.middleware import request_context_middleware
+from retaguarda.web.ops import metrics_middleware
 
 WEB_DIR = Path(__file__).parent / "web"
 
@@ -60,8 +62,11 @@ def create_app(container: Any) -> Litestar:
     for name, fn in container.extras.get("template_globals", {}).items():
         template_engine.engine.globals[name] = fn
     app = Litestar(
-        route_handlers=[Router("/api/v1", route_handlers=api_routes), *page_routes, static],
-        middleware=[request_context_middleware],
+        # Pages go through a Router too: registering sync handlers that share a path directly on
+        # the app makes Litestar 2.25 wrap the first one in sync_to_thread twice.
+        route_handlers=[Router("/api/v1", route_handlers=api_routes), Router("/", route_handlers=page_routes),
+                        static],
+        middleware=[request_context_middleware, metrics_middleware, access_log_middleware],
         guards=[authorize],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(instance=template_engine),
@@ -77,6 +82,7 @@ def create_app(container: Any) -> Litestar:
         plugins=list(container.extras.get("web_plugins", [])),
         on_startup=list(container.extras.get("on_startup", [])),
         on_shutdown=list(container.extras.get("on_shutdown", [])),
+        logging_config=None,  # retaguarda.logging.configure_logging owns the handlers
         debug=False,
     )
     app.state.container = container

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 from typing import Any
 
@@ -45,7 +46,7 @@ def seed_demo(container: Any) -> str:
     created = 0
     for i, (name, kind, base, plan, (uf, ibge, city)) in enumerate(CUSTOMERS):
         document = make_cpf(base) if kind == "person" else make_cnpj(base)
-        local = name.split()[0].lower().replace("ú", "u").replace("í", "i").replace("ê", "e")
+        local = unicodedata.normalize("NFKD", name.split()[0].lower()).encode("ascii", "ignore").decode()
         meta = Meta(tenant_id=tenant_id, actor=admin_id, correlation_id=new_correlation_id(),
                     at=now - timedelta(days=len(CUSTOMERS) - i))
         try:
@@ -58,6 +59,11 @@ def seed_demo(container: Any) -> str:
             created += 1
         except ConflictError:
             continue  # already seeded
+    # The `customer` role user sees the portal of the second demo customer (a person).
+    _, kind, base, *_ = CUSTOMERS[1]
+    linked = container.customers.owner_of(f"customer-document:{tenant_id}", make_cpf(base))
+    if linked:
+        seed_identity(container, settings.demo_password, link_customer=linked)
     container.wait_for(container.store.head(), timeout=10)
     return (f"Demo tenant ready ({created} customers added). Open {settings.base_url} and log in as "
             f"admin@demo.test with password from RETAGUARDA_DEMO_PASSWORD "

@@ -12,14 +12,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, get, post
-from litestar.response import Template
 
 from projections.audit.audit_trail import event_types, list_audit_events
+from projections.identity.user_directory import actor_labels
 from retaguarda.audit import application as audit
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.clock import SAO_PAULO
 from retaguarda.shared.errors import PermissionDeniedError, ValidationError
 from retaguarda.web.context import container_of, require_principal
+from retaguarda.web.html import Template
 
 READ = {"permission": "audit:read"}
 PER_PAGE = 50
@@ -59,13 +60,14 @@ def trail(request: Request[Any, Any, Any], aggregate_id: str = "", actor: str = 
                                    since=bounds["since"], until=bounds["until"],
                                    page=page, per_page=PER_PAGE)
         types = event_types(conn, p.tenant_id)
+        names = actor_labels(conn, p.tenant_id, {e["actor"] for e in result["items"]})
 
     def page_url(n: int) -> str:
         return "/audit?" + urlencode({**{k: v for k, v in filters.items() if v}, "page": n})
 
     return Template("audit/trail.html", status_code=422 if errors else 200, context={
         "result": result, "filters": filters, "filtered": any(filters.values()), "types": types,
-        "errors": errors, "page_url": page_url, "local_time": local_time,
+        "errors": errors, "page_url": page_url, "local_time": local_time, "names": names,
     })
 
 
@@ -101,7 +103,11 @@ def _readable_history(request: Request[Any, Any, Any], aggregate_id: str) -> dic
 def history_fragment(request: Request[Any, Any, Any], aggregate_id: str) -> Template:
     found = _readable_history(request, aggregate_id)
     events = list(reversed(found["events"]))  # newest first on the timeline
+    p = require_principal(request)
+    with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
+        names = actor_labels(conn, p.tenant_id, {e["actor"] for e in events})
     return Template("audit/_history.html", context={
+        "names": names,
         "h": found, "events": events, "local_time": local_time, "short": _short,
     })
 

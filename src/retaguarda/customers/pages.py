@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 
 from projections.customers.customer_list import get_customer_row, list_customers
 from retaguarda.customers.domain import ADDRESS_FIELDS, STATUSES
@@ -16,6 +16,7 @@ from retaguarda.readdb import tenant_reader
 from retaguarda.shared.documents import format_document
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
 from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.html import Template
 
 READ = {"permission": "customers:read"}
 WRITE = {"permission": "customers:write"}

@@ -9,7 +9,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 
 from projections.identity.user_directory import list_api_keys, list_users
 from retaguarda.identity.api import client_ip, public_meta
@@ -24,6 +24,7 @@ from retaguarda.shared.errors import (
     ValidationError,
 )
 from retaguarda.web.context import container_of, meta_of, principal_of, require_principal, settle
+from retaguarda.web.html import Template
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PUBLIC = {"public": True}

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 
 from retaguarda.integrations.api import OPS, job_rows, routes
 from retaguarda.web.context import container_of
+from retaguarda.web.html import Template
 
 
 @get("/admin/jobs", opt=OPS, sync_to_thread=True, include_in_schema=False)

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, get, post
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 
 from projections.ops.outbox import count_by_status, list_emails
 from retaguarda.notifications.api import OPS, routes, stored_body
@@ -14,6 +14,7 @@ from retaguarda.notifications.domain import STATUSES
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError
 from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.html import Template
 
 
 @get("/admin/outbox", opt=OPS, sync_to_thread=True, include_in_schema=False)

@@ -17,6 +17,7 @@ from retaguarda.shared.errors import (
     TooManyRequestsError,
     ValidationError,
 )
+from retaguarda.web.html import Template
 
 PROBLEM = "application/problem+json"
 
@@ -44,8 +45,7 @@ def _wants_html(request: Request[Any, Any, Any]) -> bool:
 
 
 def _error_page(request: Request[Any, Any, Any], status: int, title: str, detail: str) -> Response[Any]:
-    from litestar.response import Template
-
+    
     return Template("error.html", context={"status": status, "title": title, "detail": detail},
                     status_code=status)  # type: ignore[return-value]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get
-from litestar.response import Template
 
 from projections.customers.customer_list import count_by_status
 from retaguarda.readdb import tenant_reader
 from retaguarda.web.context import container_of, require_principal
+from retaguarda.web.html import Template
 
 
 @get("/", sync_to_thread=True, include_in_schema=False)

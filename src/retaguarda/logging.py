@@ -1,0 +1,189 @@
+"""Structured JSON logs for every process: structlog in front, stdlib (uvicorn, litestar) routed through it.
+
+Every line is one JSON object with `timestamp` (ISO 8601, UTC), `level`, `logger`, `event`, the
+request context bound by `web.middleware` (request_id, correlation_id, tenant_id, user_id) and
+the caller's fields. Two processors protect what leaves the process: values of keys that look
+like credentials are replaced by `[REDACTED]`, and anything shaped like a CPF or CNPJ inside any
+string is masked. `access_log_middleware` writes one line per HTTP request.
+
+Run uvicorn with `log_config=None` so it does not install its own handlers over these.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+from collections.abc import Mapping
+from typing import IO, Any
+
+import structlog
+from structlog.types import EventDict, Processor
+
+from retaguarda.shared.documents import mask_documents_in_text
+
+REDACTED = "[REDACTED]"
+SENSITIVE_KEY = re.compile(
+    r"pass(word|wd|phrase)?$|^pwd$|token|secret|authorization|api[_-]?key|certificate|private[_-]?key"
+    r"|cookie|^cipher[_-]?key$|^event[_-]?key$",
+    re.IGNORECASE,
+)
+# Keys whose values are never secrets although their names match (kept readable in logs).
+_SAFE_KEYS = frozenset({"token_type"})
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]*:[^/\s@]*@", re.IGNORECASE)
+_MAX_DEPTH = 6
+
+ACCESS_LOGGER = "retaguarda.access"
+_STDLIB_TAKEN_OVER = ("uvicorn", "uvicorn.error", "uvicorn.access", "litestar", "dramatiq", "alembic",
+                      "apscheduler", "sqlalchemy")
+
+
+def is_sensitive_key(key: Any) -> bool:
+    return isinstance(key, str) and key.lower() not in _SAFE_KEYS and bool(SENSITIVE_KEY.search(key))
+
+
+def scrub(value: Any, depth: int = 0) -> Any:
+    """Masks documents and URL credentials in strings, redacts secret keys, recursively."""
+    if isinstance(value, str):
+        return _URL_CREDENTIALS.sub(r"\g<scheme>***:***@", mask_documents_in_text(value))
+    if depth >= _MAX_DEPTH:
+        return value
+    if isinstance(value, Mapping):
+        return {k: REDACTED if is_sensitive_key(k) else scrub(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [scrub(v, depth + 1) for v in value]
+    return value
+
+
+def redact_secrets(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    """Replaces the value of any key named like a credential (password, token, secret, …)."""
+    for key in list(event_dict):
+        if is_sensitive_key(key):
+            event_dict[key] = REDACTED
+    return event_dict
+
+
+def mask_documents(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    """Masks CPF/CNPJ (and credentials inside URLs) in every string value, nested ones included."""
+    for key, value in event_dict.items():
+        if key.startswith("_"):
+            continue  # structlog/ProcessorFormatter internals (the LogRecord, …)
+        event_dict[key] = scrub(value)
+    return event_dict
+
+
+def _drop_color_message(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    # uvicorn adds an ANSI-coloured duplicate of the message; it is noise in JSON.
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
+def shared_processors() -> list[Processor]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _drop_color_message,
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+        structlog.processors.UnicodeDecoder(),
+        redact_secrets,
+        mask_documents,
+    ]
+
+
+def configure_logging(settings: Any = None, *, stream: IO[str] | None = None,
+                      level: str | int | None = None) -> logging.Handler:
+    """Installs JSON logging on the root logger (idempotent; the last call wins).
+
+    `settings.log_level` (or `level`) sets the minimum level. `stream` defaults to stdout.
+    Returns the installed handler (tests read what it wrote).
+    """
+    level = level or getattr(settings, "log_level", None) or "INFO"
+    if isinstance(level, str):
+        level = logging.getLevelName(level.upper())
+        if not isinstance(level, int):
+            level = logging.INFO
+    shared = shared_processors()
+    structlog.configure(
+        processors=[structlog.stdlib.filter_by_level, *shared,
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        context_class=dict,
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.JSONRenderer(default=str)],
+    )
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.setFormatter(formatter)
+    handler.set_name("retaguarda-json")
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if old.get_name() == "retaguarda-json" or not isinstance(old, _kept_handler_types()):
+            root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in _STDLIB_TAKEN_OVER:
+        lib = logging.getLogger(name)
+        lib.handlers.clear()
+        lib.propagate = True
+    # Our own access line replaces uvicorn's; SQLAlchemy echo stays off unless asked for.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("sqlalchemy").setLevel(max(level, logging.WARNING))
+    return handler
+
+
+def _kept_handler_types() -> tuple[type, ...]:
+    """pytest's capture handlers (caplog) survive a reconfiguration inside tests."""
+    capture = sys.modules.get("_pytest.logging")
+    if capture is None:
+        return ()
+    return tuple(t for t in (getattr(capture, "LogCaptureHandler", None),
+                             getattr(capture, "_LiveLoggingNullHandler", None)) if t)
+
+
+# Access log ------------------------------------------------------------------------------
+
+def access_log_middleware(app: Any) -> Any:
+    """ASGI middleware: one `request` line per HTTP request (method, path, status, duration_ms).
+
+    Place it inside `request_context_middleware` so the line carries the request's ids.
+    """
+    log = structlog.get_logger(ACCESS_LOGGER)
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_wrapper)
+        finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            fields = dict(method=scope.get("method"), path=scope.get("path"), status=status,
+                          duration_ms=duration_ms)
+            if status >= 500:
+                log.error("request", **fields)
+            else:
+                log.info("request", **fields)
+
+    return middleware
+
+
+__all__ = ["configure_logging", "access_log_middleware", "scrub", "redact_secrets", "mask_documents",
+           "REDACTED"]
