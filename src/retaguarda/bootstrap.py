@@ -69,9 +69,10 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
 
     settings = settings or load_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    projections = all_projections()  # imports every domain first, so value types are registered
     engine = create_read_engine(settings.sqlalchemy_url(), settings.database_schema)
     store = EventStore(env=settings.eventsourcing_env())
-    runner = ProjectionRunner(store, engine, all_projections(), settings.projector_batch_size)
+    runner = ProjectionRunner(store, engine, projections, settings.projector_batch_size)
     container = Container(settings=settings, clock=clock or SystemClock(), store=store,
                           engine=engine, runner=runner)
     for install in _INSTALLERS:

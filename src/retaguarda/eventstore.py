@@ -10,6 +10,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Notification, Transcoding
 
 from retaguarda.shared.aggregate import Aggregate
+from retaguarda.shared.values import TRANSCODED_ENUMS
 
 
 class _DateAsISO(Transcoding):
@@ -23,6 +24,20 @@ class _DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+def _enum_transcoding(enum_class: type[Any]) -> Transcoding:
+    class EnumAsValue(Transcoding):
+        type = enum_class
+        name = f"enum:{enum_class.__module__}.{enum_class.__qualname__}"
+
+        def encode(self, obj: Any) -> Any:
+            return obj.value
+
+        def decode(self, data: Any) -> Any:
+            return enum_class(data)
+
+    return EnumAsValue()
+
+
 class EventStore(Application[UUID]):
     """Aggregates of every context are saved here, so there is one gap-free global order."""
 
@@ -32,6 +47,8 @@ class EventStore(Application[UUID]):
     def register_transcodings(self, transcoder: Any) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(_DateAsISO())
+        for enum_class in TRANSCODED_ENUMS:
+            transcoder.register(_enum_transcoding(enum_class))
 
     def get(self, aggregate_id: UUID, version: int | None = None) -> Aggregate:
         return self.repository.get(aggregate_id, version=version)

@@ -50,8 +50,8 @@ def settle(request: Request[Any, Any, Any], position: int) -> None:
 def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """The one guard on every route: `opt={"permission": ...}`, `public` or authenticated."""
     opt = handler.opt or {}
-    if opt.get("public"):
-        return
+    if opt.get("public") or connection.url.path.startswith("/schema"):
+        return  # the OpenAPI document describes the API to anyone; the API itself is guarded
     principal = principal_of(connection)
     is_html = not connection.url.path.startswith("/api/")
     if principal is None:
