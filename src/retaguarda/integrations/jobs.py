@@ -106,7 +106,8 @@ def _wrap(spec: JobSpec, container: Any) -> Callable[..., Any]:
                 raise
             if scheduled:
                 _record_scheduled(container, scheduled, f"ok: {result}" if result is not None else "ok")
-            return result
+            log.info("job_done", actor=spec.actor_name, result=str(result)[:200])
+            return None  # outcomes are events or the jobs table; there is no result backend
 
     run.__name__ = spec.fn.__name__
     run.__qualname__ = spec.fn.__qualname__
