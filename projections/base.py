@@ -47,28 +47,80 @@ class Envelope:
 
 
 class Writer:
-    """Writes a projection's rows inside the batch transaction."""
+    """Writes a projection's rows inside the batch transaction.
+
+    Inserts and updates are queued in order and sent at the next read (`select_one`,
+    `execute`), `delete`, or `flush()` (the runner flushes at the end of every batch, inside
+    its transaction). Consecutive inserts into a table go out as one executemany; consecutive
+    updates of the same shape (same table, same WHERE columns, same SET columns) go out as one
+    executemany of a cached statement; an update of exactly the same row as the update just
+    before it is merged into it, and an update by primary key of a row still queued for insert
+    is applied to that row. Updates whose values are SQL expressions run at once. The result
+    is always the same as running every call immediately, in order.
+    """
 
     def __init__(self, conn: Connection, targets: dict[str, sa.Table]) -> None:
         self.conn = conn
         self._targets = targets
-        self._pending: dict[str, list[dict[str, Any]]] = {}
-        self._order: list[str] = []
+        # Each queued op: ["insert", live table, [rows]] or ["update", live table, shape, [params]].
+        self._queue: list[list[Any]] = []
+        self._statements: dict[tuple[Any, ...], Any] = {}
+        # Rows queued for insert, by table name and primary key values: an update of such a row by
+        # its primary key is applied to the queued row itself (same result, one statement less).
+        # An update of a table by anything but its primary key forgets that table's rows here, so
+        # a later change is never moved before it.
+        self._queued_rows: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
 
     def table(self, live: sa.Table) -> sa.Table:
         return self._targets.get(live.name, live)
 
     def insert(self, live: sa.Table, row: dict[str, Any]) -> None:
-        if live.name not in self._pending:
-            self._pending[live.name] = []
-            self._order.append(live.name)
-        self._pending[live.name].append(row)
+        pk = _pk_columns(live)
+        if pk and all(k in row for k in pk):
+            row = dict(row)
+            self._queued_rows.setdefault(live.name, {})[tuple(row[k] for k in pk)] = row
+        last = self._queue[-1] if self._queue else None
+        if last is not None and last[0] == "insert" and last[1] is live:
+            last[2].append(row)
+        else:
+            self._queue.append(["insert", live, [row]])
 
-    def update(self, live: sa.Table, where: dict[str, Any], values: dict[str, Any]) -> int:
-        self.flush()
-        t = self.table(live)
-        stmt = sa.update(t).where(*[t.c[k] == v for k, v in where.items()]).values(**values)
-        return self.conn.execute(stmt).rowcount
+    def update(self, live: sa.Table, where: dict[str, Any], values: dict[str, Any]) -> None:
+        """Queues `UPDATE table SET values WHERE where` (applied in order, before any read)."""
+        if not values:
+            return
+        if _has_expression(where) or _has_expression(values):
+            self.flush()
+            t = self.table(live)
+            self.conn.execute(sa.update(t).where(*[t.c[k] == v for k, v in where.items()]).values(**values))
+            return
+        pk = _pk_columns(live)
+        if pk and set(where) == set(pk) and not (set(values) & set(pk)):
+            queued = self._queued_rows.get(live.name, {}).get(tuple(where[k] for k in pk))
+            if queued is not None:
+                queued.update(values)
+                return
+        else:
+            self._queued_rows.pop(live.name, None)
+        last = self._queue[-1] if self._queue else None
+        if (last is not None and last[0] == "update" and last[1] is live
+                and last[3][-1][0] == where and not (set(values) & set(where))
+                and not (set(last[2][1]) & set(where))):
+            # Same row as the update just queued: one statement with the merged values.
+            merged = {**last[3][-1][1], **values}
+            shape = (tuple(where), tuple(merged))
+            if len(last[3]) == 1:
+                last[2] = shape
+                last[3][-1] = (where, merged)
+                return
+            last[3].pop()
+            self._queue.append(["update", live, shape, [(where, merged)]])
+            return
+        shape = (tuple(where), tuple(values))
+        if last is not None and last[0] == "update" and last[1] is live and last[2] == shape:
+            last[3].append((where, values))
+        else:
+            self._queue.append(["update", live, shape, [(where, values)]])
 
     def delete(self, live: sa.Table, where: dict[str, Any]) -> None:
         self.flush()
@@ -76,7 +128,7 @@ class Writer:
         self.conn.execute(sa.delete(t).where(*[t.c[k] == v for k, v in where.items()]))
 
     def execute(self, statement_for: Callable[[sa.Table], Any], live: sa.Table) -> Any:
-        """Any other statement, built against the target table."""
+        """Any other statement, built against the target table (sees every queued write)."""
         self.flush()
         return self.conn.execute(statement_for(self.table(live)))
 
@@ -87,14 +139,58 @@ class Writer:
             sa.select(t).where(*[t.c[k] == v for k, v in where.items()])
         ).first()
 
+    def _update_statement(self, live: sa.Table, shape: tuple[tuple[str, ...], tuple[str, ...]]) -> Any:
+        key = (live.name, shape)
+        stmt = self._statements.get(key)
+        if stmt is None:
+            t = self.table(live)
+            where_cols, value_cols = shape
+            stmt = (sa.update(t)
+                    .where(*[t.c[k] == sa.bindparam(f"w_{k}") for k in where_cols])
+                    .values({k: sa.bindparam(f"v_{k}") for k in value_cols}))
+            self._statements[key] = stmt
+        return stmt
+
     def flush(self) -> None:
-        for name in self._order:
-            rows = self._pending[name]
-            if rows:
-                live = metadata.tables[name]
-                self.conn.execute(sa.insert(self.table(live)), rows)
-        self._pending.clear()
-        self._order.clear()
+        queue, self._queue = self._queue, []
+        self._queued_rows.clear()
+        for op in queue:
+            if op[0] == "insert":
+                target = self.table(op[1])
+                # executemany needs the same columns in every row: one call per run of equal keys.
+                run: list[dict[str, Any]] = []
+                for row in op[2]:
+                    if run and row.keys() != run[0].keys():
+                        self.conn.execute(sa.insert(target), run)
+                        run = []
+                    run.append(row)
+                if run:
+                    self.conn.execute(sa.insert(target), run)
+            else:
+                stmt = self._update_statement(op[1], op[2])
+                params = [{**{f"w_{k}": v for k, v in where.items()},
+                           **{f"v_{k}": v for k, v in values.items()}} for where, values in op[3]]
+                self.conn.execute(stmt, params if len(params) > 1 else params[0])
+
+
+def _has_expression(values: dict[str, Any]) -> bool:
+    for value in values.values():
+        if isinstance(value, sa.sql.ClauseElement):
+            return True
+    return False
+
+
+def _pk_columns(live: sa.Table) -> tuple[str, ...]:
+    """Primary-key column names, or () when an update could do more than set values
+    (a column with an on-update default) and so must never be folded into a queued insert."""
+    cached = live.info.get("_writer_pk")
+    if cached is None:
+        if any(c.onupdate is not None or c.server_onupdate is not None for c in live.c):
+            cached = ()
+        else:
+            cached = tuple(c.name for c in live.primary_key.columns)
+        live.info["_writer_pk"] = cached
+    return cached
 
 
 Handler = Callable[[Any, Envelope, Writer], None]

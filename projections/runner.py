@@ -30,6 +30,42 @@ def decode_batch(store: Any, notifications: Sequence[Any]) -> list[Envelope]:
     return [Envelope(n.id, store.decode(n), n) for n in notifications]
 
 
+def topic_filter(projection: Projection) -> Callable[[str], bool] | None:
+    """A cheap test on the stored topic telling whether the projection handles the event.
+
+    None when the projection decides per decoded event (it overrides `wants`, `handler_for`
+    or `process`, like the audit projections): then every event must be decoded for it.
+    Events no projection wants are never decrypted or decoded.
+    """
+    cls = type(projection)
+    if (cls.wants is not Projection.wants or cls.handler_for is not Projection.handler_for
+            or cls.process is not Projection.process):
+        return None
+    from eventsourcing.utils import resolve_topic
+
+    handled = frozenset(projection._handlers)
+    cache: dict[str, bool] = {}
+
+    def wanted(topic: str) -> bool:
+        hit = cache.get(topic)
+        if hit is None:
+            try:
+                hit = resolve_topic(topic) in handled
+            except Exception:  # unknown topic: let decoding report it
+                hit = True
+            cache[topic] = hit
+        return hit
+
+    return wanted
+
+
+def decode_wanted(store: Any, notifications: Sequence[Any],
+                  wanted: Callable[[str], bool] | None) -> list[Envelope]:
+    if wanted is None:
+        return decode_batch(store, notifications)
+    return [Envelope(n.id, store.decode(n), n) for n in notifications if wanted(n.topic)]
+
+
 def ensure_tracking(engine: Engine, names: Sequence[str]) -> None:
     with engine.begin() as conn:
         existing = {r[0] for r in conn.execute(sa.select(tracking.c.name))}
@@ -85,6 +121,7 @@ class ProjectionRunner:
         self._thread: threading.Thread | None = None
         self.crash_hook = _Crash()
         self.error: BaseException | None = None
+        self._filters: dict[str, Callable[[str], bool] | None] = {}
 
     @property
     def names(self) -> list[str]:
@@ -103,14 +140,27 @@ class ProjectionRunner:
         notifications = self.store.read(start, self.batch_size)
         if not notifications:
             return 0
-        envelopes = decode_batch(self.store, notifications)
+        decoded: dict[int, Envelope] = {}
+
+        def envelopes_for(projection: Projection, after: int) -> list[Envelope]:
+            wanted = self._filters.setdefault(projection.name, topic_filter(projection))
+            todo = []
+            for n in notifications:
+                if n.id <= after or (wanted is not None and not wanted(n.topic)):
+                    continue
+                env = decoded.get(n.id)
+                if env is None:
+                    env = decoded[n.id] = Envelope(n.id, self.store.decode(n), n)
+                todo.append(env)
+            return todo
+
         last = notifications[-1].id
         moved = 0
         for projection in self.projections:
             pos = current[projection.name]
-            todo = [e for e in envelopes if e.position > pos]
-            if not todo:
+            if pos >= last:
                 continue
+            todo = envelopes_for(projection, pos)
             with self.engine.begin() as conn:
                 if not _claim_batch(conn, projection.name, pos):
                     continue  # another runner advanced it; re-read next round
@@ -120,7 +170,7 @@ class ProjectionRunner:
                     raise ProjectionStoppedError("simulated crash in the middle of a batch")
                 handled = projection.process(todo, writer)
                 _advance(conn, projection.name, last, handled)
-            moved += len(todo)
+            moved += sum(1 for n in notifications if n.id > pos)
         return moved
 
     def catch_up(self, timeout: float = 60.0) -> None:
@@ -212,19 +262,24 @@ def rebuild(store: Any, engine: Engine, projection: Projection, batch_size: int 
     started = time.monotonic()
     suffix = f"__r{int(time.time() * 1000)}"
     aside = _aside_tables(projection, suffix)
+    # Non-unique indexes are built once the bulk of the log is in (bulk load, then index);
+    # unique ones stay from the start so constraint errors surface exactly as in live processing.
+    deferred = [ix for table in aside.values() for ix in list(table.indexes) if not ix.unique]
     with engine.begin() as conn:
         for table in aside.values():
+            table.indexes.difference_update(deferred)
             table.create(conn)
     head = store.head()
     pos = 0
     seen = handled = 0
+    wanted = topic_filter(projection)
 
     def one_batch(conn: Connection) -> int:
         nonlocal pos, seen, handled
         notifications = store.read(pos + 1, batch_size)
         if not notifications:
             return 0
-        envelopes = decode_batch(store, notifications)
+        envelopes = decode_wanted(store, notifications, wanted)
         handled += projection.process(envelopes, Writer(conn, aside))
         pos = notifications[-1].id
         seen += len(notifications)
@@ -238,6 +293,10 @@ def rebuild(store: Any, engine: Engine, projection: Projection, batch_size: int 
                 progress(seen, head, time.monotonic() - started)
             if not n or pos >= store.head():
                 break
+        with engine.begin() as conn:
+            for ix in deferred:
+                ix.create(conn)
+                ix.table.indexes.add(ix)
         ensure_tracking(engine, [projection.name])
         with engine.begin() as conn:
             # Lock the live tracking row so the live runner waits for the swap.

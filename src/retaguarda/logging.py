@@ -39,14 +39,35 @@ _STDLIB_TAKEN_OVER = ("uvicorn", "uvicorn.error", "uvicorn.access", "litestar", 
                       "apscheduler", "sqlalchemy")
 
 
+_sensitive_cache: dict[str, bool] = {}
+# Fields written by our own processors/middleware that never hold documents or secrets.
+_TRUSTED_KEYS = frozenset({"timestamp", "level", "logger", "request_id", "method",
+                           "status", "duration_ms"})
+
+
 def is_sensitive_key(key: Any) -> bool:
-    return isinstance(key, str) and key.lower() not in _SAFE_KEYS and bool(SENSITIVE_KEY.search(key))
+    if not isinstance(key, str):
+        return False
+    hit = _sensitive_cache.get(key)
+    if hit is None:
+        hit = key.lower() not in _SAFE_KEYS and bool(SENSITIVE_KEY.search(key))
+        if len(_sensitive_cache) < 10_000:
+            _sensitive_cache[key] = hit
+    return hit
+
+
+def _scrub_text(text: str) -> str:
+    if len(text) >= 11:  # shorter strings cannot hold a CPF, a CNPJ or user:password@
+        text = mask_documents_in_text(text)
+        if "@" in text and "://" in text:
+            text = _URL_CREDENTIALS.sub(r"\g<scheme>***:***@", text)
+    return text
 
 
 def scrub(value: Any, depth: int = 0) -> Any:
     """Masks documents and URL credentials in strings, redacts secret keys, recursively."""
     if isinstance(value, str):
-        return _URL_CREDENTIALS.sub(r"\g<scheme>***:***@", mask_documents_in_text(value))
+        return _scrub_text(value)
     if depth >= _MAX_DEPTH:
         return value
     if isinstance(value, Mapping):
@@ -67,8 +88,8 @@ def redact_secrets(_logger: Any, _method: str, event_dict: EventDict) -> EventDi
 def mask_documents(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     """Masks CPF/CNPJ (and credentials inside URLs) in every string value, nested ones included."""
     for key, value in event_dict.items():
-        if key.startswith("_"):
-            continue  # structlog/ProcessorFormatter internals (the LogRecord, …)
+        if key.startswith("_") or key in _TRUSTED_KEYS or value is None:
+            continue  # structlog/ProcessorFormatter internals (the LogRecord, …) and our own fields
         event_dict[key] = scrub(value)
     return event_dict
 

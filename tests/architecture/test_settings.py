@@ -40,4 +40,4 @@ def test_postgres_url_configures_both_stores(tmp_path):
     assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == ("db", "5433", "rg")
     assert s.sqlalchemy_url() == "postgresql+psycopg://u:p@db:5433/rg"
-    assert env["CIPHER_TOPIC"] == "eventsourcing.cipher:AESCipher"
+    assert env["CIPHER_TOPIC"] == "eventsourcing.cryptography:AESCipher"
