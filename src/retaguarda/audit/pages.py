@@ -34,8 +34,17 @@ def local_time(value: Any) -> str:
     return moment.astimezone(SAO_PAULO).strftime("%d/%m/%Y %H:%M:%S")
 
 
+def _plain(value: Any) -> str:
+    """A readable rendering of event values: `street: Rua X, city: Y` rather than a Python repr."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_plain(v)}" for k, v in value.items() if v not in (None, "", [], {}))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_plain(v) for v in value)
+    return str(value)
+
+
 def _short(value: Any) -> str:
-    text = "—" if value in (None, "", [], {}) else str(value)
+    text = "—" if value in (None, "", [], {}) else _plain(value)
     return text if len(text) <= 120 else text[:119] + "…"
 
 
