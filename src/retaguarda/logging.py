@@ -4,7 +4,7 @@ Every line is one JSON object with `timestamp` (ISO 8601, UTC), `level`, `logger
 request context bound by `web.middleware` (request_id, correlation_id, tenant_id, user_id) and
 the caller's fields. Two processors protect what leaves the process: values of keys that look
 like credentials are replaced by `[REDACTED]`, and anything shaped like a CPF or CNPJ inside any
-string is masked. `access_log_middleware` writes one line per HTTP request.
+string is masked. `log_access` writes one line per HTTP request.
 
 Run uvicorn with `log_config=None` so it does not install its own handlers over these.
 """
@@ -172,39 +172,14 @@ def _kept_handler_types() -> tuple[type, ...]:
 
 # Access log ------------------------------------------------------------------------------
 
-def access_log_middleware(app: Any) -> Any:
-    """ASGI middleware: one `request` line per HTTP request (method, path, status, duration_ms).
-
-    Place it inside `request_context_middleware` so the line carries the request's ids.
-    """
+def log_access(method: str, path: str, status: int, duration_ms: float) -> None:
+    """One `request` line per HTTP request; called by the web layer's observing middleware."""
     log = structlog.get_logger(ACCESS_LOGGER)
-
-    async def middleware(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await app(scope, receive, send_wrapper)
-        finally:
-            duration_ms = round((time.perf_counter() - started) * 1000, 2)
-            fields = dict(method=scope.get("method"), path=scope.get("path"), status=status,
-                          duration_ms=duration_ms)
-            if status >= 500:
-                log.error("request", **fields)
-            else:
-                log.info("request", **fields)
-
-    return middleware
+    if status >= 500:
+        log.error("request", method=method, path=path, status=status, duration_ms=duration_ms)
+    else:
+        log.info("request", method=method, path=path, status=status, duration_ms=duration_ms)
 
 
-__all__ = ["configure_logging", "access_log_middleware", "scrub", "redact_secrets", "mask_documents",
+__all__ = ["configure_logging", "log_access", "scrub", "redact_secrets", "mask_documents",
            "REDACTED"]

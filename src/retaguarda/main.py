@@ -16,7 +16,6 @@ from litestar.template.config import TemplateConfig
 
 from retaguarda.web.context import authorize
 from retaguarda.web.errors import EXCEPTION_HANDLERS
-from retaguarda.logging import access_log_middleware
 from retaguarda.web.middleware import request_context_middleware
 from retaguarda.web.ops import metrics_middleware
 
@@ -66,7 +65,7 @@ def create_app(container: Any) -> Litestar:
         # the app makes Litestar 2.25 wrap the first one in sync_to_thread twice.
         route_handlers=[Router("/api/v1", route_handlers=api_routes), Router("/", route_handlers=page_routes),
                         static],
-        middleware=[request_context_middleware, metrics_middleware, access_log_middleware],
+        middleware=[request_context_middleware, metrics_middleware],
         guards=[authorize],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(instance=template_engine),

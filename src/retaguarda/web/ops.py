@@ -177,7 +177,8 @@ def metrics_of(app: Any) -> Metrics:
 
 
 def metrics_middleware(app: Any) -> Any:
-    """ASGI middleware counting each request under its route template (never the raw path)."""
+    """ASGI middleware timing each request once: the access-log line and the metrics by route template."""
+    from retaguarda.logging import log_access
 
     async def middleware(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -195,9 +196,10 @@ def metrics_middleware(app: Any) -> Any:
         try:
             await app(scope, receive, send_wrapper)
         finally:
+            elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "<unmatched>"
-            metrics_of(scope["app"]).observe(scope.get("method", ""), route, status,
-                                             time.perf_counter() - started)
+            metrics_of(scope["app"]).observe(scope.get("method", ""), route, status, elapsed)
+            log_access(scope.get("method", ""), scope.get("path", ""), status, round(elapsed * 1000, 2))
 
     return middleware
 
