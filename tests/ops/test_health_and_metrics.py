@@ -99,8 +99,10 @@ def test_readiness_fails_while_a_projection_lags_beyond_the_threshold(idle_clien
     assert projections["ok"] is False and projections["max_lag"] == 2
     assert projections["projections"]["customer_list"] == {"position": 0, "lag": head, "ok": False}
 
-    # And once the projector catches up it is ready again
+    # And once the projector (and the outbox dispatcher, which follows the log too) catches up
     container.runner.catch_up()
+    while container.extras["dispatcher"].run_once():
+        pass
     ready = idle_client.get("/health/ready")
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"]["projections"]["projections"]["customer_list"]["lag"] == 0
@@ -170,3 +172,12 @@ def test_metrics_label_requests_by_route_template_not_raw_path(idle_client: Any)
     # Then labels are route templates, so ids never explode the label set
     assert _sample(text, "retaguarda_http_requests_total", route="/health/ready") == 1
     assert "does-not-exist" not in text
+
+
+def test_dispatcher_lag_is_reported_in_readiness_and_metrics(client, live_container):
+    # The in-process dispatcher follows the log like a projection; its lag shows next to theirs
+    ready = client.get("/health/ready").json()
+    assert ready["checks"]["dispatcher"]["ok"] is True
+    assert ready["checks"]["dispatcher"]["lag"] >= 0
+    body = client.get("/metrics").text
+    assert 'retaguarda_projection_lag_events{projection="dispatcher"}' in body

@@ -91,6 +91,23 @@ def check_projections(container: Any, head: int | None, max_lag: int) -> dict[st
     return result
 
 
+def check_dispatcher(container: Any, max_lag: int) -> dict[str, Any]:
+    """The outbox dispatcher's lag from its tracking row (it may run in the worker process)."""
+    dispatcher = container.extras.get("dispatcher")
+    if dispatcher is None:
+        return {"ok": True, "detail": "no dispatcher configured"}
+    try:
+        status = dispatcher.status()
+    except Exception as exc:
+        return _failure(exc)
+    ok = status["lag"] <= max_lag and not status["error"]
+    result = {"ok": ok, "position": status["position"], "lag": status["lag"], "max_lag": max_lag}
+    if status["error"]:
+        result["error"] = status["error"].split("(", 1)[0]
+        result["detail"] = "the dispatcher stopped on an event; see the logs"
+    return result
+
+
 def readiness(container: Any, max_lag: int | None = None) -> tuple[bool, dict[str, Any]]:
     """Every check with its outcome; ready only when all pass."""
     if max_lag is None:
@@ -101,6 +118,7 @@ def readiness(container: Any, max_lag: int | None = None) -> tuple[bool, dict[st
         "event_store": store,
         "broker": check_broker(container),
         "projections": check_projections(container, head, max_lag),
+        "dispatcher": check_dispatcher(container, max_lag),
     }
     ready = all(c["ok"] for c in checks.values())
     return ready, {"status": "ok" if ready else "unavailable", "checks": checks}
@@ -126,13 +144,16 @@ class _LogCollector(Collector):
                                       "Events the projection is behind the log head", labels=["projection"])
         failed = GaugeMetricFamily("retaguarda_projector_failed",
                                    "1 when the in-process projector stopped on an error")
+        names = list(self.container.runner.names)
+        if self.container.extras.get("dispatcher") is not None:
+            names.append("dispatcher")  # reported like a projection: position and lag
         try:
             head = int(self.container.store.head())
-            current = positions(self.container.engine, self.container.runner.names)
+            current = positions(self.container.engine, names)
         except Exception:
             return  # a scrape must not fail; readiness reports the broken dependency
         head_gauge.add_metric([], head)
-        for name in self.container.runner.names:
+        for name in names:
             position = current.get(name, 0)
             position_gauge.add_metric([name], position)
             lag_gauge.add_metric([name], max(0, head - position))
