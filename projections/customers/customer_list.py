@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -85,27 +88,167 @@ def _row(r: Any) -> dict[str, Any]:
     }
 
 
-def list_customers(conn: Connection, tenant_id: str, *, search: str = "", status: str = "",
-                   page: int = 1, per_page: int = 20) -> dict[str, Any]:
-    t = customers
-    where = [t.c.tenant_id == tenant_id]
+def _filter_params(tenant_id: str, search: str, status: str
+                   ) -> tuple[tuple[bool, tuple[bool, bool] | None], dict[str, Any]]:
+    """The filter's shape (which conditions apply) and its bind parameters."""
+    params: dict[str, Any] = {"tenant_id": tenant_id}
+    search_shape: tuple[bool, bool] | None = None
     if status:
-        where.append(t.c.status == status)
+        params["status"] = status
     if search:
         term = search.strip()
         digits = "".join(ch for ch in term if ch.isalnum()).upper()
-        like = f"%{_fold(term)}%"
-        conds = [t.c.search_name.like(like), t.c.email.like(f"%{term.lower()}%")]
-        if digits and len(digits) >= 3:
-            conds.append(t.c.document.like(f"%{digits}%"))
+        params["like"] = f"%{_fold(term)}%"
+        params["email_like"] = f"%{term.lower()}%"
+        has_digits = bool(digits) and len(digits) >= 3
+        if has_digits:
+            params["digits_like"] = f"%{digits}%"
+        search_shape = (True, has_digits)
+    return (bool(status), search_shape), params
+
+
+def _bound_filters(status: bool, search: tuple[bool, bool] | None) -> list[Any]:
+    t = customers
+    where = [t.c.tenant_id == sa.bindparam("tenant_id")]
+    if status:
+        where.append(t.c.status == sa.bindparam("status"))
+    if search is not None:
+        conds = [t.c.search_name.like(sa.bindparam("like")), t.c.email.like(sa.bindparam("email_like"))]
+        if search[1]:
+            conds.append(t.c.document.like(sa.bindparam("digits_like")))
         where.append(sa.or_(*conds))
-    total = conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar() or 0
-    rows = conn.execute(
-        sa.select(t).where(*where).order_by(t.c.search_name, t.c.id)
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
+    return where
+
+
+# One statement object per filter shape, so SQLAlchemy computes its cache key only once.
+@lru_cache(maxsize=8)
+def _count_statement(status: bool, search: tuple[bool, bool] | None) -> Any:
+    return sa.select(sa.func.count()).select_from(customers).where(*_bound_filters(status, search))
+
+
+@lru_cache(maxsize=8)
+def _page_statement(status: bool, search: tuple[bool, bool] | None) -> Any:
+    return (sa.select(customers).where(*_bound_filters(status, search))
+            .order_by(customers.c.search_name, customers.c.id)
+            .limit(sa.bindparam("limit")).offset(sa.bindparam("offset")))
+
+
+def list_customers(conn: Connection, tenant_id: str, *, search: str = "", status: str = "",
+                   page: int = 1, per_page: int = 20) -> dict[str, Any]:
+    shape, params = _filter_params(tenant_id, search, status)
+    total = conn.execute(_count_statement(*shape), params).scalar() or 0
+    rows = conn.execute(_page_statement(*shape),
+                        {**params, "limit": per_page, "offset": (page - 1) * per_page}).all()
     return {"items": [_row(r) for r in rows], "total": total, "page": page, "per_page": per_page,
             "pages": max(1, -(-total // per_page))}
+
+
+# The JSON API's list: the same page as `list_customers`, already in its JSON form -----------
+
+# Columns as the driver hands them over: JSON columns as their stored text (embedded verbatim
+# with msgspec.Raw), times as SQLite's text or PostgreSQL's datetime, converted once per value.
+_JSON_COLUMNS = (
+    customers.c.id, customers.c.name, customers.c.kind, customers.c.document, customers.c.email,
+    sa.cast(customers.c.phones, sa.Text).label("phones"),
+    sa.cast(customers.c.address, sa.Text).label("address"),
+    customers.c.plan, customers.c.status, customers.c.status_reason, customers.c.version,
+    sa.type_coerce(customers.c.created_at, sa.String).label("created_at"),
+    sa.type_coerce(customers.c.updated_at, sa.String).label("updated_at"),
+)
+_EMPTY_LIST = msgspec.Raw(b"[]")
+
+
+@lru_cache(maxsize=8)
+def _json_page_statement(status: bool, search: tuple[bool, bool] | None) -> Any:
+    return (sa.select(*_JSON_COLUMNS).where(*_bound_filters(status, search))
+            .order_by(customers.c.search_name, customers.c.id)
+            .limit(sa.bindparam("limit")).offset(sa.bindparam("offset")))
+
+
+def _iso(value: Any) -> str | None:
+    """What `jsonable` makes of a stored time: ISO 8601, naive (SQLite) values read as UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        # SQLite's DATETIME text 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC): reshape it without parsing.
+        if len(value) == 26 and value[10] == " " and value[19] == ".":
+            fraction = value[19:]
+            return f"{value[:10]}T{value[11:19]}{'' if fraction == '.000000' else fraction}+00:00"
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.isoformat()
+
+
+def _raw_json(text: Any, empty: Any = None) -> Any:
+    """Stored JSON text embedded as is in the response; SQL NULL or JSON null → `empty`."""
+    if text is None or text == "null":
+        return empty
+    return msgspec.Raw(text.encode() if isinstance(text, str) else bytes(text))
+
+
+def list_customers_json(conn: Connection, tenant_id: str, *, search: str = "", status: str = "",
+                        page: int = 1, per_page: int = 20) -> dict[str, Any]:
+    """`list_customers` for the JSON API: same page and fields, every value JSON-ready.
+
+    JSON columns come back as `msgspec.Raw` (their stored JSON text), times as ISO strings
+    with their offset, so the response encoder does no per-row work beyond copying. On SQLite
+    the whole page is built by SQLite itself in one statement (`items` is then one Raw array):
+    a row-by-row fetch would hand the GIL back and forth once per row in a threaded server.
+    """
+    shape, params = _filter_params(tenant_id, search, status)
+    params.update(limit=per_page, offset=(page - 1) * per_page)
+    if _page_in_sql(conn):
+        total, items_json = conn.execute(_sqlite_page_statement(*shape), params).one()
+        items: Any = msgspec.Raw(items_json.encode())
+    else:
+        total = conn.execute(_count_statement(*shape), params).scalar() or 0
+        rows = conn.execute(_json_page_statement(*shape), params).all() if total else []
+        items = [
+            {"id": r[0], "name": r[1], "kind": r[2], "document": r[3], "email": r[4],
+             "phones": _raw_json(r[5], _EMPTY_LIST), "address": _raw_json(r[6]), "plan": r[7],
+             "status": r[8], "status_reason": r[9], "version": r[10],
+             "created_at": _iso(r[11]), "updated_at": _iso(r[12])}
+            for r in rows
+        ]
+    total = total or 0
+    return {"items": items, "total": total, "page": page, "per_page": per_page,
+            "pages": max(1, -(-total // per_page))}
+
+
+def _page_in_sql(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+def _sqlite_iso(column: Any) -> Any:
+    """SQL for `_iso` of SQLite's DATETIME text 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)."""
+    fraction = sa.func.substr(column, 20, type_=sa.String)
+    return (sa.func.substr(column, 1, 10, type_=sa.String) + sa.literal("T")
+            + sa.func.substr(column, 12, 8, type_=sa.String)
+            + sa.case((fraction.in_(["", ".000000"]), sa.literal("")), else_=fraction)
+            + sa.literal("+00:00"))
+
+
+@lru_cache(maxsize=8)
+def _sqlite_page_statement(status: bool, search: tuple[bool, bool] | None) -> Any:
+    """One row: (total, the page as a JSON array of the API's items), in `list_customers` order."""
+    t = customers
+    page = (sa.select(t).where(*_bound_filters(status, search))
+            .order_by(t.c.search_name, t.c.id)
+            .limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))).subquery()
+    item = sa.func.json_object(
+        "id", page.c.id, "name", page.c.name, "kind", page.c.kind, "document", page.c.document,
+        "email", page.c.email,
+        "phones", sa.func.json(sa.func.coalesce(sa.type_coerce(page.c.phones, sa.Text), "[]")),
+        "address", sa.func.json(sa.type_coerce(page.c.address, sa.Text)),
+        "plan", page.c.plan, "status", page.c.status, "status_reason", page.c.status_reason,
+        "version", page.c.version,
+        "created_at", _sqlite_iso(page.c.created_at), "updated_at", _sqlite_iso(page.c.updated_at),
+    )
+    # The LIMITed subquery is not flattened: SQLite feeds the aggregate in the subquery's order.
+    items = sa.select(sa.func.json_group_array(item, type_=sa.Text)).select_from(page)
+    total = sa.select(sa.func.count()).select_from(t).where(*_bound_filters(status, search))
+    return sa.select(total.scalar_subquery(), items.scalar_subquery())
 
 
 def get_customer_row(conn: Connection, tenant_id: str, customer_id: str) -> dict[str, Any] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -22,6 +23,20 @@ T = TypeVar("T")
 MAX_CONFLICT_RETRIES = 5
 
 
+class _Attempt:
+    """One run of a `retrying` command: may claims be taken optimistically, and were they?"""
+
+    __slots__ = ("optimistic", "took")
+
+    def __init__(self, optimistic: bool) -> None:
+        self.optimistic = optimistic
+        self.took = False
+
+
+# The attempt of the innermost `retrying` on this thread/task (None outside `retrying`).
+_ATTEMPT: ContextVar[_Attempt | None] = ContextVar("retaguarda_service_attempt", default=None)
+
+
 class Saved:
     """What a command returns: the aggregate and the log position its events reached."""
 
@@ -38,6 +53,8 @@ class Service:
     def __init__(self, store: EventStore, on_saved: Callable[[int], None] | None = None) -> None:
         self.store = store
         self._on_saved = on_saved
+        # Saves made by this service object; caches of its read models compare it to drop entries.
+        self.writes = 0
 
     def load(self, cls: type[A], aggregate_id: UUID | str, tenant_id: str | None,
              version: int | None = None) -> A:
@@ -65,22 +82,39 @@ class Service:
         """Saves atomically; returns the highest log position written (0 when nothing was)."""
         recordings = self.store.save(*[a for a in aggregates if a is not None])
         position = max((r.notification.id for r in recordings), default=0)
-        if position and self._on_saved:
-            self._on_saved(position)
+        if position:
+            self.writes += 1
+            if self._on_saved:
+                self._on_saved(position)
         return position
 
     def retrying(self, command: Callable[[], T]) -> T:
-        """Runs load→change→save again when another writer won the optimistic race."""
-        for attempt in range(MAX_CONFLICT_RETRIES):
+        """Runs load→change→save again when another writer won the optimistic race.
+
+        Inside a command, `claim` takes new keys optimistically (no read before the save). When
+        such a save fails with IntegrityError, the command runs once more at once, reading the
+        claims first (`claim` then reports a conflict or retakes a released key); that re-check
+        does not count as one of the MAX_CONFLICT_RETRIES attempts.
+        """
+        optimistic = True
+        attempt = 0
+        while True:
+            state = _Attempt(optimistic)
+            token = _ATTEMPT.set(state)
             try:
                 return command()
             except IntegrityError:
+                if state.took:
+                    optimistic = False  # a key may exist: re-check the claims, no back-off
+                    continue
                 if attempt == MAX_CONFLICT_RETRIES - 1:
                     raise ConflictError(
                         "the record was changed by someone else at the same time; try again"
                     ) from None
                 time.sleep(0.005 * (2 ** attempt))
-        raise AssertionError("unreachable")
+                attempt += 1
+            finally:
+                _ATTEMPT.reset(token)
 
     # Unique keys (documents, e-mails) -------------------------------------------------
     def claim(self, scope: str, key: str, owner_id: str, meta: Meta) -> Claim | None:
@@ -88,7 +122,14 @@ class Service:
 
         Raises ConflictError when another owner holds the key. A concurrent claimer loses at
         save time with IntegrityError (then `retrying` re-checks and reports the conflict).
+        Inside `retrying` the first attempt does not read the claim: it takes the key as new
+        (the common case) and the atomic save refuses it when the key already exists, after
+        which `retrying` runs the command again with this read-first path.
         """
+        attempt = _ATTEMPT.get()
+        if attempt is not None and attempt.optimistic:
+            attempt.took = True
+            return Claim.take(scope, key, owner_id, meta.with_tenant(_claim_tenant(scope, meta)))
         existing = self.find(Claim, claim_id(scope, key))
         if existing is None:
             return Claim.take(scope, key, owner_id, meta.with_tenant(_claim_tenant(scope, meta)))

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, patch, post
 from litestar.params import Parameter
 
-from projections.customers.customer_list import get_customer_row, list_customers
+from projections.customers.customer_list import get_customer_row, list_customers_json
 from retaguarda.customers.schemas import CustomerIn, CustomerPatch, StatusChange, to_fields
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import NotFoundError, ValidationError
@@ -38,9 +38,9 @@ def list_(
 ) -> dict[str, Any]:
     principal = require_principal(request)
     with tenant_reader(container_of(request).engine, principal.tenant_id) as conn:
-        result = list_customers(conn, principal.tenant_id, search=search, status=status,
-                                page=page, per_page=per_page)
-    return jsonable(result)
+        # Rows come out JSON-ready (ISO times, stored JSON embedded raw): no per-row jsonable().
+        return list_customers_json(conn, principal.tenant_id, search=search, status=status,
+                                   page=page, per_page=per_page)
 
 
 @post("/customers", opt=WRITE, sync_to_thread=True, summary="Register a customer")

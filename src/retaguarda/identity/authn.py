@@ -4,12 +4,21 @@ Each is `async def(container, scope) -> Principal | None` and runs its blocking 
 worker thread. The user directory read model answers first (one indexed query); when a row is
 missing (the projector has not caught up yet) the event store answers. A deactivated user or
 a revoked key or session yields no principal, so the guard answers 401.
+
+Bearer tokens and user rows are remembered for a short while (`AuthCache`, USER_CACHE_TTL =
+2 s, bounded), so a busy API client costs neither a signature check nor a query per request.
+What that means for revocation: a deactivation or role change made through this process's
+identity service takes effect on the next request; one made by another process (a worker, the
+CLI, another web replica) takes effect at most USER_CACHE_TTL after the user directory shows
+it. An expired token is refused at once (its `exp` is checked on every hit). Sessions and API
+keys are still checked against the database on every request.
 """
 
 from __future__ import annotations
 
 import hmac
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from http.cookies import CookieError, SimpleCookie
@@ -25,6 +34,72 @@ from retaguarda.web.principal import Principal
 Authenticator = Callable[[Any, Any], Awaitable[Principal | None]]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 USE_INTERVAL = timedelta(minutes=1)
+USER_CACHE_TTL = 2.0  # seconds a verified token / user row is trusted without asking again
+USER_CACHE_SIZE = 4096  # entries per map; the oldest goes first when full
+
+
+class AuthCache:
+    """Verified access-token claims (by token) and user rows (by user id), briefly.
+
+    A row is also dropped as soon as the identity service of this process saved anything after
+    it was read (`Service.writes`), so local deactivations and role changes apply at once.
+    Only successful look-ups are remembered: refusals always take the slow path.
+    """
+
+    def __init__(self, ttl: float = USER_CACHE_TTL, maxsize: int = USER_CACHE_SIZE) -> None:
+        self.ttl = ttl
+        self.maxsize = maxsize
+        self._lock = threading.Lock()
+        self._claims: dict[str, tuple[dict[str, Any], float, float]] = {}
+        self._rows: dict[str, tuple[dict[str, Any], float, int]] = {}
+
+    def claims(self, token: str) -> dict[str, Any] | None:
+        entry = self._claims.get(token)
+        if entry is None:
+            return None
+        claims, deadline, exp = entry
+        if time.monotonic() >= deadline or time.time() >= exp:
+            self._claims.pop(token, None)
+            return None
+        return claims
+
+    def remember_claims(self, token: str, claims: dict[str, Any]) -> None:
+        exp = float(claims.get("exp") or 0)
+        if self.ttl > 0 and exp > time.time():
+            self._put(self._claims, token, (claims, time.monotonic() + self.ttl, exp))
+
+    def row(self, user_id: str, generation: int) -> dict[str, Any] | None:
+        entry = self._rows.get(user_id)
+        if entry is None:
+            return None
+        row, deadline, seen = entry
+        if seen != generation or time.monotonic() >= deadline:
+            self._rows.pop(user_id, None)
+            return None
+        return row
+
+    def remember_row(self, user_id: str, row: dict[str, Any], generation: int) -> None:
+        if self.ttl > 0:
+            self._put(self._rows, user_id, (row, time.monotonic() + self.ttl, generation))
+
+    def _put(self, entries: dict[str, Any], key: str, value: Any) -> None:
+        with self._lock:
+            entries.pop(key, None)
+            while len(entries) >= self.maxsize:
+                entries.pop(next(iter(entries)))
+            entries[key] = value
+
+
+def auth_cache(container: Any) -> AuthCache:
+    """The container's AuthCache (made on first use)."""
+    cache = container.extras.get("auth_cache")
+    if cache is None:
+        cache = container.extras.setdefault("auth_cache", AuthCache())
+    return cache
+
+
+def _identity_writes(container: Any) -> int:
+    return getattr(getattr(container, "identity", None), "writes", 0)
 
 
 def _header(scope: Any, name: bytes) -> str | None:
@@ -71,14 +146,45 @@ def _user_principal(row: dict[str, Any], via: str, session_id: str | None) -> Pr
                      customer_id=row.get("customer_id"), via=via, session_id=session_id)
 
 
-def principal_from_jwt(container: Any, token: str) -> Principal | None:
-    claims = tokens.decode_access_token(container.settings.secret_key, token)
-    if claims is None:
-        return None
-    row = user_record(container, str(claims["sub"]))
+def cached_user_record(container: Any, user_id: str) -> dict[str, Any] | None:
+    """`user_record` through the container's AuthCache (see the module docstring)."""
+    cache = auth_cache(container)
+    generation = _identity_writes(container)  # read before the row, so a write in between drops it
+    row = cache.row(user_id, generation)
+    if row is None:
+        row = user_record(container, user_id)
+        if row is not None:
+            cache.remember_row(user_id, row, generation)
+    return row
+
+
+def _jwt_principal(container: Any, claims: dict[str, Any], row: dict[str, Any] | None) -> Principal | None:
     if row is None or row["tenant_id"] != claims["tid"]:
         return None
     return _user_principal(row, "jwt", claims.get("fam"))
+
+
+def principal_from_jwt(container: Any, token: str) -> Principal | None:
+    cache = auth_cache(container)
+    claims = cache.claims(token)
+    if claims is None:
+        claims = tokens.decode_access_token(container.settings.secret_key, token)
+        if claims is None:
+            return None
+        cache.remember_claims(token, claims)
+    return _jwt_principal(container, claims, cached_user_record(container, str(claims["sub"])))
+
+
+def cached_principal_from_jwt(container: Any, token: str) -> Principal | None | bool:
+    """The principal when token and user row are both remembered; False when a look-up is due."""
+    cache = auth_cache(container)
+    claims = cache.claims(token)
+    if claims is None:
+        return False
+    row = cache.row(str(claims["sub"]), _identity_writes(container))
+    if row is None:
+        return False
+    return _jwt_principal(container, claims, row)
 
 
 def principal_from_session(container: Any, cookie_value: str) -> Principal | None:
@@ -88,7 +194,7 @@ def principal_from_session(container: Any, cookie_value: str) -> Principal | Non
         return None
     if not container.identity.session_is_live(claims.session_id, claims.user_id, now):
         return None
-    row = user_record(container, claims.user_id)
+    row = cached_user_record(container, claims.user_id)
     return _user_principal(row, "session", claims.session_id) if row else None
 
 
@@ -150,7 +256,11 @@ async def bearer_authenticator(container: Any, scope: Any) -> Principal | None:
     kind, _, token = header.partition(" ")
     if kind.lower() != "bearer" or not token.strip():
         return None
-    return await anyio.to_thread.run_sync(principal_from_jwt, container, token.strip())
+    token = token.strip()
+    cached = cached_principal_from_jwt(container, token)  # no thread hop when remembered
+    if cached is not False:
+        return cached
+    return await anyio.to_thread.run_sync(principal_from_jwt, container, token)
 
 
 async def session_authenticator(container: Any, scope: Any) -> Principal | None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from typing import Any
 
 import structlog
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 SECURITY_HEADERS = {
@@ -22,6 +21,22 @@ SECURITY_HEADERS = {
 }
 
 
+# The same headers, encoded once: they are appended to every response that lacks them.
+_SECURITY_HEADER_PAIRS = tuple((k.encode("latin-1"), v.encode("latin-1"))
+                               for k, v in SECURITY_HEADERS.items())
+_ID_HEADERS = frozenset({b"x-request-id", b"x-correlation-id"})
+
+
+def _with_response_headers(message: Message, request_id: str, correlation_id: str) -> None:
+    """Sets the id headers (replacing any) and adds each security header the response lacks."""
+    headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in _ID_HEADERS]
+    present = {k.lower() for k, _ in headers}
+    headers.append((b"x-request-id", request_id.encode("latin-1")))
+    headers.append((b"x-correlation-id", correlation_id.encode("latin-1")))
+    headers.extend(pair for pair in _SECURITY_HEADER_PAIRS if pair[0] not in present)
+    message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
@@ -34,7 +49,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex
+        request_id = os.urandom(16).hex()  # 32 hex digits, like uuid4().hex
         correlation_id = (_header(scope, b"x-correlation-id") or request_id)[:64]
         scope["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
         scope["correlation_id"] = correlation_id  # type: ignore[typeddict-unknown-key]
@@ -54,12 +69,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                headers["x-request-id"] = request_id
-                headers["x-correlation-id"] = correlation_id
-                for key, value in SECURITY_HEADERS.items():
-                    if key not in headers:
-                        headers[key] = value
+                _with_response_headers(message, request_id, correlation_id)
             await send(message)
 
         await app(scope, receive, send_wrapper)
