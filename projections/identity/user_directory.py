@@ -6,7 +6,7 @@ so an `X-API-Key` request is checked with one indexed query instead of an event-
 
 from __future__ import annotations
 
-from datetime import timezone
+
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from projections.base import Envelope, Projection, Writer, handles, metadata
 from retaguarda.identity import ApiKey, Tenant, User
+from retaguarda.shared.clock import as_utc
 
 tenants = sa.Table(
     "tenants",
@@ -139,16 +140,13 @@ class UserDirectory(Projection):
 
 # Queries -------------------------------------------------------------------------------
 
-def _aware(value: Any) -> Any:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 def _user(r: Any) -> dict[str, Any]:
     return {
         "id": r.id, "tenant_id": r.tenant_id, "email": r.email, "name": r.name, "role": r.role,
         "status": r.status, "active": bool(r.active), "customer_id": r.customer_id,
-        "last_login_at": _aware(r.last_login_at), "created_at": _aware(r.created_at),
+        "last_login_at": as_utc(r.last_login_at), "created_at": as_utc(r.created_at),
     }
 
 
@@ -156,7 +154,7 @@ def _key(r: Any) -> dict[str, Any]:
     return {
         "id": r.id, "tenant_id": r.tenant_id, "name": r.name, "prefix": r.prefix,
         "scopes": list(r.scopes or []), "revoked": bool(r.revoked), "created_by": r.created_by,
-        "last_used_at": _aware(r.last_used_at), "created_at": _aware(r.created_at),
+        "last_used_at": as_utc(r.last_used_at), "created_at": as_utc(r.created_at),
     }
 
 
@@ -193,7 +191,7 @@ def get_api_key(conn: Connection, tenant_id: str, key_id: str) -> dict[str, Any]
 
 def get_tenant(conn: Connection, tenant_id: str) -> dict[str, Any] | None:
     r = conn.execute(sa.select(tenants).where(tenants.c.tenant_id == tenant_id)).first()
-    return {"id": r.id, "name": r.name, "slug": r.slug, "created_at": _aware(r.created_at)} if r else None
+    return {"id": r.id, "name": r.name, "slug": r.slug, "created_at": as_utc(r.created_at)} if r else None
 
 
 # Authentication look-ups (cross-tenant by design: they find the tenant) --------------

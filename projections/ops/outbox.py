@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from projections.base import Envelope, Projection, Writer, handles, metadata
 from retaguarda.notifications import Email
+from retaguarda.shared.clock import as_utc
 
 outbox_emails = sa.Table(
     "outbox_emails",
@@ -76,16 +77,14 @@ class Outbox(Projection):
 
 # Queries -------------------------------------------------------------------------------
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 def _row(r: Any) -> dict[str, Any]:
     return {
         "id": r.id, "to": r.to, "template": r.template, "subject": r.subject, "status": r.status,
         "attempts": r.attempts, "error": r.error, "provider_message_id": r.provider_message_id,
-        "version": r.version, "requested_at": _aware(r.requested_at), "sent_at": _aware(r.sent_at),
-        "updated_at": _aware(r.updated_at),
+        "version": r.version, "requested_at": as_utc(r.requested_at), "sent_at": as_utc(r.sent_at),
+        "updated_at": as_utc(r.updated_at),
     }
 
 

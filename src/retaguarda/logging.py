@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import re
 import sys
-import time
 from collections.abc import Mapping
 from typing import IO, Any
 

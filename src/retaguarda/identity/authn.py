@@ -20,7 +20,7 @@ import hmac
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from retaguarda.identity import tokens
 from retaguarda.identity.permissions import permissions_of
 from retaguarda.web.principal import Principal
+from retaguarda.shared.clock import as_utc
 
 Authenticator = Callable[[Any, Any], Awaitable[Principal | None]]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -109,10 +110,6 @@ def _header(scope: Any, name: bytes) -> str | None:
     return None
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
 
 
 def _client_ip(scope: Any) -> str:
@@ -221,7 +218,7 @@ class ApiKeyAuthenticator:
             if row["revoked"] or not hmac.compare_digest(row["secret_hash"], digest):
                 return None
             key_id, tenant_id, scopes = row["id"], row["tenant_id"], row["scopes"]
-            name, last_used = row["name"], _aware(row["last_used_at"])
+            name, last_used = row["name"], as_utc(row["last_used_at"])
         else:
             key = container.identity.find_api_key(raw)
             if key is None:

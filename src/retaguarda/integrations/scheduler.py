@@ -21,6 +21,7 @@ import structlog
 from projections.base import metadata
 from retaguarda.shared.clock import SAO_PAULO
 from retaguarda.shared.errors import NotFoundError
+from retaguarda.shared.clock import as_utc
 
 log = structlog.get_logger("retaguarda.scheduler")
 
@@ -88,11 +89,6 @@ def register_periodic(name: str, schedule: Schedule, actor_name: str, descriptio
     PERIODIC[name] = PeriodicJob(name, schedule, actor_name, description)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite returns naive datetimes; everything is stored in UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
 
 
 def record_result(container: Any, name: str, result: str) -> None:
@@ -138,7 +134,7 @@ class Scheduler:
             rows = list(conn.execute(sa.select(scheduled_jobs)))
         for row in rows:
             job = self.jobs.get(row.name)
-            due = _aware(row.next_run_at)
+            due = as_utc(row.next_run_at)
             if job is None or due is None or due > now:
                 continue
             with self.engine.begin() as conn:
@@ -177,10 +173,10 @@ class Scheduler:
             out.append({
                 "name": job.name, "schedule": str(job.schedule), "actor": job.actor_name,
                 "description": job.description, "runs": r.runs if r else 0,
-                "last_run_at": _aware(r.last_run_at) if r else None,
-                "next_run_at": _aware(r.next_run_at) if r else None,
+                "last_run_at": as_utc(r.last_run_at) if r else None,
+                "next_run_at": as_utc(r.next_run_at) if r else None,
                 "last_result": r.last_result if r else "",
-                "last_finished_at": _aware(r.last_finished_at) if r else None,
+                "last_finished_at": as_utc(r.last_finished_at) if r else None,
             })
         return out
 

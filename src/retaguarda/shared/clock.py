@@ -31,3 +31,10 @@ class FixedClock:
         from datetime import timedelta
 
         self.at = self.at + timedelta(**delta)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Read models store UTC; SQLite hands datetimes back naive, so mark them as UTC again."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
