@@ -171,3 +171,19 @@ def test_a_deactivated_users_session_stops_working(client, live_container):
     live_container.wait_for(saved.position)
     # Then the technician's next page sends them to the login page
     assert client.get("/profile", follow_redirects=False).status_code in (302, 303, 307)
+
+
+def test_users_have_a_history_page_without_their_secrets(client):
+    # Given an admin who changed their password (events carry the new hash)
+    api_signup(client, "ana@acme.test")
+    assert _login(client).status_code == 303
+    me = client.get("/api/v1/me").json()
+    # When the admin opens the users page and follows a user's History link
+    users = client.get("/admin/users").text
+    assert f'href="/audit/aggregates/{me["id"]}"' in users
+    page = client.get(f"/audit/aggregates/{me['id']}")
+    history = client.get(f"/history/{me['id']}")
+    # Then the timeline shows the user's events, but never a password hash
+    assert page.status_code == 200 and history.status_code == 200
+    assert "User." in history.text
+    assert "$argon2" not in history.text
