@@ -249,3 +249,18 @@ class Projection:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def page_result(items: list[Any], total: int, page: int, per_page: int) -> dict[str, Any]:
+    """The one page envelope every list query returns: items, total, page, per_page, pages."""
+    return {"items": items, "total": int(total), "page": page, "per_page": per_page,
+            "pages": max(1, -(-int(total) // per_page))}
+
+
+def paginate(conn: Connection, table: sa.Table, where: list[Any], order_by: list[Any], page: int,
+             per_page: int, row: Callable[[Any], Any]) -> dict[str, Any]:
+    """Counts and fetches one page of `table` filtered by `where` (a tenant filter included)."""
+    total = conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar() or 0
+    rows = conn.execute(sa.select(table).where(*where).order_by(*order_by)
+                        .limit(per_page).offset((page - 1) * per_page)).all()
+    return page_result([row(r) for r in rows], total, page, per_page)

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from projections.base import Envelope, Projection, Writer, metadata
+from projections.base import Envelope, Projection, Writer, metadata, paginate
 from retaguarda.shared.aggregate import event_data
 from retaguarda.shared.documents import mask_documents_in_text
 
@@ -156,13 +156,7 @@ def list_audit_events(
         where.append(t.c.occurred_at >= _utc(since))
     if until is not None:
         where.append(t.c.occurred_at <= _utc(until))
-    total = conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar() or 0
-    rows = conn.execute(
-        sa.select(t).where(*where).order_by(t.c.position.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    )
-    return {"items": [_as_dict(r) for r in rows], "total": int(total), "page": page,
-            "per_page": per_page, "pages": max(1, -(-int(total) // per_page))}
+    return paginate(conn, t, where, [t.c.position.desc()], page, per_page, _as_dict)
 
 
 def event_types(conn: Connection, tenant_id: str) -> list[str]:

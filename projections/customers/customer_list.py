@@ -10,7 +10,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from projections.base import Envelope, Projection, Writer, handles, metadata
+from projections.base import Envelope, Projection, Writer, handles, metadata, page_result
 from retaguarda.customers import Customer
 
 customers = sa.Table(
@@ -139,8 +139,7 @@ def list_customers(conn: Connection, tenant_id: str, *, search: str = "", status
     total = conn.execute(_count_statement(*shape), params).scalar() or 0
     rows = conn.execute(_page_statement(*shape),
                         {**params, "limit": per_page, "offset": (page - 1) * per_page}).all()
-    return {"items": [_row(r) for r in rows], "total": total, "page": page, "per_page": per_page,
-            "pages": max(1, -(-total // per_page))}
+    return page_result([_row(r) for r in rows], total, page, per_page)
 
 
 # The JSON API's list: the same page as `list_customers`, already in its JSON form -----------
@@ -211,9 +210,7 @@ def list_customers_json(conn: Connection, tenant_id: str, *, search: str = "", s
              "created_at": _iso(r[11]), "updated_at": _iso(r[12])}
             for r in rows
         ]
-    total = total or 0
-    return {"items": items, "total": total, "page": page, "per_page": per_page,
-            "pages": max(1, -(-total // per_page))}
+    return page_result(items, total or 0, page, per_page)
 
 
 def _page_in_sql(conn: Connection) -> bool:

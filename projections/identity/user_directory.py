@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from projections.base import Envelope, Projection, Writer, handles, metadata
+from projections.base import Envelope, Projection, Writer, handles, metadata, paginate
 from retaguarda.identity import ApiKey, Tenant, User
 from retaguarda.shared.clock import as_utc
 
@@ -164,11 +164,7 @@ def list_users(conn: Connection, tenant_id: str, *, search: str = "", page: int 
     if search:
         like = f"%{search.strip().lower()}%"
         where.append(sa.or_(sa.func.lower(users.c.name).like(like), users.c.email.like(like)))
-    total = conn.execute(sa.select(sa.func.count()).select_from(users).where(*where)).scalar() or 0
-    rows = conn.execute(sa.select(users).where(*where).order_by(users.c.email)
-                        .limit(per_page).offset((page - 1) * per_page)).all()
-    return {"items": [_user(r) for r in rows], "total": total, "page": page, "per_page": per_page,
-            "pages": max(1, -(-total // per_page))}
+    return paginate(conn, users, where, [users.c.email], page, per_page, _user)
 
 
 def get_user(conn: Connection, tenant_id: str, user_id: str) -> dict[str, Any] | None:

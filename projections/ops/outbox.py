@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from projections.base import Envelope, Projection, Writer, handles, metadata
+from projections.base import Envelope, Projection, Writer, handles, metadata, paginate
 from retaguarda.notifications import Email
 from retaguarda.shared.clock import as_utc
 
@@ -94,11 +94,7 @@ def list_emails(conn: Connection, tenant_id: str, *, status: str = "", page: int
     where = [t.c.tenant_id == tenant_id]
     if status:
         where.append(t.c.status == status)
-    total = conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar() or 0
-    rows = conn.execute(sa.select(t).where(*where).order_by(t.c.requested_at.desc(), t.c.id)
-                        .limit(per_page).offset((page - 1) * per_page)).all()
-    return {"items": [_row(r) for r in rows], "total": total, "page": page, "per_page": per_page,
-            "pages": max(1, -(-total // per_page))}
+    return paginate(conn, t, where, [t.c.requested_at.desc(), t.c.id], page, per_page, _row)
 
 
 def get_email_row(conn: Connection, tenant_id: str, email_id: str) -> dict[str, Any] | None:

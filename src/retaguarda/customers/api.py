@@ -10,22 +10,17 @@ from litestar.params import Parameter
 from projections.customers.customer_list import get_customer_row, list_customers_json
 from retaguarda.customers.schemas import CustomerIn, CustomerPatch, StatusChange, to_fields
 from retaguarda.readdb import tenant_reader
-from retaguarda.shared.errors import NotFoundError, ValidationError
+from retaguarda.shared.errors import ValidationError
 from retaguarda.shared.jsonable import jsonable
-from retaguarda.web.context import container_of, meta_of, require_principal, scoped_customer, settle
+from retaguarda.web.context import container_of, meta_of, read_one, require_principal, scoped_customer, settle
 
 READ = {"permission": "customers:read"}
 WRITE = {"permission": "customers:write"}
 
 
 def _read_row(request: Request[Any, Any, Any], customer_id: str) -> dict[str, Any]:
-    principal = require_principal(request)
-    scoped_customer(principal, customer_id)
-    with tenant_reader(container_of(request).engine, principal.tenant_id) as conn:
-        row = get_customer_row(conn, principal.tenant_id, customer_id)
-    if row is None:
-        raise NotFoundError("Customer", customer_id)
-    return jsonable(row)
+    scoped_customer(require_principal(request), customer_id)
+    return jsonable(read_one(request, get_customer_row, "Customer", customer_id))
 
 
 @get("/customers", opt=READ, sync_to_thread=True, summary="List customers")

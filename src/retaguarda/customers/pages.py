@@ -14,8 +14,8 @@ from projections.customers.customer_list import get_customer_row, list_customers
 from retaguarda.customers.domain import ADDRESS_FIELDS, STATUSES
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.documents import format_document
-from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.shared.errors import ConflictError, ValidationError
+from retaguarda.web.context import container_of, meta_of, read_one, require_principal, settle
 from retaguarda.web.html import Template
 
 READ = {"permission": "customers:read"}
@@ -24,12 +24,7 @@ FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
 def _row(request: Request[Any, Any, Any], customer_id: str) -> dict[str, Any]:
-    p = require_principal(request)
-    with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
-        row = get_customer_row(conn, p.tenant_id, customer_id)
-    if row is None:
-        raise NotFoundError("Customer", customer_id)
-    return row
+    return read_one(request, get_customer_row, "Customer", customer_id)
 
 
 def _form_fields(form: dict[str, Any]) -> dict[str, Any]:

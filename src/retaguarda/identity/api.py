@@ -22,13 +22,14 @@ from retaguarda.identity.schemas import (
     UserPatch,
 )
 from retaguarda.readdb import tenant_reader
-from retaguarda.shared.errors import NotFoundError, ValidationError
+from retaguarda.shared.errors import ValidationError
 from retaguarda.shared.jsonable import jsonable
 from retaguarda.shared.meta import Meta
 from retaguarda.web.context import (
     container_of,
     correlation_id_of,
     meta_of,
+    read_one,
     require_principal,
     settle,
 )
@@ -54,12 +55,7 @@ def _tokens_body(result: Any) -> dict[str, Any]:
 
 
 def _user_row(request: Request[Any, Any, Any], user_id: str) -> dict[str, Any]:
-    principal = require_principal(request)
-    with tenant_reader(container_of(request).engine, principal.tenant_id) as conn:
-        row = get_user(conn, principal.tenant_id, user_id)
-    if row is None:
-        raise NotFoundError("User", user_id)
-    return jsonable(row)
+    return jsonable(read_one(request, get_user, "User", user_id))
 
 
 # Authentication -------------------------------------------------------------------------

@@ -9,20 +9,14 @@ from litestar.params import Parameter
 
 from projections.ops.outbox import get_email_row, list_emails
 from retaguarda.readdb import tenant_reader
-from retaguarda.shared.errors import NotFoundError
 from retaguarda.shared.jsonable import jsonable
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, read_one, require_principal, settle
 
 OPS = {"permission": "ops:admin"}
 
 
 def email_row(request: Request[Any, Any, Any], email_id: str) -> dict[str, Any]:
-    p = require_principal(request)
-    with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
-        row = get_email_row(conn, p.tenant_id, email_id)
-    if row is None:
-        raise NotFoundError("Email", email_id)
-    return row
+    return read_one(request, get_email_row, "Email", email_id)
 
 
 def stored_body(container: Any, email_id: str) -> dict[str, Any] | None:

@@ -70,3 +70,15 @@ def scoped_customer(principal: Principal, customer_id: str) -> None:
     """A `customer` user sees only its own customer record; anything else is not found."""
     if principal.role == "customer" and principal.customer_id != customer_id:
         raise NotFoundError("Customer", customer_id)
+
+
+def read_one(request: Request[Any, Any, Any], query: Any, what: str, ident: str) -> dict[str, Any]:
+    """One read-model row of the caller's tenant (`query(conn, tenant_id, ident)`), or 404."""
+    from retaguarda.readdb import tenant_reader
+
+    principal = require_principal(request)
+    with tenant_reader(container_of(request).engine, principal.tenant_id) as conn:
+        row = query(conn, principal.tenant_id, ident)
+    if row is None:
+        raise NotFoundError(what, ident)
+    return row
