@@ -113,11 +113,16 @@ def test_pagination_and_search_by_document(client, admin):
         client.get("/api/v1/customers?page=0", headers=admin).status_code == 422
 
 
-def test_roles_are_checked_by_permission(client, admin):
-    # A technician may read but not write customers; an auditor may read the audit trail
-    for role in ("technician", "auditor"):
-        r = client.post("/api/v1/users", headers=admin, json={"email": f"{role}@a.test", "name": role,
-                                                             "role": role})
-        assert r.status_code == 201, r.text
+def test_permissions_are_checked_on_every_route(client, admin):
+    # Given a machine client whose key may only read customers
+    key = client.post("/api/v1/api-keys", headers=admin, json={"name": "reader", "scopes": ["customers:read"]})
+    assert key.status_code == 201, key.text
+    reader = {"X-API-Key": key.json()["key"]}
+    # Then it can list customers but not create one, nor read the audit trail
+    assert client.get("/api/v1/customers", headers=reader).status_code == 200
+    body = {"name": "X", "kind": "person", "document": "52998224725", "email": "x@x.test"}
+    assert client.post("/api/v1/customers", headers=reader, json=body).status_code == 403
+    assert client.get("/api/v1/audit/events", headers=reader).status_code == 403
+    # And nobody gets in without credentials, or with a forged token
     assert client.get("/api/v1/customers").status_code == 401
     assert client.get("/api/v1/customers", headers={"Authorization": "Bearer garbage"}).status_code == 401
