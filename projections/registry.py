@@ -11,6 +11,10 @@ def all_projections() -> list[Projection]:
     found: list[Projection] = [CustomerList()]
     for loader in _OPTIONAL:
         found.extend(loader())
+    from retaguarda.contexts import context_modules
+
+    for module in context_modules("", package="projections"):
+        found.extend(module.projections())
     return found
 
 

@@ -77,6 +77,10 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
                           engine=engine, runner=runner)
     for install in _INSTALLERS:
         install(container)
+    from retaguarda.contexts import context_modules
+
+    for module in context_modules("install"):
+        module.install(container)
     for key, value in overrides.items():
         if key in container.services:
             container.services[key] = value

@@ -40,13 +40,18 @@ ROUTE_MODULES = (
 def _load_routes() -> tuple[list[Any], list[Any]]:
     api: list[Any] = []
     pages: list[Any] = []
+    from retaguarda.contexts import context_modules
+
+    modules = []
     for name in ROUTE_MODULES:
         try:
-            module = importlib.import_module(name)
+            modules.append(importlib.import_module(name))
         except ModuleNotFoundError as exc:
             if exc.name and name.startswith(exc.name):
                 continue
             raise
+    modules += context_modules("api") + context_modules("pages")
+    for module in modules:
         api.extend(getattr(module, "routes", []))
         pages.extend(getattr(module, "pages", []))
     return api, pages

@@ -28,6 +28,9 @@ def load_metadata() -> sa.MetaData:
             importlib.import_module(module)
         except ModuleNotFoundError:
             pass
+    from retaguarda.contexts import context_modules
+
+    context_modules("tables")
     return metadata
 
 

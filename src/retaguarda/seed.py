@@ -64,6 +64,12 @@ def seed_demo(container: Any) -> str:
     linked = container.customers.owner_of(f"customer-document:{tenant_id}", make_cpf(base))
     if linked:
         seed_identity(container, settings.demo_password, link_customer=linked)
+    from retaguarda.contexts import context_modules
+
+    for module in context_modules("install"):
+        seed = getattr(module, "seed_demo", None)
+        if seed is not None:
+            seed(container, tenant_id, admin_id)
     container.wait_for(container.store.head(), timeout=10)
     return (f"Demo tenant ready ({created} customers added). Open {settings.base_url} and log in as "
             f"admin@demo.test with password from RETAGUARDA_DEMO_PASSWORD "

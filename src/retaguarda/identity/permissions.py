@@ -13,6 +13,8 @@ PERMISSIONS: dict[str, str] = {
     "ops:admin": "Outbox, scheduled jobs, dead letters, replays",
     "support:read": "See tickets",
     "support:write": "Work on tickets",
+    "support:admin": "SLA policies, business calendar, ticket categories",
+    "support:own": "Open and follow one's own tickets (customer portal)",
     "billing:read": "See invoices",
     "billing:write": "Create invoices and register payments",
     "billing:admin": "Run billing",
@@ -22,8 +24,12 @@ PERMISSIONS: dict[str, str] = {
     "fiscal:settings": "Fiscal settings and certificate",
     "campaigns:dispatch": "Dispatch campaigns (machine clients)",
     "campaigns:read": "See campaigns",
+    "campaigns:write": "Cancel campaigns, manage opt-outs, retry or discard dead letters",
+    "campaigns:admin": "Campaign provider settings and credentials",
     "cnpj:read": "See CNPJ checks",
     "cnpj:write": "Run CNPJ checks",
+    "cnpj:personal_data": "See partners' CPFs and personal contact data unmasked",
+    "cnpj:admin": "CNPJ plans, provider order, retention",
     "portal:self": "Customer self-service",
     "profile:self": "Own profile",
 }
@@ -31,7 +37,7 @@ PERMISSIONS: dict[str, str] = {
 _ALL = frozenset(PERMISSIONS)
 
 ROLES: dict[str, frozenset[str]] = {
-    "admin": _ALL - {"portal:self", "campaigns:dispatch"},
+    "admin": _ALL - {"portal:self", "campaigns:dispatch", "support:own"},
     "manager": frozenset({
         "customers:read", "customers:write", "support:read", "support:write", "billing:read",
         "billing:write", "fiscal:read", "fiscal:write", "fiscal:cancel", "campaigns:read",
@@ -42,7 +48,7 @@ ROLES: dict[str, frozenset[str]] = {
         "customers:read", "billing:read", "billing:write", "billing:admin", "fiscal:read",
         "fiscal:write", "cnpj:read", "profile:self",
     }),
-    "customer": frozenset({"portal:self", "profile:self"}),
+    "customer": frozenset({"portal:self", "profile:self", "support:own"}),
     "auditor": frozenset({
         "audit:read", "customers:read", "support:read", "billing:read", "fiscal:read",
         "campaigns:read", "cnpj:read", "profile:self",

@@ -59,7 +59,11 @@ def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRoute
             raise LoginRequired()
         raise NotAuthorizedException("authentication required")
     required = opt.get("permission")
-    if required and not principal.can(required):
+    # A tuple means any one of them (e.g. staff `support:read` or the customer's `support:own`).
+    if isinstance(required, tuple):
+        if not any(principal.can(r) for r in required):
+            raise PermissionDeniedException(f"one of the permissions {', '.join(required)} required")
+    elif required and not principal.can(required):
         raise PermissionDeniedException(f"permission {required} required")
     if principal.kind == "apikey" and not required:
         # Machine clients only reach routes that name a permission they were given.

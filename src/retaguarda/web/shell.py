@@ -15,11 +15,18 @@ from retaguarda.web.html import Template
 @get("/", sync_to_thread=True, include_in_schema=False)
 def dashboard(request: Request[Any, Any, Any]) -> Template:
     principal = require_principal(request)
+    from retaguarda.contexts import context_modules
+
     cards: dict[str, Any] = {}
-    if principal.can("customers:read"):
-        with tenant_reader(container_of(request).engine, principal.tenant_id) as conn:
+    sections: list[dict[str, Any]] = []
+    with tenant_reader(container_of(request).engine, principal.tenant_id) as conn:
+        if principal.can("customers:read"):
             cards["customers"] = count_by_status(conn, principal.tenant_id)
-    return Template("dashboard.html", context={"cards": cards})
+        for module in context_modules("dashboard"):
+            found = module.cards(conn, principal)
+            if found:
+                sections.append({"context": module.__name__.split(".")[1], "cards": found})
+    return Template("dashboard.html", context={"cards": cards, "sections": sections})
 
 
 pages = [dashboard]
