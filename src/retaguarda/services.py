@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -88,13 +89,14 @@ class Service:
                 self._on_saved(position)
         return position
 
-    def retrying(self, command: Callable[[], T]) -> T:
+    def retrying(self, command: Callable[[], T], attempts: int = MAX_CONFLICT_RETRIES) -> T:
         """Runs load→change→save again when another writer won the optimistic race.
 
         Inside a command, `claim` takes new keys optimistically (no read before the save). When
         such a save fails with IntegrityError, the command runs once more at once, reading the
         claims first (`claim` then reports a conflict or retakes a released key); that re-check
-        does not count as one of the MAX_CONFLICT_RETRIES attempts.
+        does not count as one of the `attempts` (default MAX_CONFLICT_RETRIES). Hot aggregates
+        such as a tenant's number sequence pass a larger `attempts`; back-off has jitter.
         """
         optimistic = True
         attempt = 0
@@ -107,11 +109,11 @@ class Service:
                 if state.took:
                     optimistic = False  # a key may exist: re-check the claims, no back-off
                     continue
-                if attempt == MAX_CONFLICT_RETRIES - 1:
+                if attempt >= attempts - 1:
                     raise ConflictError(
                         "the record was changed by someone else at the same time; try again"
                     ) from None
-                time.sleep(0.005 * (2 ** attempt))
+                time.sleep(random.uniform(0.002, 0.005 * (2 ** min(attempt, 6))))
                 attempt += 1
             finally:
                 _ATTEMPT.reset(token)
