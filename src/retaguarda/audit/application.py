@@ -27,6 +27,17 @@ _NOT_CHANGES = {"version", "modified_on", "created_on", "id", "type", "tenant_id
 # Which permission, besides `audit:read`, lets a user read an aggregate type's history.
 HISTORY_PERMISSIONS: dict[str, str] = {
     "Customer": "customers:read",
+    "Ticket": "support:read",
+    "Nfse": "fiscal:read",
+    "FiscalSettings": "fiscal:settings",
+    "Certificate": "fiscal:settings",
+    "Target": "cnpj:read",
+    "CnpjCheck": "cnpj:read",
+    "Plan": "billing:read",
+    "Subscription": "billing:read",
+    "Invoice": "billing:read",
+    "Campaign": "campaigns:read",
+    "CampaignMessage": "campaigns:read",
 }
 DEFAULT_HISTORY_PERMISSION = "audit:read"
 
