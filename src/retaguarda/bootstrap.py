@@ -81,6 +81,11 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
 
     for module in context_modules("install"):
         module.install(container)
+    if container.broker is not None:
+        # Jobs recorded by the context installers become actors on the same broker.
+        from retaguarda.integrations.jobs import register_actors
+
+        container.extras["actors"] = register_actors(container.broker, container)
     for key, value in overrides.items():
         if key in container.services:
             container.services[key] = value

@@ -125,11 +125,16 @@ def _record_scheduled(container: Any, name: str, result: str) -> None:
 
 
 def register_actors(broker: Any, container: Any) -> dict[str, Any]:
-    """Declares every recorded job on `broker`; returns actor name → Dramatiq actor."""
+    """Declares every recorded job not yet on `broker`; returns actor name → Dramatiq actor."""
     if not any(isinstance(m, GiveUp) for m in broker.middleware):
         broker.add_middleware(GiveUp(container), before=Retries)
     actors = {}
+    declared = set(broker.get_declared_actors())
     for spec in JOBS.values():
+        if spec.actor_name in declared:
+            # Idempotent: installers that record jobs after the backbone may call this again.
+            actors[spec.actor_name] = broker.get_actor(spec.actor_name)
+            continue
         actors[spec.actor_name] = dramatiq.actor(
             _wrap(spec, container), broker=broker, actor_name=spec.actor_name,
             queue_name=spec.queue_name, **spec.options,
