@@ -1,0 +1,26 @@
+"""Billing context: plans, subscriptions, invoices, payments (PIX, boleto, Stripe, Mercado Pago),
+reminders and blocking. Public surface: the aggregates (and their events) and the service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from retaguarda.billing.domain import (
+    BillingAccount,
+    BillingRun,
+    BillingSettings,
+    Invoice,
+    Plan,
+    Subscription,
+)
+
+__all__ = ["Billing", "BillingAccount", "BillingRun", "BillingSettings", "Invoice", "Plan", "Subscription"]
+
+
+def __getattr__(name: str) -> Any:
+    # The service imports the payment modules; load it only when asked for.
+    if name == "Billing":
+        from retaguarda.billing.application import Billing
+
+        return Billing
+    raise AttributeError(name)
