@@ -1,0 +1,1 @@
+"""Fiscal context: NFS-e issuance (see docs/fiscal-wire.md for the wire side)."""
