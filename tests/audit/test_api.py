@@ -105,9 +105,18 @@ def test_another_tenants_auditor_gets_404_and_never_the_data(client, as_user, re
 
 def test_the_audit_api_requires_audit_read(client, as_user, renamed):
     assert client.get("/api/v1/audit/events").status_code == 401
-    r = client.get(f"/api/v1/audit/aggregates/{renamed['id']}", headers=as_user("technician"))
-    assert r.status_code == 403
+    assert client.get("/api/v1/audit/events", headers=as_user("technician")).status_code == 403
     assert client.post("/api/v1/audit/verify", headers=as_user("technician")).status_code == 403
+    # One record's history is also open to staff who may see that kind of record …
+    r = client.get(f"/api/v1/audit/aggregates/{renamed['id']}", headers=as_user("technician"))
+    assert r.status_code == 200 and r.json()["aggregate_type"] == "Customer"
+    state = client.get(f"/api/v1/audit/aggregates/{renamed['id']}/state", headers=as_user("technician"))
+    assert state.status_code == 200
+    # … and closed to anyone else (a portal customer has no customers:read).
+    r = client.get(f"/api/v1/audit/aggregates/{renamed['id']}", headers=as_user("customer"))
+    assert r.status_code == 403
+    r = client.get(f"/api/v1/audit/aggregates/{renamed['id']}/state", headers=as_user("customer"))
+    assert r.status_code == 403
 
 
 def test_verify_endpoint_reports_an_intact_seal(client, as_user, renamed, live_container):

@@ -36,7 +36,7 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float = 120) -> subpr
                           capture_output=True, timeout=timeout, check=False)
 
 
-def wait_http(url: str, timeout: float = 30) -> None:
+def wait_http(url: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

@@ -1,4 +1,8 @@
-"""JSON API of the audit context (`/api/v1/audit/...`): read-only, permission `audit:read`."""
+"""JSON API of the audit context (`/api/v1/audit/...`): read-only.
+
+The trail and the seal need `audit:read`; one aggregate's history and past state are also open to
+staff who may see that kind of record (`HISTORY_PERMISSIONS`, e.g. `support:read` for tickets).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,16 @@ from retaguarda.shared.jsonable import jsonable
 from retaguarda.web.context import container_of, require_principal
 
 READ = {"permission": "audit:read"}
+# One aggregate's history: auditors, or staff who may see that kind of record (checked per type).
+HISTORY = {"permission": tuple(sorted({"audit:read", *audit.HISTORY_PERMISSIONS.values()}))}
+
+
+def _check_history(principal: Any, found: dict[str, Any]) -> None:
+    if not audit.can_read_history(principal, found["aggregate_type"]):
+        from retaguarda.shared.errors import PermissionDeniedError
+
+        raise PermissionDeniedError(
+            f"permission {audit.history_permission(found['aggregate_type'])} or audit:read required")
 
 
 @get("/audit/events", opt=READ, sync_to_thread=True, summary="Audit trail (newest first)")
@@ -36,20 +50,24 @@ def list_events(
     return jsonable(result)
 
 
-@get("/audit/aggregates/{aggregate_id:str}", opt=READ, sync_to_thread=True,
+@get("/audit/aggregates/{aggregate_id:str}", opt=HISTORY, sync_to_thread=True,
      summary="Full history of one aggregate")
 def aggregate_history(request: Request[Any, Any, Any], aggregate_id: str) -> dict[str, Any]:
     principal = require_principal(request)
-    return audit.history(container_of(request).store, aggregate_id, principal.tenant_id)
+    found = audit.history(container_of(request).store, aggregate_id, principal.tenant_id)
+    _check_history(principal, found)
+    return found
 
 
-@get("/audit/aggregates/{aggregate_id:str}/state", opt=READ, sync_to_thread=True,
+@get("/audit/aggregates/{aggregate_id:str}/state", opt=HISTORY, sync_to_thread=True,
      summary="State of one aggregate as of a version or an instant")
 def aggregate_state(request: Request[Any, Any, Any], aggregate_id: str,
                     version: str | None = None, at: str | None = None) -> dict[str, Any]:
     principal = require_principal(request)
     number = audit.parse_version(version, "version")
     instant = audit.parse_instant(at, "at")
+    kind = audit.aggregate_type(container_of(request).store, aggregate_id, principal.tenant_id)
+    _check_history(principal, {"aggregate_type": kind})
     return audit.state(container_of(request).store, aggregate_id, principal.tenant_id,
                        version=number, at=instant)
 
