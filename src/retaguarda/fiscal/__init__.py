@@ -1,1 +1,5 @@
-"""Fiscal context: NFS-e issuance (see docs/fiscal-wire.md for the wire side)."""
+"""Fiscal context: NFS-e issuance (docs/fiscal.md for the domain side, docs/fiscal-wire.md for the wire side)."""
+
+from retaguarda.fiscal.domain import Certificate, FiscalSettings, Nfse
+
+__all__ = ["Certificate", "FiscalSettings", "Nfse"]

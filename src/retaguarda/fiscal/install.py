@@ -1,0 +1,164 @@
+"""Installs the fiscal context: service, triggers, reconciler, daily certificate check, e-mails,
+and the demo tenant's sandbox settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from retaguarda.fiscal.application import Fiscal
+from retaguarda.fiscal.domain import Nfse
+from retaguarda.integrations import Daily, register_periodic, register_reconciler, register_trigger
+
+DEMO_ISSUER_CNPJ = "11222333000181"
+"""Fictitious (the classic test CNPJ 11.222.333/0001-81): valid check digits, nobody's company."""
+
+DEMO_SETTINGS: dict[str, Any] = {
+    "backend": "sandbox",
+    "environment": "producao_restrita",
+    "issuer": {
+        "cnpj": DEMO_ISSUER_CNPJ, "name": "Retaguarda Demo Telecom Ltda (SANDBOX)",
+        "municipal_registration": "12345678", "tax_regime": "simples_nacional", "special_regime": 0,
+        "municipality_ibge": "3550308", "uf": "SP", "street": "Avenida Paulista", "number": "1000",
+        "district": "Bela Vista", "cep": "01310100", "email": "fiscal@demo.test", "phone": "1130000000",
+    },
+    "series": "900",
+    "next_number": 1,
+    "default_service": {
+        "code": "010701", "nbs": "115013000",
+        "description": "Suporte técnico em informática e manutenção de redes (plano de internet)",
+        "iss_rate": "2.00", "iss_withheld": False,
+    },
+    "cbs_rate": "0.90", "ibs_uf_rate": "0.10", "ibs_mun_rate": "0.00",
+    "emit_on_cash_confirm": False,
+}
+
+
+def _note_args(event: Any) -> tuple[str, int]:
+    return str(event.originator_id), event.originator_version
+
+
+def find_stuck_notes(container: Any, older_than: datetime) -> list[tuple[str, tuple[Any, ...]]]:
+    """Notes in flight that did not move for a while: emit/poll/cancel again (all idempotent)."""
+    from projections.fiscal.nfse_list import stuck_notes
+
+    with container.engine.connect() as conn:
+        rows = stuck_notes(conn, older_than)
+    out: list[tuple[str, tuple[Any, ...]]] = []
+    for note_id, status in rows:
+        if status == "requested":
+            out.append(("fiscal.emit_nfse", (note_id, 0)))
+        elif status == "submitted":
+            out.append(("fiscal.consult_nfse", (note_id, 0)))
+        else:
+            out.append(("fiscal.cancel_nfse", (note_id, 0)))
+    return out
+
+
+def certificate_tenants(container: Any) -> list[str]:
+    from projections.fiscal.settings_view import certificate_tenants as tenants
+
+    with container.engine.connect() as conn:
+        return tenants(conn)
+
+
+def admin_emails(container: Any, tenant_id: str) -> list[str]:
+    import sqlalchemy as sa
+
+    from projections.identity.user_directory import users
+
+    with container.engine.connect() as conn:
+        rows = conn.execute(sa.select(users.c.email).where(
+            users.c.tenant_id == tenant_id, users.c.role == "admin", users.c.active.is_(True))).all()
+    return sorted(r.email for r in rows)
+
+
+def notify_admins(container: Any, tenant_id: str, what: str) -> int:
+    """E-mails every active admin of the tenant about the certificate (expiring/expired)."""
+    cert = container.fiscal.get_certificate(tenant_id)
+    if cert is None:
+        return 0
+    meta = container.fiscal.system_meta(tenant_id, "fiscal.check_certificates")
+    params = {"what": what, "subject": cert.subject, "cnpj": cert.cnpj,
+              "valid_until": cert.valid_until.strftime("%Y-%m-%d %H:%M UTC")}
+    sent = 0
+    for email in admin_emails(container, tenant_id):
+        container.notifications.send_email(meta, email, "fiscal.certificate_expiry", params)
+        sent += 1
+    return sent
+
+
+def _certificate_email(params: dict[str, Any], container: Any) -> tuple[str, str]:
+    what = str(params["what"])
+    link = f"{container.settings.base_url}/fiscal/settings"
+    if what == "expired":
+        subject = "The NFS-e certificate has expired"
+        lead = f"The A1 certificate {params['subject']} expired on {params['valid_until']}."
+    else:
+        days = what.split(":", 1)[1]
+        subject = f"The NFS-e certificate expires in {days} day{'s' if days != '1' else ''}"
+        lead = f"The A1 certificate {params['subject']} expires on {params['valid_until']}."
+    text = (f"{lead}\n\nNotes cannot be issued through the Portal Nacional without a valid "
+            f"certificate. Upload the renewed .pfx at {link}.\n")
+    return subject, text
+
+
+def install(container: Any) -> None:
+    import retaguarda.fiscal.actors  # noqa: F401  (records the jobs)
+    from retaguarda.notifications import register_template
+
+    container.services["fiscal"] = Fiscal(container.store, container.after_write, container.clock,
+                                          container.customers)
+    register_trigger(Nfse.EmissionRequested, "fiscal.emit_nfse", _note_args)
+    register_trigger(Nfse.EmissionRetryRequested, "fiscal.emit_nfse", _note_args)
+    register_trigger(Nfse.CancellationRequested, "fiscal.cancel_nfse", _note_args)
+    register_trigger(Nfse.CancellationRetryRequested, "fiscal.cancel_nfse", _note_args)
+    register_reconciler("fiscal_notes", find_stuck_notes)
+    register_periodic("fiscal.check_certificates", Daily("06:00"), "fiscal.check_certificates",
+                      "Certificate expiry monitor: warns at 30/15/7/1 days and on expiry")
+    register_template("fiscal.certificate_expiry", _certificate_email)
+    if container.broker is not None:
+        from retaguarda.integrations.broker import is_embedded
+
+        if is_embedded(container.broker):
+            # The embedded server (demo, development) polls async gateways every 0.5 s; with
+            # Redis (production) polls back off exponentially (1 s → 60 s) to spare rate limits.
+            container.extras.setdefault("fiscal_poll_ms", 500)
+        _declare_actors(container)
+
+
+def _declare_actors(container: Any) -> None:
+    """bootstrap runs the integrations installer (which declares the jobs known then) before the
+    context installers: declare the fiscal jobs recorded by importing fiscal.actors here."""
+    import dramatiq
+
+    from retaguarda.integrations import jobs
+
+    declared = set(container.broker.get_declared_actors())
+    actors = container.extras.setdefault("actors", {})
+    for spec in jobs.JOBS.values():
+        if spec.actor_name.startswith("fiscal.") and spec.actor_name not in declared:
+            actors[spec.actor_name] = dramatiq.actor(
+                jobs._wrap(spec, container), broker=container.broker, actor_name=spec.actor_name,
+                queue_name=spec.queue_name, **spec.options)
+
+
+def seed_demo(container: Any, tenant_id: str, actor: str) -> None:
+    """Sandbox settings for the demo tenant (idempotent: kept as they are once configured)."""
+    from retaguarda.shared.meta import Meta, new_correlation_id
+
+    if container.fiscal.get_settings(tenant_id) is not None:
+        return
+    meta = Meta(tenant_id=tenant_id, actor=actor, correlation_id=new_correlation_id(),
+                at=container.clock.now())
+    container.fiscal.save_settings(meta, DEMO_SETTINGS)
+    # Two notes to look at: one sent (the worker issues it when the server starts), one draft.
+    from retaguarda.shared.documents import make_cnpj
+
+    customer_id = container.customers.owner_of(f"customer-document:{tenant_id}", make_cnpj("283746510001"))
+    if customer_id is None:
+        return
+    sent = container.fiscal.create_draft(meta, {"customer_id": customer_id, "amount": "899.90"})
+    container.fiscal.emit(meta, str(sent.aggregate.id))
+    container.fiscal.create_draft(meta, {"customer_id": customer_id, "amount": "149.90",
+                                         "service": {"description": "Instalação e configuração de roteador"}})
