@@ -1,0 +1,569 @@
+"""CNPJ commands: the watch-list, per-tenant settings, and checks (cache → provider chain → events).
+
+`CnpjService` is the plain load → change → save service. `Checks` runs a lookup: it is handed
+the provider chain, the cache and the data-key store by the installer (it never picks adapters),
+records the intent (Requested/Queued), calls the port, and records the outcome together with the
+target's latest state, the change diff and any alert e-mails, in one save.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from retaguarda.cnpj.crypto import ERASED, DataKeys
+from retaguarda.cnpj.domain import (
+    DEFAULTS,
+    PERSONAL_FIELDS,
+    SANDBOX,
+    CnpjCheck,
+    CnpjSettings,
+    Target,
+    diff_snapshots,
+)
+from retaguarda.notifications import Email
+from retaguarda.services import Saved, Service
+from retaguarda.shared.clock import SAO_PAULO
+from retaguarda.shared.errors import ConflictError, TooManyRequestsError, ValidationError
+from retaguarda.shared.meta import Meta, new_correlation_id
+
+log = structlog.get_logger("retaguarda.cnpj")
+
+_SETTINGS_NS = uuid.UUID("0b7f5f7e-6a53-4b7e-9d0c-3c1b8f9e2a44")
+
+
+def settings_id(tenant_id: str) -> uuid.UUID:
+    return uuid.uuid5(_SETTINGS_NS, f"cnpj-settings:{tenant_id}")
+
+
+def _target_scope(tenant_id: str) -> str:
+    return f"cnpj-target:{tenant_id}"
+
+
+class QuotaExceededError(TooManyRequestsError):
+    """The tenant's plan allows no more checks this month (HTTP 429 with limit/usage/reset)."""
+
+    def __init__(self, limit: int, usage: int, reset_at: datetime, plan: str) -> None:
+        self.limit, self.usage, self.reset_at, self.plan = limit, usage, reset_at, plan
+        retry = max(1, int((reset_at - datetime.now(reset_at.tzinfo)).total_seconds()))
+        super().__init__(f"monthly CNPJ check quota of the {plan} plan reached ({usage}/{limit}); "
+                         f"resets at {reset_at.isoformat()}", retry)
+
+
+def month_of(at: datetime) -> str:
+    return at.astimezone(SAO_PAULO).strftime("%Y-%m")
+
+
+def month_reset(at: datetime) -> datetime:
+    local = at.astimezone(SAO_PAULO)
+    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (first + timedelta(days=32)).replace(day=1)
+
+
+class CnpjService(Service):
+    """Watch-list targets and the tenant's CNPJ settings."""
+
+    def add_target(self, meta: Meta, **fields: Any) -> Saved:
+        def command() -> Saved:
+            target = Target.add(uuid.uuid4(), meta, **fields)
+            try:
+                claim = self.claim(_target_scope(meta.tenant_id), target.cnpj, str(target.id), meta)
+            except ConflictError:
+                raise ConflictError("this CNPJ is already on the watch-list", field="cnpj") from None
+            return Saved(target, self.save(target, claim))
+
+        return self.retrying(command)
+
+    def update_target(self, meta: Meta, target_id: str, **changes: Any) -> Saved:
+        def command() -> Saved:
+            target = self.load(Target, target_id, meta.tenant_id)
+            diff = target.update(meta, **changes)
+            return Saved(target, self.save(target) if diff else 0)
+
+        return self.retrying(command)
+
+    def archive_target(self, meta: Meta, target_id: str) -> Saved:
+        """DELETE: archived (history kept), and the CNPJ may be added again."""
+        def command() -> Saved:
+            target = self.load(Target, target_id, meta.tenant_id)
+            target.archive(meta)
+            claim = self.release(_target_scope(meta.tenant_id), target.cnpj, str(target.id), meta)
+            return Saved(target, self.save(target, claim))
+
+        return self.retrying(command)
+
+    def get_target(self, tenant_id: str, target_id: str) -> Target:
+        return self.load(Target, target_id, tenant_id)
+
+    def get_check(self, tenant_id: str | None, check_id: str) -> CnpjCheck:
+        return self.load(CnpjCheck, check_id, tenant_id)
+
+    def target_of_cnpj(self, tenant_id: str, cnpj: str) -> str | None:
+        return self.owner_of(_target_scope(tenant_id), cnpj)
+
+    # Settings ---------------------------------------------------------------------------
+    def find_settings(self, tenant_id: str) -> CnpjSettings | None:
+        return self.find(CnpjSettings, settings_id(tenant_id))
+
+    def settings_of(self, tenant_id: str) -> dict[str, Any]:
+        """The tenant's options; a tenant that never configured any gets the live-chain defaults."""
+        found = self.find(CnpjSettings, settings_id(tenant_id))
+        return dict(found.options) if found is not None else dict(DEFAULTS)
+
+    def configure(self, meta: Meta, **changes: Any) -> Saved:
+        def command() -> Saved:
+            found = self.find(CnpjSettings, settings_id(meta.tenant_id))
+            if found is None:
+                created = CnpjSettings.configure(settings_id(meta.tenant_id), meta, **changes)
+                return Saved(created, self.save(created))
+            diff = found.change(meta, **changes)
+            return Saved(found, self.save(found) if diff else 0)
+
+        return self.retrying(command)
+
+
+@dataclass
+class Outcome:
+    """What a lookup produced, before it is recorded."""
+
+    found: bool | None  # None: every provider failed
+    provider: str = ""
+    snapshot: dict[str, Any] | None = None
+    raw: Any = None
+    cache_hit: bool = False
+    attempts: list[dict[str, Any]] | None = None
+    duration_ms: int = 0
+    message: str = ""
+
+
+class Checks:
+    """Runs checks: quota → cache → provider chain → one save of the outcome."""
+
+    def __init__(self, service: CnpjService, *, chain: Any, sandbox: Any, cache: Any, keys: DataKeys,
+                 telemetry: Any, clock: Any, usage: Callable[[str, str], int],
+                 base_url: str = "") -> None:
+        self.service = service
+        self.chain = chain
+        self.sandbox = sandbox
+        self.cache = cache
+        self.keys = keys
+        self.telemetry = telemetry
+        self.clock = clock
+        self.usage = usage
+        self.base_url = base_url
+        self._settings_cache: dict[str, tuple[float, int, dict[str, Any]]] = {}
+        self._usage_cache: dict[str, tuple[str, float, int, int]] = {}
+        self._baselines: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._lock = threading.Lock()
+
+    # Settings read often (every check, every rate-limited request): a short in-process cache
+    def options(self, tenant_id: str) -> dict[str, Any]:
+        now = time.monotonic()
+        cached = self._settings_cache.get(tenant_id)
+        if cached and cached[1] == self.service.writes and now - cached[0] < 5.0:
+            return cached[2]
+        options = self.service.settings_of(tenant_id)
+        self._settings_cache[tenant_id] = (now, self.service.writes, options)
+        return options
+
+    # Quota ---------------------------------------------------------------------------------
+    # The usage read model is read at most every USAGE_REFRESH seconds per tenant; checks this
+    # process recorded since are added, so a burst cannot run past the limit between reads.
+    USAGE_REFRESH = 2.0
+
+    def _usage(self, tenant_id: str, month: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._usage_cache.get(tenant_id)
+            if cached and cached[0] == month and now - cached[1] < self.USAGE_REFRESH:
+                return cached[2] + cached[3]
+        used = self.usage(tenant_id, month)
+        with self._lock:
+            self._usage_cache[tenant_id] = (month, now, used, 0)
+        return used
+
+    def _count_check(self, tenant_id: str) -> None:
+        with self._lock:
+            cached = self._usage_cache.get(tenant_id)
+            if cached:
+                self._usage_cache[tenant_id] = (cached[0], cached[1], cached[2], cached[3] + 1)
+
+    def quota(self, tenant_id: str, now: datetime | None = None) -> dict[str, Any]:
+        now = now or self.clock.now()
+        options = self.options(tenant_id)
+        month = month_of(now)
+        used = self._usage(tenant_id, month)
+        return {"plan": options["plan"], "limit": options["monthly_quota"], "usage": used,
+                "month": month, "reset_at": month_reset(now),
+                "remaining": max(0, options["monthly_quota"] - used)}
+
+    def enforce_quota(self, tenant_id: str, count: int = 1) -> None:
+        q = self.quota(tenant_id)
+        if q["usage"] + count > q["limit"]:
+            # Refused on a cached count? Read the usage again before saying no.
+            with self._lock:
+                self._usage_cache.pop(tenant_id, None)
+            q = self.quota(tenant_id)
+            if q["usage"] + count > q["limit"]:
+                raise QuotaExceededError(q["limit"], q["usage"], q["reset_at"], q["plan"])
+
+    # Commands ------------------------------------------------------------------------------
+    def check_now(self, meta: Meta, target_id: str, *, refresh: bool = False) -> Saved:
+        """Synchronous check: answers with the recorded outcome (completed or failed)."""
+        target = self.service.load(Target, target_id, meta.tenant_id)
+        target.ensure_checkable()
+        self.enforce_quota(meta.tenant_id)
+        options = self.options(meta.tenant_id)
+        check_id = uuid.uuid4()
+        with self.telemetry.span("cnpj.check", target=target_id, mode="sync"):
+            outcome = None if refresh else self._from_cache(target.cnpj, options, meta.at)
+            saved_request = False
+            if outcome is None:
+                check = CnpjCheck.request(check_id, meta, target, refresh=refresh)
+                self.service.save(check)  # the intent is visible while providers are asked
+                saved_request = True
+                try:
+                    outcome = self._lookup(target.cnpj, options)
+                except Exception as exc:  # recorded as Failed, never left "requested"
+                    outcome = Outcome(None, attempts=[{"provider": "chain", "outcome": "error",
+                                                       "message": f"{type(exc).__name__}: {exc}"}])
+            return self._record(meta, check_id, target_id, outcome, refresh=refresh,
+                                saved_request=saved_request, target=target)
+
+    def enqueue(self, meta: Meta, target_id: str, *, refresh: bool = False) -> Saved:
+        """`?async=true`: records Queued; the dispatcher hands it to the `cnpj.run_check` actor."""
+        def command() -> Saved:
+            target = self.service.load(Target, target_id, meta.tenant_id)
+            check = CnpjCheck.request(uuid.uuid4(), meta, target, refresh=refresh, background=True,
+                                      trace_parent=self.telemetry.traceparent())
+            return Saved(check, self.service.save(check))
+
+        target = self.service.load(Target, target_id, meta.tenant_id)
+        target.ensure_checkable()
+        self.enforce_quota(meta.tenant_id)
+        with self.telemetry.span("cnpj.enqueue", target=target_id):
+            return self.service.retrying(command)
+
+    def run_queued(self, check_id: str) -> Saved | None:
+        """The actor's work; idempotent (a check already finished is left as it is)."""
+        check = self.service.get_check(None, check_id)
+        if check.status not in ("queued", "requested"):
+            return None
+        now = self.clock.now()
+        self.telemetry.queue_time.observe(max(0.0, (now - check.created_on).total_seconds()))
+        meta = Meta(tenant_id=check.tenant_id, actor="system:cnpj.run_check",
+                    correlation_id=new_correlation_id(), at=now)
+        options = self.options(check.tenant_id)
+        with self.telemetry.span("cnpj.run_check", parent=check.trace_parent, check=check_id):
+            outcome = None if check.refresh else self._from_cache(check.cnpj, options, now)
+            if outcome is None:
+                outcome = self._lookup(check.cnpj, options)
+            return self._record(meta, check.id, check.target_id, outcome, refresh=check.refresh,
+                                saved_request=True)
+
+    def fail_queued(self, check_id: str, error: str) -> None:
+        """Give-up hook: a queued check whose actor gave up is recorded as failed, never lost."""
+        def command() -> Saved:
+            check = self.service.get_check(None, check_id)
+            if check.status not in ("queued", "requested"):
+                return Saved(check, 0)
+            meta = Meta(tenant_id=check.tenant_id, actor="system:cnpj.run_check",
+                        correlation_id=new_correlation_id(), at=self.clock.now())
+            check.fail(meta, [{"provider": "worker", "outcome": "error", "message": error}], 0)
+            return Saved(check, self.service.save(check))
+
+        self.service.retrying(command)
+
+    # Lookup ---------------------------------------------------------------------------------
+    def _from_cache(self, cnpj: str, options: dict[str, Any], now: datetime) -> Outcome | None:
+        if options["providers"] == [SANDBOX]:
+            return None  # the sandbox is in-process: nothing to save by caching
+        started = time.perf_counter()
+        cached = self.cache.get(cnpj, int(options["cache_ttl_hours"]), now)
+        self.telemetry.cache.labels("hit" if cached else "miss").inc()
+        if cached is None:
+            return None
+        return Outcome(True, cached.provider, cached.snapshot, cached.raw, cache_hit=True,
+                       attempts=[{"provider": cached.provider, "outcome": "cache",
+                                  "message": f"cached at {cached.fetched_at.isoformat()}"}],
+                       duration_ms=int((time.perf_counter() - started) * 1000))
+
+    def _lookup(self, cnpj: str, options: dict[str, Any]) -> Outcome:
+        started = time.perf_counter()
+        if options["providers"] == [SANDBOX]:
+            result = self.sandbox.lookup(cnpj)
+            return Outcome(result.found, SANDBOX, result.snapshot, result.raw,
+                           attempts=[{"provider": SANDBOX, "outcome": "ok" if result.found else "not_found",
+                                      "message": "sandbox data (not a real lookup)"}],
+                           duration_ms=int((time.perf_counter() - started) * 1000), message=result.message)
+        chained = self.chain.lookup(cnpj, list(options["providers"]), span=self.telemetry.span)
+        attempts = [a.as_dict() for a in chained.attempts]
+        elapsed = int((time.perf_counter() - started) * 1000)
+        result = chained.result
+        if result is None:
+            message = _failure_message(cnpj, attempts)
+            return Outcome(None, attempts=attempts, duration_ms=elapsed, message=message)
+        if result.found:
+            try:
+                self.cache.put(cnpj, result.provider, result.snapshot, result.raw, self.clock.now())
+            except Exception as exc:  # a cache failure must not lose the answer
+                log.warning("cnpj_cache_put_failed", error=repr(exc))
+        return Outcome(result.found, result.provider, result.snapshot, result.raw, attempts=attempts,
+                       duration_ms=elapsed, message=result.message)
+
+    # Recording ------------------------------------------------------------------------------
+    def _record(self, meta: Meta, check_id: Any, target_id: str, outcome: Outcome, *, refresh: bool,
+                saved_request: bool, target: Target | None = None) -> Saved:
+        at = self.clock.now()
+        done = meta.later(max(at, meta.at))
+        personal = None
+        if outcome.found:
+            personal = self.keys.seal_personal(
+                meta.tenant_id, {**{f: (outcome.snapshot or {}).get(f) for f in PERSONAL_FIELDS},
+                                 "raw": outcome.raw}, str(check_id), done.at)
+        public = ({k: v for k, v in outcome.snapshot.items() if k not in PERSONAL_FIELDS}
+                  if outcome.snapshot else None)
+        first_attempt = [target]
+
+        def command() -> Saved:
+            # The target loaded by the caller serves the first attempt; a retry reloads it.
+            loaded = first_attempt.pop() if first_attempt and first_attempt[0] is not None else None
+            target = loaded or self.service.load(Target, target_id, meta.tenant_id)
+            if saved_request:
+                check = self.service.get_check(meta.tenant_id, str(check_id))
+                if check.status not in ("queued", "requested"):
+                    return Saved(check, 0)
+            else:
+                check = CnpjCheck.request(check_id, meta, target, refresh=refresh)
+            to_save: list[Any] = [check]
+            if outcome.found is None:
+                check.fail(done, outcome.attempts or [], outcome.duration_ms)
+                self.telemetry.checks.labels("failed").inc()
+                log.warning("cnpj_check_failed", check_id=str(check.id), message=outcome.message)
+                return Saved(check, self.service.save(*to_save))
+            check.complete(done, found=bool(outcome.found), snapshot=public, personal=personal,
+                           provider=outcome.provider, cache_hit=outcome.cache_hit,
+                           duration_ms=outcome.duration_ms, attempts=outcome.attempts or [])
+            self.telemetry.checks.labels("completed" if outcome.found else "not_found").inc()
+            if outcome.found and not target.archived:
+                to_save.extend(self._baseline_update(done, check, target, outcome.snapshot or {}))
+            position = self.service.save(*to_save)
+            self._count_check(meta.tenant_id)
+            log.info("cnpj_check_recorded", check_id=str(check.id), provider=outcome.provider,
+                     cache_hit=outcome.cache_hit, found=outcome.found)
+            if target in to_save:
+                self._remember(str(check.id), outcome.snapshot)
+            return Saved(check, position)
+
+        return self.service.retrying(command)
+
+    def _baseline_update(self, meta: Meta, check: CnpjCheck, target: Target,
+                         snapshot: dict[str, Any]) -> list[Any]:
+        """Compares with the target's baseline (its last check that differed); a new baseline is
+        recorded (Target.Checked, with ChangesDetected and alerts) only when something changed,
+        so a target's own stream grows with changes, not with every check."""
+        previous_id = target.last_check_id
+        situation = (snapshot.get("situacao") or {}).get("description")
+        if not previous_id:
+            target.checked(meta, str(check.id), situation, snapshot.get("razao_social") or "")
+            return [target]
+        before = self._baseline(previous_id)
+        if before is None:  # baseline erased by retention (or missing): this check becomes the baseline
+            target.checked(meta, str(check.id), situation, snapshot.get("razao_social") or "")
+            return [target]
+        erased = before.get("_erased", False)
+        changes = diff_snapshots(before, snapshot, erased_before=erased)
+        if not changes and not erased:
+            return []
+        target.checked(meta, str(check.id), situation, snapshot.get("razao_social") or "")
+        out: list[Any] = [target]
+        alerts = check.detect_changes(meta, previous_id, changes, tuple(target.alerts))
+        if alerts:
+            options = self.options(meta.tenant_id)
+            params = {
+                "cnpj": check.cnpj, "label": target.label or "", "alerts": ", ".join(alerts),
+                "changes": "\n".join(_change_line(c) for c in changes)[:3000],
+                "url": f"{self.base_url}/cnpj/targets/{target.id}",
+            }
+            out.extend(Email.compose(meta, to, "cnpj.alert", params) for to in options.get("alert_emails", []))
+        return out
+
+    BASELINE_TTL = 60.0
+
+    def _remember(self, check_id: str, snapshot: dict[str, Any] | None) -> None:
+        with self._lock:
+            if len(self._baselines) > 5000:
+                self._baselines.clear()
+            self._baselines[check_id] = (time.monotonic(), snapshot)
+
+    def _baseline(self, check_id: str) -> dict[str, Any] | None:
+        """The full snapshot of a baseline check (a short in-process cache, then the log + key)."""
+        with self._lock:
+            cached = self._baselines.get(check_id)
+        if cached and time.monotonic() - cached[0] < self.BASELINE_TTL and cached[1] is not None:
+            return cached[1]
+        previous = self.service.find(CnpjCheck, uuid.UUID(check_id))
+        if previous is None or not previous.snapshot:
+            return None
+        personal = self.keys.open(check_id, previous.personal)
+        before = dict(previous.snapshot)
+        if personal == ERASED:
+            before["_erased"] = True
+            return before
+        before.update({f: personal.get(f) for f in PERSONAL_FIELDS})
+        self._remember(check_id, before)
+        return before
+
+    def erase(self, meta: Meta, check_id: str, reason: str = "retention") -> Saved:
+        """Crypto-shreds the check's personal fields and purges its snapshot from read models."""
+        check = self.service.get_check(None, check_id)
+        self.keys.destroy(check.personal)  # first: a crash after it leaves nothing readable
+        with self._lock:
+            self._baselines.pop(str(check_id), None)
+
+        def command() -> Saved:
+            check = self.service.get_check(None, check_id)
+            if check.erased:
+                return Saved(check, 0)
+            check.erase(meta.with_tenant(check.tenant_id), reason)
+            return Saved(check, self.service.save(check))
+
+        return self.service.retrying(command)
+
+    def webhook_failed(self, check_id: str, error: str, attempts: int) -> None:
+        """Give-up hook of the webhook actor: the failure is recorded on the check (visible, retryable)."""
+        def command() -> Saved:
+            check = self.service.get_check(None, check_id)
+            meta = Meta(tenant_id=check.tenant_id, actor="system:cnpj.alert_webhook",
+                        correlation_id=new_correlation_id(), at=self.clock.now())
+            check.webhook_failed(meta, error, attempts)
+            return Saved(check, self.service.save(check))
+
+        self.service.retrying(command)
+
+    def retry_webhook(self, meta: Meta, check_id: str) -> Saved:
+        def command() -> Saved:
+            check = self.service.get_check(meta.tenant_id, check_id)
+            check.retry_webhook(meta)
+            return Saved(check, self.service.save(check))
+
+        return self.service.retrying(command)
+
+    # Views ----------------------------------------------------------------------------------
+    def view(self, check: CnpjCheck, *, personal_data: bool) -> dict[str, Any]:
+        """The API's check body: status, provider, cache_hit, result (masked unless allowed)."""
+        result = None
+        if check.status == "completed" and check.found and check.snapshot is not None:
+            personal = self.keys.open(str(check.id), check.personal)
+            result = merge_personal(check.snapshot, personal, personal_data=personal_data)
+        elif check.status == "completed" and check.found and check.erased:
+            result = {"cnpj": check.cnpj, "erased": True}
+        body = {
+            "check_id": str(check.id), "job_id": str(check.id), "target_id": check.target_id,
+            "status": check.status, "provider": check.provider, "cache_hit": bool(check.cache_hit),
+            "sandbox": check.provider == SANDBOX, "found": getattr(check, "found", None),
+            "duration_ms": getattr(check, "duration_ms", None), "errors": list(check.errors),
+            "changes": list(check.changes), "erased": bool(check.erased),
+            "webhook": {"status": getattr(check, "webhook_status", None),
+                        "error": getattr(check, "webhook_error", "")},
+            "requested_at": check.created_on.isoformat(), "result": result,
+        }
+        if check.status == "completed" and not getattr(check, "found", True):
+            body["message"] = "CNPJ not found: the provider says no company has this number"
+        if check.status == "failed":
+            body["message"] = _failure_message(check.cnpj, list(check.errors))
+        return body
+
+    # Bulk import ----------------------------------------------------------------------------
+    def import_rows(self, meta: Meta, content: str,
+                    progress: Callable[[int, int, int, list[dict[str, Any]]], None]) -> dict[str, Any]:
+        """Adds one target per CSV row (cnpj[,label[,tags[,schedule]]]); bad rows are reported."""
+        rows = list(csv.reader(io.StringIO(content)))
+        if rows and rows[0] and rows[0][0].strip().lower() == "cnpj":
+            header = [h.strip().lower() for h in rows[0]]
+            rows = rows[1:]
+            first_line = 2
+        else:
+            header = ["cnpj", "label", "tags", "schedule"]
+            first_line = 1
+        errors: list[dict[str, Any]] = []
+        created = 0
+        total = len(rows)
+        for i, row in enumerate(rows):
+            line = first_line + i
+            if not any(cell.strip() for cell in row):
+                continue
+            data = {header[j]: cell for j, cell in enumerate(row) if j < len(header)}
+            fields = {"cnpj": data.get("cnpj", ""), "label": data.get("label", "")}
+            if data.get("tags"):
+                fields["tags"] = [t for t in data["tags"].replace(";", ",").split(",")]
+            if data.get("schedule"):
+                fields["schedule"] = data["schedule"].strip()
+            try:
+                self.service.add_target(meta, **fields)
+                created += 1
+            except ValidationError as exc:
+                errors.append({"row": line, "field": exc.field, "message": exc.message})
+            except ConflictError as exc:
+                errors.append({"row": line, "field": exc.field or "cnpj", "message": exc.message})
+            if (i + 1) % 50 == 0 or i + 1 == total:
+                progress(i + 1, created, len(errors), errors)
+        if total == 0:
+            progress(0, 0, 0, errors)
+        return {"total": total, "created": created, "failed": len(errors), "errors": errors}
+
+
+def merge_personal(snapshot: dict[str, Any], personal: Any, *, personal_data: bool) -> dict[str, Any]:
+    result = dict(snapshot)
+    if personal == ERASED:
+        for f in PERSONAL_FIELDS:
+            result[f] = "erased"
+        result["personal_data_erased"] = True
+        return result
+    for f in PERSONAL_FIELDS:
+        result[f] = personal.get(f)
+    if not personal_data:
+        result = mask_personal(result)
+    return result
+
+
+def mask_personal(result: dict[str, Any]) -> dict[str, Any]:
+    """LGPD: partners' CPFs and personal contact data hidden from users without cnpj:personal_data."""
+    out = dict(result)
+    partners = []
+    for p in out.get("partners") or []:
+        doc = str(p.get("document") or "")
+        digits_only = "".join(c for c in doc if c.isalnum() and c != "*")
+        keep = len(digits_only) == 14 and "*" not in doc  # a company partner's CNPJ is not personal
+        partners.append({**p, "document": doc if keep else ("***.***.***-**" if doc else None)})
+    out["partners"] = partners
+    email = out.get("email")
+    if isinstance(email, str) and "@" in email:
+        local, domain = email.split("@", 1)
+        out["email"] = f"{local[:1]}***@{domain}"
+    out["phones"] = [f"****{str(p)[-2:]}" for p in out.get("phones") or []]
+    out["personal_data_masked"] = True
+    return out
+
+
+def _change_line(change: dict[str, Any]) -> str:
+    if change.get("personal"):
+        return f"- {change['field']}: changed"
+    return f"- {change['field']}: {change.get('before')!s} → {change.get('after')!s}"
+
+
+def _failure_message(cnpj: str, attempts: list[dict[str, Any]]) -> str:
+    if attempts and all(a.get("outcome") == "unsupported" for a in attempts):
+        return (f"No provider in the chain can look up the alphanumeric CNPJ {cnpj}: "
+                + "; ".join(a["message"] for a in attempts)
+                + ". Add BrasilAPI to the provider order.")
+    return "Every provider failed: " + "; ".join(f"{a.get('provider')}: {a.get('message')}" for a in attempts)

@@ -1,0 +1,161 @@
+"""Installs the cnpj context: service, provider chain (real httpx clients from settings), sandbox,
+cache, data keys, rate limiter, telemetry, jobs, triggers, schedules, e-mail template, demo data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from retaguarda.cnpj.application import Checks, CnpjService
+from retaguarda.cnpj.domain import SANDBOX, CnpjCheck
+from retaguarda.integrations import Every, register_periodic, register_reconciler, register_trigger
+from retaguarda.notifications.templates import register_template
+from retaguarda.shared.documents import make_cnpj
+from retaguarda.shared.errors import ConflictError
+from retaguarda.shared.meta import Meta, new_correlation_id
+
+log = structlog.get_logger("retaguarda.cnpj")
+
+DEMO_TARGETS = [
+    (make_cnpj("283746510001"), "Serra Azul (customer)", ["customer", "telecom"], "weekly"),
+    (make_cnpj("12ABC34501DE"), "Energia Verde (alphanumeric CNPJ)", ["customer"], "monthly"),
+    (make_cnpj("451239870001"), "Pixel Criativo (supplier)", ["supplier"], "daily"),
+    (make_cnpj("191312430001"), "Open Knowledge Brasil", ["partner"], "manual"),
+]
+
+
+def make_chain(settings: Any, telemetry: Any, **options: Any) -> Any:
+    from retaguarda.cnpj.providers.brasilapi import BrasilApi
+    from retaguarda.cnpj.providers.chain import ProviderChain
+    from retaguarda.cnpj.providers.cnpjws import CnpjWs
+    from retaguarda.cnpj.providers.receitaws import ReceitaWs
+
+    providers = {"cnpjws": CnpjWs(settings.cnpjws_url), "brasilapi": BrasilApi(settings.brasilapi_url),
+                 "receitaws": ReceitaWs(settings.receitaws_url)}
+    return ProviderChain(providers, observe=telemetry.observe_provider, **options)
+
+
+def _alert(params: dict[str, Any], container: Any) -> tuple[str, str]:
+    subject = f"CNPJ {params['cnpj']} changed ({params['alerts']})"
+    lines = [f"The CNPJ check of {params.get('label') or params['cnpj']} found changes:", "",
+             params.get("changes", ""), "", f"Report: {params.get('url', '')}"]
+    return subject, "\n".join(lines)
+
+
+def _run_args(event: Any) -> tuple[str]:
+    return (str(event.originator_id),)
+
+
+def _webhook_args(event: Any) -> tuple[str, int]:
+    return str(event.originator_id), event.originator_version
+
+
+def find_stuck_checks(container: Any, older_than: datetime) -> list[tuple[str, tuple[str]]]:
+    import sqlalchemy as sa
+
+    from projections.cnpj.watchlist import checks
+
+    with container.engine.connect() as conn:
+        rows = conn.execute(sa.select(checks.c.id).where(checks.c.status == "queued",
+                                                         checks.c.requested_at < older_than)).all()
+    return [("cnpj.run_check", (r.id,)) for r in rows]
+
+
+def _usage_reader(container: Any) -> Any:
+    def usage(tenant_id: str, month: str) -> int:
+        from projections.cnpj.usage import month_usage
+        from projections.cnpj.watchlist import pending_count
+
+        with container.engine.connect() as conn:
+            return month_usage(conn, tenant_id, month) + pending_count(conn, tenant_id)
+
+    return usage
+
+
+def install(container: Any) -> None:
+    import retaguarda.cnpj.actors  # noqa: F401  (records the jobs)
+    from retaguarda.cnpj.cache import SnapshotCache
+    from retaguarda.cnpj.crypto import DataKeys
+    from retaguarda.cnpj.providers.sandbox import SandboxProvider
+    from retaguarda.cnpj.ratelimit import RateLimiter
+    from retaguarda.cnpj.telemetry import Bridge, Telemetry
+
+    settings = container.settings
+    service = CnpjService(container.store, container.after_write)
+    telemetry = Telemetry(settings.otel_exporter)
+    chain = container.ports.get("cnpj_chain") or make_chain(settings, telemetry)
+    telemetry.chain = chain
+    checks = Checks(service, chain=chain, sandbox=SandboxProvider(),
+                    cache=SnapshotCache(container.engine, settings.event_key, settings.redis_url),
+                    keys=DataKeys(container.engine, settings.event_key), telemetry=telemetry,
+                    clock=container.clock, usage=_usage_reader(container), base_url=settings.base_url)
+    container.services["cnpj"] = service
+    container.services["cnpj_checks"] = checks
+    container.extras["cnpj_limiter"] = RateLimiter(settings.redis_url)
+    container.extras["cnpj_telemetry"] = telemetry
+
+    def bridge_metrics(app: Any) -> None:
+        from retaguarda.web.ops import metrics_of
+
+        metrics_of(app).registry.register(Bridge(telemetry))
+
+    container.extras.setdefault("on_startup", []).append(bridge_metrics)
+
+    def close_clients() -> None:
+        for provider in getattr(chain, "providers", {}).values():
+            close = getattr(provider, "close", None)
+            if close is not None:
+                close()
+
+    container.extras.setdefault("on_close", []).append(close_clients)
+    register_template("cnpj.alert", _alert)
+    register_trigger(CnpjCheck.Queued, "cnpj.run_check", _run_args)
+    register_trigger(CnpjCheck.ChangesDetected, "cnpj.alert_webhook", _webhook_args)
+    register_trigger(CnpjCheck.WebhookRetryRequested, "cnpj.alert_webhook", _webhook_args)
+    register_periodic("cnpj.scheduled_checks", Every(15 * 60), "cnpj.scheduled_checks",
+                      "Queues the CNPJ checks due by each target's schedule")
+    register_periodic("cnpj.retention", Every(24 * 3600), "cnpj.retention",
+                      "Purges old CNPJ snapshots and crypto-shreds their personal data")
+    register_reconciler("cnpj_checks", find_stuck_checks)
+    if container.broker is not None:
+        _declare_missing_actors(container)
+
+
+def _declare_missing_actors(container: Any) -> None:
+    # bootstrap declares recorded jobs in the integrations installer, before context installers.
+    import dramatiq
+
+    from retaguarda.integrations import jobs
+
+    declared = set(container.broker.get_declared_actors())
+    actors = container.extras.setdefault("actors", {})
+    for spec in jobs.JOBS.values():
+        if spec.actor_name.startswith("cnpj.") and spec.actor_name not in declared:
+            actors[spec.actor_name] = dramatiq.actor(
+                jobs._wrap(spec, container), broker=container.broker, actor_name=spec.actor_name,
+                queue_name=spec.queue_name, **spec.options)
+
+
+def seed_demo(container: Any, tenant_id: str, actor: str) -> None:
+    """The demo tenant uses the sandbox provider (works offline) on the pro plan, with a few targets."""
+    service: CnpjService = container.cnpj
+    meta = Meta(tenant_id=tenant_id, actor=actor, correlation_id=new_correlation_id(), at=container.clock.now())
+    if service.find_settings(tenant_id) is None:
+        service.configure(meta, providers=[SANDBOX], plan="pro", alert_emails=["admin@demo.test"])
+    for cnpj, label, tags, schedule in DEMO_TARGETS:
+        if service.target_of_cnpj(tenant_id, cnpj):
+            continue
+        try:
+            service.add_target(meta, cnpj=cnpj, label=label, tags=tags, schedule=schedule,
+                               alerts=["situation", "partners"])
+        except ConflictError:
+            continue
+    # One check of the first target, so the watch-list shows a badge and the report has data.
+    first = service.target_of_cnpj(tenant_id, DEMO_TARGETS[0][0])
+    if first and service.get_target(tenant_id, first).last_check_id is None:
+        try:
+            container.cnpj_checks.check_now(meta, first)
+        except Exception as exc:  # the demo must start even if this fails
+            log.warning("cnpj_demo_check_failed", error=repr(exc))
