@@ -1,0 +1,221 @@
+"""HTML pages of billing: invoices (list, detail with History tab and actions), plans,
+subscriptions, runs, receivables with an aging chart, and the public payment page."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect
+
+from projections.billing.catalogue import list_plans, list_runs, list_subscriptions
+from projections.billing.invoice_list import AGING, list_invoices, receivables, revenue_by_month
+from retaguarda.billing.application import check_public_token, local_date
+from retaguarda.billing.domain import INVOICE_STATUSES, METHODS
+from retaguarda.billing.views import invoice_view, parse_date, parse_instant
+from retaguarda.readdb import tenant_reader
+from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
+from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.html import Template
+
+READ = {"permission": "billing:read"}
+WRITE = {"permission": "billing:write"}
+ADMIN = {"permission": "billing:admin"}
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+@get("/billing/invoices", opt=READ, sync_to_thread=True, include_in_schema=False)
+def invoice_list(request: Request[Any, Any, Any], status: str = "", customer: str = "", due_from: str = "",
+                 due_to: str = "", page: int = 1) -> Template:
+    p = require_principal(request)
+    status = status if status in INVOICE_STATUSES else ""
+    try:
+        dfrom = parse_date(due_from, "due_from") if due_from else None
+        dto = parse_date(due_to, "due_to") if due_to else None
+    except ValidationError:
+        dfrom = dto = None
+    with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
+        result = list_invoices(conn, p.tenant_id, status=status, customer=customer, due_from=dfrom, due_to=dto,
+                               page=max(1, page))
+
+    def page_url(n: int) -> str:
+        return "/billing/invoices?" + urlencode({"status": status, "customer": customer, "due_from": due_from,
+                                                 "due_to": due_to, "page": n})
+    return Template("billing/invoices.html", context={
+        "result": result, "status": status, "statuses": INVOICE_STATUSES, "customer": customer,
+        "due_from": due_from, "due_to": due_to, "page_url": page_url})
+
+
+@get("/billing/invoices/{invoice_id:str}", opt=READ, sync_to_thread=True, include_in_schema=False)
+def invoice_detail(request: Request[Any, Any, Any], invoice_id: str, tab: str = "overview",
+                   error: str = "") -> Template:
+    c = container_of(request)
+    inv = c.billing.get_invoice(require_principal(request).tenant_id, invoice_id)
+    customer = c.customers.get_customer(inv.tenant_id, inv.customer_id)
+    return Template("billing/invoice.html", context={
+        "inv": invoice_view(c, inv), "customer": customer, "tab": "history" if tab == "history" else "overview",
+        "methods": METHODS, "error": error, "today": local_date(c.clock.now())})
+
+
+@post("/billing/invoices/{invoice_id:str}/action", opt=WRITE, sync_to_thread=True, include_in_schema=False)
+def invoice_action(request: Request[Any, Any, Any], invoice_id: str, data: dict[str, Any] = FORM) -> Redirect:
+    c = container_of(request)
+    action = data.get("action", "")
+    try:
+        if action == "issue":
+            saved = c.billing.issue_invoice(meta_of(request), invoice_id)
+        elif action == "pay":
+            saved = c.billing.register_payment(meta_of(request), invoice_id, amount=data.get("amount", ""),
+                                               method=data.get("method", ""),
+                                               paid_at=parse_instant(data.get("paid_at", ""), "paid_at"),
+                                               reference=data.get("reference", ""))
+        elif action == "cancel":
+            saved = c.billing.cancel_invoice(meta_of(request), invoice_id, data.get("reason", ""))
+        elif action == "refund":
+            saved = c.billing.refund_payment(meta_of(request), invoice_id, data.get("payment_id", ""),
+                                             data.get("amount", ""))
+        elif action == "retry_refund":
+            saved = c.billing.retry_refund(meta_of(request), invoice_id, data.get("refund_id", ""))
+        else:
+            raise ValidationError("action", "unknown action")
+    except (ValidationError, ConflictError) as exc:
+        return Redirect(f"/billing/invoices/{invoice_id}?" + urlencode({"error": str(exc)}))
+    settle(request, saved.position)
+    return Redirect(f"/billing/invoices/{invoice_id}")
+
+
+@get("/billing/plans", opt=READ, sync_to_thread=True, include_in_schema=False)
+def plans_page(request: Request[Any, Any, Any], error: str = "") -> Template:
+    p = require_principal(request)
+    with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
+        items = list_plans(conn, p.tenant_id)
+    return Template("billing/plans.html", context={"plans": items, "error": error})
+
+
+@post("/billing/plans", opt=WRITE, sync_to_thread=True, include_in_schema=False)
+def create_plan(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Redirect:
+    try:
+        saved = container_of(request).billing.create_plan(
+            meta_of(request), name=data.get("name", ""), price=data.get("price", ""),
+            cycle=data.get("cycle") or None, kind=data.get("kind") or "plan")
+    except ValidationError as exc:
+        return Redirect("/billing/plans?" + urlencode({"error": str(exc)}))
+    settle(request, saved.position)
+    return Redirect("/billing/plans")
+
+
+@get("/billing/subscriptions", opt=READ, sync_to_thread=True, include_in_schema=False)
+def subscriptions_page(request: Request[Any, Any, Any], customer: str = "", page: int = 1, error: str = "",
+                       notice: str = "") -> Template:
+    p = require_principal(request)
+    with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
+        result = list_subscriptions(conn, p.tenant_id, customer, max(1, page))
+        plans = list_plans(conn, p.tenant_id, active_only=True)
+    return Template("billing/subscriptions.html", context={
+        "result": result, "customer": customer, "error": error, "notice": notice,
+        "plans": [pl for pl in plans if pl["kind"] == "plan"]})
+
+
+@post("/billing/subscriptions/{subscription_id:str}/action", opt=WRITE, sync_to_thread=True,
+      include_in_schema=False)
+def subscription_action(request: Request[Any, Any, Any], subscription_id: str,
+                        data: dict[str, Any] = FORM) -> Redirect:
+    from retaguarda.billing.domain import Subscription
+
+    c = container_of(request)
+    meta = meta_of(request)
+    action = data.get("action", "")
+    back = "/billing/subscriptions" + (f"?customer={data['customer']}" if data.get("customer") else "")
+    sep = "&" if "?" in back else "?"
+    try:
+        if action == "change_plan":
+            if data.get("when") == "now":
+                saved, result = c.billing.change_plan_now(meta, subscription_id, data.get("plan_id", ""))
+                notice = (f"Plan changed now; adjustment invoice {result['invoice']['number']} "
+                          f"(R$ {result['invoice']['total']})" if result["invoice"]
+                          else f"Plan changed now; credit R$ {result['credit']}")
+            else:
+                sub = c.billing.load(Subscription, subscription_id, meta.tenant_id)
+                effective = c.billing.next_period_start(meta.tenant_id, sub, local_date(meta.at))
+                saved = c.billing.change_subscription_plan(meta, subscription_id, data.get("plan_id", ""), effective)
+                notice = f"Plan change scheduled from {effective:%d/%m/%Y}"
+        elif action == "cancel":
+            saved, result = c.billing.cancel_subscription(meta, subscription_id, data.get("reason", ""),
+                                                          final_invoice=data.get("final_invoice") == "on")
+            notice = "Subscription cancelled"
+            if result["invoice"]:
+                notice = f"Subscription cancelled; final invoice {result['invoice']['number']} (R$ {result['invoice']['total']})"
+            elif result["credit"] != "0.00":
+                notice = f"Subscription cancelled; credit R$ {result['credit']} for unused days"
+        elif action in ("suspend", "resume"):
+            saved = c.billing.set_subscription_status(meta, subscription_id, action, data.get("reason", ""))
+            notice = f"Subscription {action}d"
+        else:
+            raise ValidationError("action", "unknown action")
+    except (ValidationError, ConflictError) as exc:
+        return Redirect(back + sep + urlencode({"error": str(exc)}))
+    settle(request, saved.position)
+    return Redirect(back + sep + urlencode({"notice": notice}))
+
+
+@get("/billing/runs", opt=READ, sync_to_thread=True, include_in_schema=False)
+def runs_page(request: Request[Any, Any, Any]) -> Template:
+    c = container_of(request)
+    p = require_principal(request)
+    with tenant_reader(c.engine, p.tenant_id) as conn:
+        items = list_runs(conn, p.tenant_id)
+    return Template("billing/runs.html", context={"runs": items, "today": local_date(c.clock.now())})
+
+
+@post("/billing/runs", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
+def run_now(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Redirect:
+    from retaguarda.billing.runs import run_for_tenant
+
+    c = container_of(request)
+    p = require_principal(request)
+    run_date = parse_date(data.get("date") or local_date(c.clock.now()).isoformat(), "date")
+    run_for_tenant(c, p.tenant_id, run_date, actor=p.actor, trigger="page")
+    c.wait_for(c.store.head())
+    return Redirect("/billing/runs")
+
+
+@get("/billing/receivables", opt=READ, sync_to_thread=True, include_in_schema=False)
+def receivables_page(request: Request[Any, Any, Any]) -> Template:
+    c = container_of(request)
+    p = require_principal(request)
+    with tenant_reader(c.engine, p.tenant_id) as conn:
+        data = receivables(conn, p.tenant_id, local_date(c.clock.now()))
+        revenue = revenue_by_month(conn, p.tenant_id)
+    top = max([b["amount"] for b in data["aging"].values()] + [data["current"]["amount"], 1])
+    return Template("billing/receivables.html", context={"r": data, "revenue": revenue, "top": float(top),
+                                                         "buckets": [name for name, *_ in AGING]})
+
+
+# Public payment page ------------------------------------------------------------------------------
+
+@get("/pay/{invoice_id:str}/{token:str}", opt={"public": True}, sync_to_thread=True, include_in_schema=False)
+def pay_page(request: Request[Any, Any, Any], invoice_id: str, token: str, paid: int = 0) -> Template:
+    c = container_of(request)
+    if not check_public_token(c.settings.secret_key, invoice_id, token):
+        raise NotFoundError("Invoice", invoice_id)
+    inv = c.billing.get_invoice(None, invoice_id)
+    view = invoice_view(c, inv)
+    settings = c.billing.settings_for(inv.tenant_id)
+    qr = ""
+    if inv.pix and inv.status in ("issued", "partially_paid", "overdue"):
+        import segno
+
+        qr = segno.make(inv.pix["brcode"], error="m").svg_inline(scale=5)
+    return Template("billing/pay.html", context={
+        "inv": view, "qr": qr, "token": token, "paid_flag": bool(paid),
+        "merchant": settings.values.get("merchant_name") or "Retaguarda",
+        "card": bool(settings.values.get("stripe_secret_key")), "today": local_date(c.clock.now())})
+
+
+pages = [invoice_list, invoice_detail, invoice_action, plans_page, create_plan, subscriptions_page,
+         subscription_action, runs_page,
+         run_now, receivables_page, pay_page]
+

@@ -1,0 +1,84 @@
+"""Plain views of billing aggregates for the API, pages, PDF and public payment page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import retaguarda.billing.money as m
+from retaguarda.billing.application import local_date, public_token
+from retaguarda.billing.domain import Invoice
+from retaguarda.shared.errors import ValidationError
+
+
+def parse_date(value: Any, field: str) -> date:
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationError(field, "must be a date YYYY-MM-DD") from None
+
+
+def parse_instant(value: Any, field: str) -> datetime | None:
+    """ISO date-time with offset; a bare date means noon in São Paulo; empty means now."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if len(text) == 10:
+        from retaguarda.shared.clock import SAO_PAULO
+
+        return datetime.combine(parse_date(text, field), datetime.min.time(), tzinfo=SAO_PAULO).replace(hour=12)
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(field, "must be an ISO 8601 date-time with offset") from None
+    if at.tzinfo is None:
+        raise ValidationError(field, "needs a timezone offset (e.g. -03:00 or Z)")
+    return at
+
+
+def public_path(secret: str, invoice_id: str) -> str:
+    return f"/pay/{invoice_id}/{public_token(secret, invoice_id)}"
+
+
+def invoice_view(container: Any, inv: Invoice, now: datetime | None = None) -> dict[str, Any]:
+    billing = container.billing
+    now = now or container.clock.now()
+    today = local_date(now)
+    terms = billing.settings_for(inv.tenant_id).terms
+    due_today = inv.due_on(today, terms)
+    return {
+        "id": str(inv.id), "number": inv.number, "customer_id": inv.customer_id,
+        "subscription_id": inv.subscription_id, "period_start": inv.period_start, "period_end": inv.period_end,
+        "status": inv.status, "items": inv.items, "discount": inv.discount, "total": inv.total,
+        "credit_applied": inv.credit_applied, "paid": inv.paid, "principal_paid": inv.principal_paid,
+        "fines_paid": inv.fines_paid, "interest_paid": inv.interest_paid, "refunded": inv.refunded,
+        "balance": inv.balance, "amount_due_today": due_today,
+        "late_charges_today": m.cents(due_today - inv.balance) if due_today else m.ZERO,
+        "issue_date": inv.issue_date, "due_date": inv.due_date,
+        "pix": inv.pix, "boleto": inv.boleto,
+        "payments": [{k: v for k, v in p.items()} for p in inv.payments],
+        "reminders": list(inv.reminders), "cancel_reason": inv.cancel_reason,
+        "refunds": [dict(r) for r in getattr(inv, "refund_requests", {}).values()],
+        "public_url": container.settings.base_url + public_path(container.settings.secret_key, str(inv.id)),
+        "version": inv.version, "created_at": inv.created_on,
+    }
+
+
+def pdf_view(container: Any, inv: Invoice) -> dict[str, Any]:
+    view = invoice_view(container, inv)
+    customer = container.customers.get_customer(inv.tenant_id, inv.customer_id)
+    address = customer.address or {}
+    settings = container.billing.settings_for(inv.tenant_id)
+    return {
+        "tenant": {"name": settings.values.get("merchant_name") or "Retaguarda", "document": "", "address": ""},
+        "customer": {"name": customer.name, "document": customer.document, "email": customer.email,
+                     "address": " ".join(str(address.get(k, "")) for k in ("street", "number", "city", "uf")).strip()},
+        "number": inv.number, "issue_date": inv.issue_date or inv.created_on.date(), "due_date": inv.due_date,
+        "status": inv.status,
+        "items": [{"description": i["description"], "quantity": i["quantity"], "unit_price": i["unit_price"],
+                   "total": i["amount"]} for i in inv.items],
+        "discounts": inv.discount, "total": inv.total, "paid": view["paid"], "balance": inv.balance,
+        "fine_interest_note": (f"After the due date: fine {settings.values['fine_percent']} % and interest "
+                               f"{settings.values['interest_percent_month']} % a month, pro rata die."),
+        "pix": inv.pix, "boleto": inv.boleto, "payment_url": view["public_url"],
+    }
