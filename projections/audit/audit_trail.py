@@ -40,7 +40,8 @@ sa.Index(None, audit_events.c.tenant_id, audit_events.c.aggregate_id)
 sa.Index(None, audit_events.c.tenant_id, audit_events.c.actor)
 sa.Index(None, audit_events.c.tenant_id, audit_events.c.occurred_at)
 
-_SENSITIVE = re.compile(r"password|secret|hash|token", re.IGNORECASE)
+_SENSITIVE = re.compile(r"password|secret|hash|token|api_?key|pfx|p12|private_key|credential",
+                        re.IGNORECASE)
 
 
 def is_sensitive(key: str) -> bool:
@@ -48,7 +49,8 @@ def is_sensitive(key: str) -> bool:
 
 
 def redact(value: Any) -> Any:
-    """Replaces the values of secret-looking keys (password, hash, token, secret) by `***`."""
+    """Replaces the values of secret-looking keys (password, hash, token, secret, API key,
+    certificate file, credentials) by `***`."""
     if isinstance(value, dict):
         return {k: "***" if is_sensitive(str(k)) else redact(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

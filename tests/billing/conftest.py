@@ -1,25 +1,12 @@
-"""Billing tests: fixtures for a logged-in admin and a customer.
-
-While the eight contexts land in parallel, billing tests load only the billing context (others'
-half-finished installers must not break them); set RETAGUARDA_TEST_ALL_CONTEXTS=1 to load all.
-"""
+"""Billing tests: fixtures for a logged-in admin and a customer."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
 
 PASSWORD = "a long enough password"
-
-
-@pytest.fixture(autouse=True)
-def _only_billing(monkeypatch: pytest.MonkeyPatch) -> None:
-    if not os.environ.get("RETAGUARDA_TEST_ALL_CONTEXTS"):
-        import retaguarda.contexts
-
-        monkeypatch.setattr(retaguarda.contexts, "CONTEXTS", ("billing",))
 
 
 def signup(client: Any, tenant: str, email: str) -> dict[str, str]:

@@ -637,7 +637,7 @@ class _Draft:
 def _advance(seq: Sequence, meta: Meta, count: int) -> None:
     """Takes `count` numbers at once (value+1 … value+count), all used by the same atomic save."""
     if count:
-        seq._record(Sequence.Advanced, meta, value=seq.value + count)
+        seq.take(count, meta)
 
 
 def _period_key(c: dict[str, Any]) -> str:

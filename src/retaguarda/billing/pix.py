@@ -9,6 +9,8 @@ Stark Bank test suites). Pure module: no I/O.
 
 from __future__ import annotations
 
+import binascii
+
 import hashlib
 import re
 import string
@@ -36,12 +38,8 @@ _NESTED = {*(f"{i:02d}" for i in range(26, 52)), "62", *(f"{i:02d}" for i in ran
 
 def crc16_ccitt_false(data: bytes) -> str:
     """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no xorout) as 4 uppercase hex."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
-    return f"{crc:04X}"
+    # binascii.crc_hqx is exactly this CRC (XMODEM's poly and shift direction) with our init value.
+    return f"{binascii.crc_hqx(data, 0xFFFF):04X}"
 
 
 def pix_key_kind(key: str) -> str:

@@ -44,6 +44,14 @@ class Sequence(Aggregate):
         self._record(self.Advanced, meta, value=self.value + 1)
         return self.value
 
+    def take(self, count: int, meta: Meta) -> range:
+        """`count` consecutive numbers in one event (batch generation)."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        first = self.value + 1
+        self._record(self.Advanced, meta, value=self.value + count)
+        return range(first, self.value + 1)
+
 
 def next_number(service: object, name: str, meta: Meta, start_at: int = 1) -> tuple[int, Sequence]:
     """Loads (or starts) the tenant's sequence and takes the next number.
