@@ -106,3 +106,16 @@ def test_manager_sees_partner_documents_masked(api, demo):
     html = api.get(checked[0]).text
     assert "***.***.***-**" in html and "cnpj:personal_data" in html
     assert api.get("/cnpj/providers").status_code == 403
+
+
+def test_demo_sandbox_answers_are_cached_and_refresh_bypasses_the_cache(api, demo):
+    r = api.post("/api/v1/auth/login", json={"email": "admin@demo.test", "password": "retaguarda-demo"})
+    headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    target = api.post("/api/v1/cnpj/targets", json={"cnpj": "33000167000101", "label": "Cache"},
+                      headers=headers).json()
+    first = api.post(f"/api/v1/cnpj/targets/{target['id']}/check", headers=headers).json()
+    second = api.post(f"/api/v1/cnpj/targets/{target['id']}/check", headers=headers).json()
+    fresh = api.post(f"/api/v1/cnpj/targets/{target['id']}/check?refresh=true", headers=headers).json()
+    assert [c["provider"] for c in (first, second, fresh)] == ["sandbox"] * 3
+    assert [c["cache_hit"] for c in (first, second, fresh)] == [False, True, False]
+    assert second["result"]["razao_social"] == first["result"]["razao_social"]

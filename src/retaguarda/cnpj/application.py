@@ -20,6 +20,7 @@ from typing import Any
 
 import structlog
 
+from retaguarda.cnpj.cache import Cached
 from retaguarda.cnpj.crypto import ERASED, DataKeys
 from retaguarda.cnpj.domain import (
     DEFAULTS,
@@ -161,6 +162,7 @@ class Checks:
         self.usage = usage
         self.base_url = base_url
         self._settings_cache: dict[str, tuple[float, int, dict[str, Any]]] = {}
+        self._sandbox_cache: dict[str, Cached] = {}
         self._usage_cache: dict[str, tuple[str, float, int, int]] = {}
         self._baselines: dict[str, tuple[float, dict[str, Any] | None]] = {}
         self._lock = threading.Lock()
@@ -285,10 +287,15 @@ class Checks:
 
     # Lookup ---------------------------------------------------------------------------------
     def _from_cache(self, cnpj: str, options: dict[str, Any], now: datetime) -> Outcome | None:
-        if options["providers"] == [SANDBOX]:
-            return None  # the sandbox is in-process: nothing to save by caching
         started = time.perf_counter()
-        cached = self.cache.get(cnpj, int(options["cache_ttl_hours"]), now)
+        if options["providers"] == [SANDBOX]:
+            # Sandbox answers are cached apart (in process), so they never reach live tenants.
+            cached = self._sandbox_cache.get(cnpj)
+            ttl = timedelta(hours=int(options["cache_ttl_hours"]))
+            if cached is not None and (ttl <= timedelta(0) or now - cached.fetched_at > ttl):
+                cached = None
+        else:
+            cached = self.cache.get(cnpj, int(options["cache_ttl_hours"]), now)
         self.telemetry.cache.labels("hit" if cached else "miss").inc()
         if cached is None:
             return None
@@ -301,6 +308,11 @@ class Checks:
         started = time.perf_counter()
         if options["providers"] == [SANDBOX]:
             result = self.sandbox.lookup(cnpj)
+            if result.found:
+                if len(self._sandbox_cache) > 5000:
+                    self._sandbox_cache.clear()
+                self._sandbox_cache[cnpj] = Cached(SANDBOX, result.snapshot, result.raw,
+                                                          self.clock.now())
             return Outcome(result.found, SANDBOX, result.snapshot, result.raw,
                            attempts=[{"provider": SANDBOX, "outcome": "ok" if result.found else "not_found",
                                       "message": "sandbox data (not a real lookup)"}],
