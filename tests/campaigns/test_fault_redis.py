@@ -30,6 +30,7 @@ def _spawn(name: str, env: dict[str, str], log: Any) -> subprocess.Popen[bytes]:
                             stderr=subprocess.STDOUT)
 
 
+@pytest.mark.timeout(600)
 def test_killing_a_worker_mid_campaign_neither_loses_nor_doubles_a_message(tmp_path, pg_schema, redis_url):
     from retaguarda.bootstrap import bootstrap
     from retaguarda.settings import load_settings
@@ -60,9 +61,13 @@ def test_killing_a_worker_mid_campaign_neither_loses_nor_doubles_a_message(tmp_p
         meta, external_id="wp-fault", name="Fault", provider="cda", content={"text": "Oferta"},
         recipients=recipients(COUNT), options={"kind": "transactional"})
     campaign_id = str(saved.aggregate.id)
-    logs = {name: open(tmp_path / f"{name}.log", "wb") for name in ("projector", "w1", "w2", "w3")}
-    procs = {"projector": _spawn("projector", env, logs["projector"]), "w1": _spawn("worker", env, logs["w1"]),
-             "w2": _spawn("worker", env, logs["w2"])}
+    # The production processes (compose.yaml) minus web: the scheduler runs the campaigns watchdog,
+    # which re-sends what a killed worker held when no message is left to re-check it.
+    logs = {name: open(tmp_path / f"{name}.log", "wb")
+            for name in ("projector", "scheduler", "w1", "w2", "w3")}
+    procs = {"projector": _spawn("projector", env, logs["projector"]),
+             "scheduler": _spawn("scheduler", env, logs["scheduler"]),
+             "w1": _spawn("worker", env, logs["w1"]), "w2": _spawn("worker", env, logs["w2"])}
     try:
         # When a worker is killed -9 while messages are flowing
         deadline = time.monotonic() + 120
