@@ -113,25 +113,6 @@ def install(container: Any) -> None:
     register_periodic("billing.daily_run", Daily("06:00"), DAILY_ACTOR,
                       "Billing run: invoices, overdue, reminders, blocking")
     register_reconciler("billing_access_network", find_stuck_network)
-    # The integrations installer declared the actors known before this context was installed.
-    if container.broker is not None:
-        _declare_missing_actors(container)
-
-
-def _declare_missing_actors(container: Any) -> None:
-    # bootstrap runs the integrations installer (which declares every recorded job) before the
-    # context installers, so jobs recorded by importing billing.actors here are declared now.
-    import dramatiq
-
-    from retaguarda.integrations import jobs
-
-    declared = set(container.broker.get_declared_actors())
-    actors = container.extras.setdefault("actors", {})
-    for spec in jobs.JOBS.values():
-        if spec.actor_name not in declared:
-            actors[spec.actor_name] = dramatiq.actor(
-                jobs._wrap(spec, container), broker=container.broker, actor_name=spec.actor_name,
-                queue_name=spec.queue_name, **spec.options)
 
 
 # Demo ----------------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ def install(container: Any) -> None:
 
     container.services["campaigns"] = Campaigns(container.store, container.after_write, container.clock)
     tuning(container)
-    _declare_actors(container)
     register_trigger(Campaign.Received, "campaigns.dispatch", lambda e: (str(e.originator_id), 0))
     register_trigger(Campaign.Cancelled, "campaigns.sweep_cancelled", lambda e: (str(e.originator_id),))
     for name in STATUS_EVENTS:
@@ -31,25 +30,6 @@ def install(container: Any) -> None:
     register_periodic("campaigns-watchdog", Every(60), "campaigns.watchdog",
                       "Re-checks active campaigns (completion, stalled sends, lost fan-out)")
     container.extras.setdefault("on_close", []).append(lambda: close_providers(container))
-
-
-def _declare_actors(container: Any) -> None:
-    """The backbone declared the jobs recorded before it ran; ours are recorded by this installer,
-    which runs after it, so they are declared on the same broker here (same wrapper, options and
-    GiveUp hook as `register_actors`)."""
-    import dramatiq
-
-    from retaguarda.integrations import jobs
-
-    if container.broker is None:
-        return
-    declared = set(container.broker.get_declared_actors())
-    actors = container.extras.setdefault("actors", {})
-    for name, spec in jobs.JOBS.items():
-        if name.startswith("campaigns.") and name not in declared:
-            actors[name] = dramatiq.actor(
-                jobs._wrap(spec, container), broker=container.broker, actor_name=name,
-                queue_name=spec.queue_name, **spec.options)
 
 
 def demo_credentials(container: Any) -> dict[str, dict[str, Any]]:

@@ -119,23 +119,6 @@ def install(container: Any) -> None:
     register_periodic("cnpj.retention", Every(24 * 3600), "cnpj.retention",
                       "Purges old CNPJ snapshots and crypto-shreds their personal data")
     register_reconciler("cnpj_checks", find_stuck_checks)
-    if container.broker is not None:
-        _declare_missing_actors(container)
-
-
-def _declare_missing_actors(container: Any) -> None:
-    # bootstrap declares recorded jobs in the integrations installer, before context installers.
-    import dramatiq
-
-    from retaguarda.integrations import jobs
-
-    declared = set(container.broker.get_declared_actors())
-    actors = container.extras.setdefault("actors", {})
-    for spec in jobs.JOBS.values():
-        if spec.actor_name.startswith("cnpj.") and spec.actor_name not in declared:
-            actors[spec.actor_name] = dramatiq.actor(
-                jobs._wrap(spec, container), broker=container.broker, actor_name=spec.actor_name,
-                queue_name=spec.queue_name, **spec.options)
 
 
 def seed_demo(container: Any, tenant_id: str, actor: str) -> None:

@@ -124,23 +124,6 @@ def install(container: Any) -> None:
             # The embedded server (demo, development) polls async gateways every 0.5 s; with
             # Redis (production) polls back off exponentially (1 s → 60 s) to spare rate limits.
             container.extras.setdefault("fiscal_poll_ms", 500)
-        _declare_actors(container)
-
-
-def _declare_actors(container: Any) -> None:
-    """bootstrap runs the integrations installer (which declares the jobs known then) before the
-    context installers: declare the fiscal jobs recorded by importing fiscal.actors here."""
-    import dramatiq
-
-    from retaguarda.integrations import jobs
-
-    declared = set(container.broker.get_declared_actors())
-    actors = container.extras.setdefault("actors", {})
-    for spec in jobs.JOBS.values():
-        if spec.actor_name.startswith("fiscal.") and spec.actor_name not in declared:
-            actors[spec.actor_name] = dramatiq.actor(
-                jobs._wrap(spec, container), broker=container.broker, actor_name=spec.actor_name,
-                queue_name=spec.queue_name, **spec.options)
 
 
 def seed_demo(container: Any, tenant_id: str, actor: str) -> None:

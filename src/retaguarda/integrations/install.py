@@ -1,4 +1,5 @@
-"""Wires the integrations backbone into the container (runs after every context's installer).
+"""Wires the integrations backbone into the container (bootstrap declares jobs recorded later by
+the business contexts' installers on the same broker, see `bootstrap`).
 
 Creates the broker, declares every recorded job as an actor, the dispatcher and the scheduler,
 and registers how the embedded mode starts and stops them.

@@ -44,27 +44,6 @@ def install(container: Any) -> None:
     register_trigger(Ticket.SlaBreached, actors.SLA_ALERT_ACTOR, actors.alert_args)
     register_periodic(SLA_JOB, Every(SLA_JOB_EVERY), actors.CHECK_SLA,
                       "Records SLA warnings (80 %) and breaches (100 %) of open tickets")
-    _declare_jobs(container)
-
-
-def _declare_jobs(container: Any) -> None:
-    """Declares this context's jobs on the broker (bootstrap runs the integrations installer,
-    which declares the jobs recorded so far, before the context installers)."""
-    import dramatiq
-
-    from retaguarda.integrations import jobs
-    from retaguarda.support.actors import CHECK_SLA, SLA_ALERT_ACTOR
-
-    broker = container.broker
-    if broker is None:
-        return
-    declared = set(broker.get_declared_actors())
-    actors = container.extras.setdefault("actors", {})
-    for name in (CHECK_SLA, SLA_ALERT_ACTOR):
-        spec = jobs.JOBS[name]
-        if name not in declared:
-            actors[name] = dramatiq.actor(jobs._wrap(spec, container), broker=broker, actor_name=name,
-                                          queue_name=spec.queue_name, **spec.options)
 
 
 # Demo data ---------------------------------------------------------------------------------
