@@ -63,6 +63,9 @@ def create_app(container: Any) -> Litestar:
     static = create_static_files_router(path="/static", directories=[WEB_DIR / "static"],
                                         opt={"public": True}, include_in_schema=False)
     template_engine = JinjaTemplateEngine(directory=WEB_DIR / "templates")
+    from retaguarda.i18n import install_jinja
+
+    install_jinja(template_engine.engine)
     for name, fn in container.extras.get("template_globals", {}).items():
         template_engine.engine.globals[name] = fn
     app = Litestar(
