@@ -72,7 +72,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     container = _container()
     try:
         container.runner.start_thread()
-        start = container.extras.get("start_embedded")
+        start = container.start_embedded
         if start:
             start()
         s = container.settings
@@ -122,7 +122,7 @@ def cmd_projector(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from retaguarda.integrations.runtime import run_worker
+    from retaguarda.integrations.worker import run_worker
 
     container = _container()
     try:

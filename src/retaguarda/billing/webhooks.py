@@ -112,7 +112,7 @@ def _mercadopago(container: Any, body: bytes, headers: dict[str, str],
                                      secret=settings.values.get("mercadopago_webhook_secret", ""), now=now)
     except WebhookSignatureError as exc:
         raise _Refused(f"signature: {exc}") from None
-    client = container.ports["mercadopago_factory"](settings)
+    client = container.mercadopago_factory(settings)
     if client is None:
         raise _Refused("Mercado Pago is not configured for this tenant")
     try:
@@ -149,7 +149,7 @@ def start_card_checkout(container: Any, invoice_id: str, token: str) -> str:
 
     inv = _checkout_invoice(container, invoice_id)
     settings = container.billing.settings_for(inv.tenant_id)
-    client = container.ports["stripe_factory"](settings)
+    client = container.stripe_factory(settings)
     if client is None:
         raise ConflictError("card payments are not configured")
     now = container.clock.now()
@@ -187,7 +187,7 @@ def start_mercadopago_pix(container: Any, invoice_id: str) -> dict[str, Any]:
 
     inv = _checkout_invoice(container, invoice_id)
     settings = container.billing.settings_for(inv.tenant_id)
-    client = container.ports["mercadopago_factory"](settings)
+    client = container.mercadopago_factory(settings)
     if client is None:
         raise ConflictError("Mercado Pago is not configured")
     now = container.clock.now()

@@ -53,7 +53,7 @@ class Tuning:
 
 
 def tuning(container: Any) -> Tuning:
-    return container.extras.setdefault("campaigns_tuning", Tuning())
+    return container.campaigns_tuning
 
 
 def send_actor(provider: str) -> str:
@@ -90,14 +90,18 @@ class _Cache:
             self.items.pop(key, None)
 
 
-def _state(container: Any) -> dict[str, Any]:
-    state = container.extras.get("campaigns_state")
-    if state is None:
-        state = container.extras.setdefault("campaigns_state", {
-            "campaigns": _Cache(), "settings": _Cache(), "providers": {}, "lock": threading.Lock(),
+PipelineState = dict[str, Any]
+"""Per-container caches of the pipeline (campaigns, settings, provider clients, limiters)."""
+
+
+def new_state() -> PipelineState:
+    return {"campaigns": _Cache(), "settings": _Cache(), "providers": {}, "lock": threading.Lock(),
             "limiters": {}, "backend": None, "stripes": [threading.Lock() for _ in range(64)],
-        })
-    return state
+            "token_cache": None}
+
+
+def _state(container: Any) -> PipelineState:
+    return container.campaigns_state
 
 
 def cached_campaign(container: Any, campaign_id: str) -> Campaign | None:
@@ -149,8 +153,10 @@ def provider_for(container: Any, tenant_id: str, name: str, *, sms_fallback: boo
         if found is not None:
             return found
         creds = settings.credentials if settings else {}
-        token_cache = container.extras.setdefault("campaigns_token_cache", MemoryTokenCache())
-        override = container.ports.get(f"campaigns.{name}")
+        if state["token_cache"] is None:
+            state["token_cache"] = MemoryTokenCache()
+        token_cache = state["token_cache"]
+        override = container.campaigns_providers.get(name)
         fallback = None
         if name == "rcs" and sms_fallback:
             fallback = make_provider("sms", settings=container.settings, credentials=creds.get("sms", {}),
@@ -168,9 +174,7 @@ def provider_for(container: Any, tenant_id: str, name: str, *, sms_fallback: boo
 
 
 def close_providers(container: Any) -> None:
-    state = container.extras.get("campaigns_state")
-    if not state:
-        return
+    state = _state(container)
     for provider in state["providers"].values():
         close = getattr(provider, "close", None)
         if close:
@@ -508,12 +512,9 @@ def _quietly(command: Any, *args: Any, **kwargs: Any) -> Any:
         return None
 
 
-def give_up_message(message_ids: str | list[str], *, error: str, attempts: int) -> None:
+def give_up_message(container: Any, message_ids: str | list[str], *, error: str, attempts: int) -> None:
     """Dramatiq gave up on a send job (an unexpected error, not a provider answer): every message
     of it still queued becomes a dead letter (visible, retryable)."""
-    from retaguarda.integrations import runtime
-
-    container = runtime.container()
     for message_id in [message_ids] if isinstance(message_ids, str) else message_ids:
         message = container.campaigns.find_message(message_id)
         if message is not None and message.is_pending:
@@ -667,11 +668,8 @@ def start_campaign(container: Any, campaign_id: str) -> str:
     return f"started: {sent} sent"
 
 
-def give_up_two_step(campaign_id: str, *args: Any, error: str, attempts: int) -> None:
+def give_up_two_step(container: Any, campaign_id: str, *args: Any, error: str, attempts: int) -> None:
     """Step 1 or 2 kept failing: the campaign's pending messages are dead letters."""
-    from retaguarda.integrations import runtime
-
-    container = runtime.container()
     service = container.campaigns
     campaign = service.find_campaign(campaign_id)
     if campaign is None:
@@ -813,11 +811,10 @@ def notify_wordpress(container: Any, campaign_id: str, version: int, event_name:
     raise TransientError(f"webhook answered {response.status_code}")
 
 
-def give_up_callback(campaign_id: str, version: int, event_name: str, *, error: str, attempts: int) -> None:
+def give_up_callback(container: Any, campaign_id: str, version: int, event_name: str, *, error: str,
+                     attempts: int) -> None:
     from retaguarda.campaigns.tables import record_callback
-    from retaguarda.integrations import runtime
 
-    container = runtime.container()
     campaign = container.campaigns.find_campaign(campaign_id)
     if campaign is None:
         return

@@ -93,9 +93,9 @@ class AuthCache:
 
 def auth_cache(container: Any) -> AuthCache:
     """The container's AuthCache (made on first use)."""
-    cache = container.extras.get("auth_cache")
+    cache = container.auth_cache
     if cache is None:
-        cache = container.extras.setdefault("auth_cache", AuthCache())
+        cache = container.auth_cache = AuthCache()
     return cache
 
 

@@ -53,14 +53,3 @@ def render_password_reset(params: dict[str, Any], container: Any) -> tuple[str, 
         f"If it was not you, ignore this message: your password stays the same.\n"
     )
     return "Reset your Retaguarda password", text
-
-
-def register_templates() -> bool:
-    """Registers the renderers with the notifications context; False when it is absent."""
-    try:
-        from retaguarda.notifications import register_template
-    except ImportError:
-        return False
-    register_template(WELCOME, render_welcome)
-    register_template(PASSWORD_RESET, render_password_reset)
-    return True

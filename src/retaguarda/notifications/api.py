@@ -21,7 +21,7 @@ def email_row(request: Request[Any, Any, Any], email_id: str) -> dict[str, Any]:
 
 def stored_body(container: Any, email_id: str) -> dict[str, Any] | None:
     """The sandbox mailer's last stored copy (None with a real SMTP server)."""
-    stored = getattr(container.ports.get("mailer"), "stored", None)
+    stored = getattr(container.mailer, "stored", None)
     if stored is None:
         return None
     copies = stored(email_id)

@@ -27,9 +27,3 @@ def render_sla_alert(params: dict[str, Any], container: Any) -> tuple[str, str]:
         f"Open the ticket: {link}\n"
     )
     return subject, text
-
-
-def register_templates() -> None:
-    from retaguarda.notifications import register_template
-
-    register_template(SLA_ALERT, render_sla_alert)

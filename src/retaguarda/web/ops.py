@@ -23,8 +23,6 @@ from retaguarda.web.context import container_of
 
 DEFAULT_MAX_LAG = 10_000
 """Readiness fails when a projection is more than this many events behind the log head."""
-MAX_LAG_KEY = "ready_max_lag"
-"""`container.extras[MAX_LAG_KEY]` overrides DEFAULT_MAX_LAG (tests set it low)."""
 
 
 # Checks ----------------------------------------------------------------------------------
@@ -93,7 +91,7 @@ def check_projections(container: Any, head: int | None, max_lag: int) -> dict[st
 
 def check_dispatcher(container: Any, max_lag: int) -> dict[str, Any]:
     """The outbox dispatcher's lag from its tracking row (it may run in the worker process)."""
-    dispatcher = container.extras.get("dispatcher")
+    dispatcher = getattr(container, "dispatcher", None)
     if dispatcher is None:
         return {"ok": True, "detail": "no dispatcher configured"}
     try:
@@ -111,7 +109,7 @@ def check_dispatcher(container: Any, max_lag: int) -> dict[str, Any]:
 def readiness(container: Any, max_lag: int | None = None) -> tuple[bool, dict[str, Any]]:
     """Every check with its outcome; ready only when all pass."""
     if max_lag is None:
-        max_lag = int(container.extras.get(MAX_LAG_KEY, DEFAULT_MAX_LAG))
+        max_lag = container.ready_max_lag if container.ready_max_lag is not None else DEFAULT_MAX_LAG
     store, head = check_event_store(container)
     checks = {
         "database": check_database(container),
@@ -145,7 +143,7 @@ class _LogCollector(Collector):
         failed = GaugeMetricFamily("retaguarda_projector_failed",
                                    "1 when the in-process projector stopped on an error")
         names = list(self.container.runner.names)
-        if self.container.extras.get("dispatcher") is not None:
+        if getattr(self.container, "dispatcher", None) is not None:
             names.append("dispatcher")  # reported like a projection: position and lag
         try:
             head = int(self.container.store.head())
@@ -254,5 +252,4 @@ def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
 pages = [health_live, health_ready, metrics]
 routes: list[Any] = []
 
-__all__ = ["pages", "routes", "metrics_middleware", "readiness", "metrics_of", "DEFAULT_MAX_LAG",
-           "MAX_LAG_KEY"]
+__all__ = ["pages", "routes", "metrics_middleware", "readiness", "metrics_of", "DEFAULT_MAX_LAG"]
