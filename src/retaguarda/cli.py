@@ -8,7 +8,10 @@ import signal
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 
 def _container(**kwargs: Any) -> Any:
@@ -57,7 +60,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve_http(container: Any, app: Any) -> None:
+def _serve_http(container: Container, app: Any) -> None:
     import uvicorn
 
     settings = container.settings

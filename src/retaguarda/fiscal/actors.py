@@ -44,11 +44,11 @@ def _calls(calls: Any) -> list[dict[str, Any]]:
     return [c.as_dict() if hasattr(c, "as_dict") else dict(c) for c in (calls or [])]
 
 
-def _options(container: Any) -> dict[str, Any]:
+def _options(container: Container) -> dict[str, Any]:
     return dict(container.fiscal_backend_options)
 
 
-def backend_for(container: Any, tenant_id: str, backend: str | None = None,
+def backend_for(container: Container, tenant_id: str, backend: str | None = None,
                 environment: str | None = None) -> Any:
     """The tenant's backend adapter (cached per settings/certificate version: the sandbox's
     generated test certificate and TLS contexts are built once)."""
@@ -122,7 +122,7 @@ def _backoff_ms(attempt: int, retry_after: float | None) -> int:
     return min(delay, MAX_BACKOFF_MS * 5)
 
 
-def _apply_emission(container: Any, note_id: str, outcome: Any, job_name: str) -> str:
+def _apply_emission(container: Container, note_id: str, outcome: Any, job_name: str) -> str:
     """Records an EmissionOutcome; returns what happened."""
     service = container.fiscal
     calls = _calls(outcome.calls)
@@ -145,7 +145,7 @@ def _apply_emission(container: Any, note_id: str, outcome: Any, job_name: str) -
     return "processing"
 
 
-def schedule_poll(container: Any, note_id: str, poll: int, retry_after: float | None = None) -> None:
+def schedule_poll(container: Container, note_id: str, poll: int, retry_after: float | None = None) -> None:
     if poll >= MAX_POLLS:
         log.warning("fiscal_poll_exhausted", note_id=note_id)  # the reconciler polls it later
         return

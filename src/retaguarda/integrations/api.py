@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request, get, post
 
 from retaguarda.shared.jsonable import jsonable
 from retaguarda.web.context import container_of
 
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
+
 OPS = {"permission": "ops:admin"}
 
 
-def job_rows(container: Any) -> list[dict[str, Any]]:
+def job_rows(container: Container) -> list[dict[str, Any]]:
     return container.scheduler.list_jobs()
 
 

@@ -7,7 +7,7 @@ public comments only, and may comment publicly, reopen within the window or clos
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Request, Response, get, patch, post, put
 from litestar.datastructures import UploadFile
@@ -30,6 +30,9 @@ from retaguarda.support.schemas import (
     TicketPatch,
 )
 from retaguarda.web.context import container_of, meta_of, require_principal, settle
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 READ_ANY = {"permission": ("support:read", "support:own")}
 WRITE_ANY = {"permission": ("support:write", "support:own")}
@@ -128,7 +131,7 @@ def comment(request: Request[Any, Any, Any], ticket_id: str, data: CommentIn) ->
     return _view(request, saved.aggregate)
 
 
-def read_upload(container: Any, upload: Any) -> tuple[str, bytes]:
+def read_upload(container: Container, upload: Any) -> tuple[str, bytes]:
     if not isinstance(upload, UploadFile):
         raise ValidationError("file", "send the file as multipart/form-data field `file`")
     store = container.support_attachments
