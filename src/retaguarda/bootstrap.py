@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from retaguarda.consistency import record_write, settle_pending
 from retaguarda.eventstore import EventStore
 from retaguarda.readdb import create_read_engine
 from retaguarda.settings import Settings, load_settings
@@ -134,7 +136,9 @@ class Container:
         return self.runner.names
 
     def after_write(self, position: int) -> None:
-        """Wakes the in-process projector as soon as events are saved."""
+        """Every service calls this after a save: wakes the in-process projector and records the
+        position for the running request's read-your-writes (see `retaguarda.consistency`)."""
+        record_write(position)
         self.runner.wake.set()
 
     def wait_for(self, position: int, timeout: float | None = None) -> bool:
@@ -180,6 +184,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
     runner = ProjectionRunner(store, engine, projections, settings.projector_batch_size)
     container = Container(settings=settings, clock=clock or SystemClock(), store=store,
                           engine=engine, runner=runner, registry=Registry.of(CONTEXTS))
+    # A request reading a read model after writing waits for its writes first (read-your-writes).
+    event.listen(engine, "engine_connect", lambda _conn: settle_pending(container))
     for ctx in CONTEXTS:
         container.template_globals.update(ctx.template_globals)
     for ctx in CONTEXTS:

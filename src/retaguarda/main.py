@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from litestar import Litestar, Router
+from litestar.di import Provide
 from litestar.config.cors import CORSConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -13,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from retaguarda.consistency import read_your_writes_middleware
 from retaguarda.web.context import authorize
 from retaguarda.web.errors import EXCEPTION_HANDLERS
 from retaguarda.web.middleware import request_context_middleware
@@ -49,7 +51,11 @@ def create_app(container: Container) -> Litestar:
         # the app makes Litestar 2.25 wrap the first one in sync_to_thread twice.
         route_handlers=[Router("/api/v1", route_handlers=api_routes), Router("/", route_handlers=page_routes),
                         static],
-        middleware=[request_context_middleware, metrics_middleware],
+        # Read-your-writes wraps everything: the response starts once the request's writes are
+        # in the read models (see retaguarda.consistency), whatever the handler.
+        middleware=[read_your_writes_middleware, request_context_middleware, metrics_middleware],
+        # Handlers may take `container: Container` (typed) instead of reaching app.state.
+        dependencies={"container": Provide(lambda: container, use_cache=True, sync_to_thread=False)},
         guards=[authorize],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(instance=template_engine),

@@ -15,7 +15,8 @@ REFUND_ACTOR = "billing.stripe_refund"
 DAILY_ACTOR = "billing.daily_run"
 
 
-def record_network_give_up(container: Container, account_id: str, version: int, *, error: str, attempts: int) -> None:
+def record_network_give_up(container: Container,
+                           account_id: str, version: int, *, error: str, attempts: int) -> None:
     """Last retry failed: the account shows the failed delivery (dead letter) with a retry action."""
     account = container.billing.find_account(account_id)
     if account is None:
@@ -61,7 +62,8 @@ def notify_access_network(container: Container, account_id: str, version: int) -
     return f"{action} sent"
 
 
-def record_refund_give_up(container: Container, invoice_id: str, refund_id: str, *, error: str, attempts: int) -> None:
+def record_refund_give_up(container: Container,
+                          invoice_id: str, refund_id: str, *, error: str, attempts: int) -> None:
     """Stripe kept failing (or refused): the refund shows as failed on the invoice, with a retry."""
     container.billing.record_refund(invoice_id, refund_id, ok=False, attempts=attempts, error=error)
 

@@ -18,7 +18,7 @@ from retaguarda.billing.domain import INVOICE_STATUSES, METHODS
 from retaguarda.billing.views import invoice_view, parse_date, parse_instant
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 from retaguarda.web.html import Template
 
 READ = {"permission": "billing:read"}
@@ -66,24 +66,23 @@ def invoice_action(request: Request[Any, Any, Any], invoice_id: str, data: dict[
     action = data.get("action", "")
     try:
         if action == "issue":
-            saved = c.billing.issue_invoice(meta_of(request), invoice_id)
+            c.billing.issue_invoice(meta_of(request), invoice_id)
         elif action == "pay":
-            saved = c.billing.register_payment(meta_of(request), invoice_id, amount=data.get("amount", ""),
+            c.billing.register_payment(meta_of(request), invoice_id, amount=data.get("amount", ""),
                                                method=data.get("method", ""),
                                                paid_at=parse_instant(data.get("paid_at", ""), "paid_at"),
                                                reference=data.get("reference", ""))
         elif action == "cancel":
-            saved = c.billing.cancel_invoice(meta_of(request), invoice_id, data.get("reason", ""))
+            c.billing.cancel_invoice(meta_of(request), invoice_id, data.get("reason", ""))
         elif action == "refund":
-            saved = c.billing.refund_payment(meta_of(request), invoice_id, data.get("payment_id", ""),
+            c.billing.refund_payment(meta_of(request), invoice_id, data.get("payment_id", ""),
                                              data.get("amount", ""))
         elif action == "retry_refund":
-            saved = c.billing.retry_refund(meta_of(request), invoice_id, data.get("refund_id", ""))
+            c.billing.retry_refund(meta_of(request), invoice_id, data.get("refund_id", ""))
         else:
             raise ValidationError("action", "unknown action")
     except (ValidationError, ConflictError) as exc:
         return Redirect(f"/billing/invoices/{invoice_id}?" + urlencode({"error": str(exc)}))
-    settle(request, saved.position)
     return Redirect(f"/billing/invoices/{invoice_id}")
 
 
@@ -98,12 +97,11 @@ def plans_page(request: Request[Any, Any, Any], error: str = "") -> Template:
 @post("/billing/plans", opt=WRITE, sync_to_thread=True, include_in_schema=False)
 def create_plan(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Redirect:
     try:
-        saved = container_of(request).billing.create_plan(
+        container_of(request).billing.create_plan(
             meta_of(request), name=data.get("name", ""), price=data.get("price", ""),
             cycle=data.get("cycle") or None, kind=data.get("kind") or "plan")
     except ValidationError as exc:
         return Redirect("/billing/plans?" + urlencode({"error": str(exc)}))
-    settle(request, saved.position)
     return Redirect("/billing/plans")
 
 
@@ -140,7 +138,7 @@ def subscription_action(request: Request[Any, Any, Any], subscription_id: str,
             else:
                 sub = c.billing.load(Subscription, subscription_id, meta.tenant_id)
                 effective = c.billing.next_period_start(meta.tenant_id, sub, local_date(meta.at))
-                saved = c.billing.change_subscription_plan(meta, subscription_id, data.get("plan_id", ""), effective)
+                c.billing.change_subscription_plan(meta, subscription_id, data.get("plan_id", ""), effective)
                 notice = f"Plan change scheduled from {effective:%d/%m/%Y}"
         elif action == "cancel":
             saved, result = c.billing.cancel_subscription(meta, subscription_id, data.get("reason", ""),
@@ -151,13 +149,12 @@ def subscription_action(request: Request[Any, Any, Any], subscription_id: str,
             elif result["credit"] != "0.00":
                 notice = f"Subscription cancelled; credit R$ {result['credit']} for unused days"
         elif action in ("suspend", "resume"):
-            saved = c.billing.set_subscription_status(meta, subscription_id, action, data.get("reason", ""))
+            c.billing.set_subscription_status(meta, subscription_id, action, data.get("reason", ""))
             notice = f"Subscription {action}d"
         else:
             raise ValidationError("action", "unknown action")
     except (ValidationError, ConflictError) as exc:
         return Redirect(back + sep + urlencode({"error": str(exc)}))
-    settle(request, saved.position)
     return Redirect(back + sep + urlencode({"notice": notice}))
 
 

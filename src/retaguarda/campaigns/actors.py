@@ -71,10 +71,10 @@ def _two_step_jobs(provider: str) -> tuple[JobSpec, JobSpec]:
 
     prepare.__name__, start.__name__ = f"prepare_{provider}", f"start_{provider}"
     # Transient provider errors propagate here, so Dramatiq retries with backoff (5 tries).
-    return (job(actor_name=f"campaigns.prepare_{provider}", queue_name=provider, max_retries=5, min_backoff=2000,
-                max_backoff=60_000, time_limit=600_000, on_give_up=pipeline.give_up_two_step)(prepare),
-            job(actor_name=f"campaigns.start_{provider}", queue_name=provider, max_retries=5, min_backoff=2000,
-                max_backoff=60_000, time_limit=600_000, on_give_up=pipeline.give_up_two_step)(start))
+    options: dict[str, Any] = dict(queue_name=provider, max_retries=5, min_backoff=2000, max_backoff=60_000,
+                                   time_limit=600_000, on_give_up=pipeline.give_up_two_step)
+    return (job(actor_name=f"campaigns.prepare_{provider}", **options)(prepare),
+            job(actor_name=f"campaigns.start_{provider}", **options)(start))
 
 
 JOBS: tuple[JobSpec, ...] = (

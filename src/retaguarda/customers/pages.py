@@ -15,7 +15,7 @@ from retaguarda.customers.domain import ADDRESS_FIELDS, STATUSES
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.documents import format_document
 from retaguarda.shared.errors import ConflictError, ValidationError
-from retaguarda.web.context import container_of, meta_of, read_one, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, read_one, require_principal
 from retaguarda.web.html import Template
 
 READ = {"permission": "customers:read"}
@@ -70,7 +70,6 @@ def create(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
         errors = exc.errors if isinstance(exc, ValidationError) else {exc.field or "form": exc.message}
         return Template("customers/form.html", status_code=422,
                         context={"values": data, "errors": errors, "customer": None})
-    settle(request, saved.position)
     return Redirect(f"/customers/{saved.aggregate.id}?created=1")
 
 
@@ -98,13 +97,12 @@ def edit_form(request: Request[Any, Any, Any], customer_id: str) -> Template:
 def update(request: Request[Any, Any, Any], customer_id: str, data: dict[str, Any] = FORM) -> Any:
     row = _row(request, customer_id)
     try:
-        saved = container_of(request).customers.update_customer(meta_of(request), customer_id,
+        container_of(request).customers.update_customer(meta_of(request), customer_id,
                                                                  **_form_fields(data))
     except (ValidationError, ConflictError) as exc:
         errors = exc.errors if isinstance(exc, ValidationError) else {exc.field or "form": exc.message}
         return Template("customers/form.html", status_code=422,
                         context={"values": data, "errors": errors, "customer": row})
-    settle(request, saved.position)
     return Redirect(f"/customers/{customer_id}?saved=1")
 
 
@@ -116,14 +114,13 @@ def change_status(request: Request[Any, Any, Any], customer_id: str,
         raise ValidationError("action", "unknown action")
     service = container_of(request).customers
     try:
-        saved = getattr(service, f"{action}_customer")(meta_of(request), customer_id,
+        getattr(service, f"{action}_customer")(meta_of(request), customer_id,
                                                        data.get("reason", ""))
     except (ValidationError, ConflictError) as exc:
         row = _row(request, customer_id)
         message = exc.message if isinstance(exc, (ValidationError, ConflictError)) else str(exc)
         return Template("customers/detail.html", status_code=422, context={
             "c": row, "tab": "overview", "flash": message, "flash_kind": "error", "fmt": format_document})
-    settle(request, saved.position)
     return Redirect(f"/customers/{customer_id}?saved=1")
 
 

@@ -156,7 +156,8 @@ def schedule_poll(container: Container, note_id: str, poll: int, retry_after: fl
     container.broker.get_actor(CONSULT).send_with_options(args=(note_id, poll + 1), delay=delay)
 
 
-def record_emission_give_up(container: Container, note_id: str, version: int = 0, *, error: str, attempts: int) -> None:
+def record_emission_give_up(container: Container,
+                            note_id: str, version: int = 0, *, error: str, attempts: int) -> None:
     """Last retry failed (or a configuration error): the note goes to the dead-letter list."""
     container.fiscal.record(note_id, EMIT, lambda n, m: n.fail_emission(
         m, error=mask_documents_in_text(error), attempts=attempts))
@@ -233,7 +234,8 @@ def consult_nfse(container: Container, note_id: str, poll: int = 0) -> str:
     return what
 
 
-def record_cancel_give_up(container: Container, note_id: str, version: int = 0, *, error: str, attempts: int) -> None:
+def record_cancel_give_up(container: Container,
+                          note_id: str, version: int = 0, *, error: str, attempts: int) -> None:
     container.fiscal.record(note_id, CANCEL, lambda n, m: n.fail_cancellation(
         m, error=mask_documents_in_text(error), attempts=attempts))
 

@@ -24,7 +24,7 @@ from retaguarda.fiscal.schemas import CancelIn, NfseIn, NfsePatch, PreviewIn, Se
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import NotFoundError, ValidationError
 from retaguarda.shared.jsonable import jsonable
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 
 if TYPE_CHECKING:
     from retaguarda.bootstrap import Container
@@ -88,8 +88,7 @@ def read_settings(request: Request[Any, Any, Any]) -> dict[str, Any]:
 def write_settings(request: Request[Any, Any, Any], data: SettingsIn) -> dict[str, Any]:
     fields, credentials = settings_fields(data)
     container = container_of(request)
-    saved = container.fiscal.save_settings(meta_of(request), fields, credentials)
-    settle(request, saved.position)
+    container.fiscal.save_settings(meta_of(request), fields, credentials)
     return settings_view(container, require_principal(request).tenant_id, with_secrets_meta=True)
 
 
@@ -105,8 +104,7 @@ def upload_certificate(request: Request[Any, Any, Any],
     if len(content) > MAX_PFX_BYTES:
         raise ValidationError("file", "an A1 certificate file is at most 64 KiB")
     container = container_of(request)
-    saved = container.fiscal.upload_certificate(meta_of(request), content, str(data.get("password") or ""))
-    settle(request, saved.position)
+    container.fiscal.upload_certificate(meta_of(request), content, str(data.get("password") or ""))
     with tenant_reader(container.engine, require_principal(request).tenant_id) as conn:
         return jsonable(get_certificate_row(conn, require_principal(request).tenant_id))
 
@@ -128,7 +126,6 @@ def register_webhook(request: Request[Any, Any, Any]) -> dict[str, Any]:
 @post("/fiscal/nfse", opt=WRITE, sync_to_thread=True, status_code=201, summary="Draft an NFS-e")
 def create_note(request: Request[Any, Any, Any], data: NfseIn) -> Response[dict[str, Any]]:
     saved = container_of(request).fiscal.create_draft(meta_of(request), note_fields(data))
-    settle(request, saved.position)
     note_id = str(saved.aggregate.id)
     return Response(_note(request, note_id), status_code=201,
                     headers={"Location": f"/api/v1/fiscal/nfse/{note_id}"})
@@ -168,32 +165,28 @@ def correct_note(request: Request[Any, Any, Any], note_id: str, data: NfsePatch)
     fields = note_fields(data)
     if not fields:
         raise ValidationError("body", "send at least one field to change")
-    saved = container_of(request).fiscal.correct_note(meta_of(request), note_id, fields)
-    settle(request, saved.position)
+    container_of(request).fiscal.correct_note(meta_of(request), note_id, fields)
     return _note(request, note_id)
 
 
 @post("/fiscal/nfse/{note_id:str}/emit", opt=WRITE, sync_to_thread=True, status_code=202,
       summary="Send the note to the authority (asynchronous)")
 def emit(request: Request[Any, Any, Any], note_id: str) -> dict[str, Any]:
-    saved = container_of(request).fiscal.emit(meta_of(request), note_id)
-    settle(request, saved.position)
+    container_of(request).fiscal.emit(meta_of(request), note_id)
     return _note(request, note_id)
 
 
 @post("/fiscal/nfse/{note_id:str}/cancel", opt=CANCEL, sync_to_thread=True, status_code=202,
       summary="Cancel an authorized note (reason code 1, 2 or 9 and a reason)")
 def cancel(request: Request[Any, Any, Any], note_id: str, data: CancelIn) -> dict[str, Any]:
-    saved = container_of(request).fiscal.cancel(meta_of(request), note_id, data.reason_code, data.reason)
-    settle(request, saved.position)
+    container_of(request).fiscal.cancel(meta_of(request), note_id, data.reason_code, data.reason)
     return _note(request, note_id)
 
 
 @post("/fiscal/nfse/{note_id:str}/retry", opt=WRITE, sync_to_thread=True, status_code=202,
       summary="Retry a failed emission or cancellation (dead letter)")
 def retry(request: Request[Any, Any, Any], note_id: str) -> dict[str, Any]:
-    saved = container_of(request).fiscal.retry(meta_of(request), note_id)
-    settle(request, saved.position)
+    container_of(request).fiscal.retry(meta_of(request), note_id)
     return _note(request, note_id)
 
 

@@ -26,7 +26,7 @@ from retaguarda.readdb import tenant_reader
 from retaguarda.shared.clock import SAO_PAULO
 from retaguarda.shared.documents import format_document
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 from retaguarda.web.html import Template
 
 if TYPE_CHECKING:
@@ -162,7 +162,6 @@ def create(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
         return Template("fiscal/form.html", status_code=422, context={
             "values": data, "errors": errors, "customers": _customers(request),
             "settings": _settings_row(request), "note": None, **_helpers()})
-    settle(request, saved.position)
     return Redirect(f"/fiscal/nfse/{saved.aggregate.id}?created=1")
 
 
@@ -183,13 +182,12 @@ def edit_form(request: Request[Any, Any, Any], note_id: str) -> Template:
 def update(request: Request[Any, Any, Any], note_id: str, data: dict[str, Any] = FORM) -> Any:
     row = _note_row(request, note_id)
     try:
-        saved = container_of(request).fiscal.correct_note(meta_of(request), note_id, _form_data(data))
+        container_of(request).fiscal.correct_note(meta_of(request), note_id, _form_data(data))
     except (ValidationError, ConflictError) as exc:
         errors = exc.errors if isinstance(exc, ValidationError) else {exc.field or "form": exc.message}
         return Template("fiscal/form.html", status_code=422, context={
             "values": data, "errors": errors, "customers": _customers(request),
             "settings": _settings_row(request), "note": row, **_helpers()})
-    settle(request, saved.position)
     return Redirect(f"/fiscal/nfse/{note_id}?saved=1")
 
 
@@ -251,10 +249,9 @@ def panel(request: Request[Any, Any, Any], note_id: str) -> Template:
 
 def _act(request: Request[Any, Any, Any], note_id: str, action: Any, done: str) -> Template:
     try:
-        saved = action()
+        action()
     except (ValidationError, ConflictError) as exc:
         return _panel(request, note_id, exc.message, "error", 422)
-    settle(request, saved.position)
     return _panel(request, note_id, done)
 
 
@@ -278,10 +275,9 @@ def retry(request: Request[Any, Any, Any], note_id: str) -> Any:
     service = container_of(request).fiscal
     if request.headers.get("hx-request") and request.headers.get("hx-target") != "note-panel":
         try:
-            saved = service.retry(meta_of(request), note_id)
+            service.retry(meta_of(request), note_id)
         except ConflictError:
             return Redirect("/fiscal/dead-letters")
-        settle(request, saved.position)
         return Response("", headers={"HX-Redirect": f"/fiscal/nfse/{note_id}"})
     return _act(request, note_id, lambda: service.retry(meta_of(request), note_id), "Retry requested.")
 
@@ -386,13 +382,12 @@ def _settings_form(form: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
 def settings_save(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
     fields, credentials = _settings_form(data)
     try:
-        saved = container_of(request).fiscal.save_settings(meta_of(request), fields, credentials)
+        container_of(request).fiscal.save_settings(meta_of(request), fields, credentials)
     except (ValidationError, ConflictError) as exc:
         errors = exc.errors if isinstance(exc, ValidationError) else {exc.field or "form": exc.message}
         values = {k: v for k, v in data.items() if not k.startswith("credentials.")}
         return Template("fiscal/settings.html", status_code=422,
                         context=_settings_context(request, errors=errors, values=values))
-    settle(request, saved.position)
     return Redirect("/fiscal/settings?saved=1")
 
 
@@ -406,13 +401,12 @@ def certificate_upload(request: Request[Any, Any, Any],
         content = upload.file.read(64 * 1024 + 1)
         if len(content) > 64 * 1024:
             raise ValidationError("file", "an A1 certificate file is at most 64 KiB")
-        saved = container_of(request).fiscal.upload_certificate(meta_of(request), content,
+        container_of(request).fiscal.upload_certificate(meta_of(request), content,
                                                                 str(data.get("password") or ""))
     except (ValidationError, ConflictError) as exc:
         errors = exc.errors if isinstance(exc, ValidationError) else {exc.field or "certificate": exc.message}
         return Template("fiscal/settings.html", status_code=422,
                         context=_settings_context(request, cert_errors=errors))
-    settle(request, saved.position)
     return Redirect("/fiscal/settings?uploaded=1")
 
 

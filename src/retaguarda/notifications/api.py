@@ -10,7 +10,7 @@ from litestar.params import Parameter
 from projections.ops.outbox import get_email_row, list_emails
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.jsonable import jsonable
-from retaguarda.web.context import container_of, meta_of, read_one, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, read_one, require_principal
 
 if TYPE_CHECKING:
     from retaguarda.bootstrap import Container
@@ -53,8 +53,7 @@ def outbox_email(request: Request[Any, Any, Any], email_id: str) -> dict[str, An
 @post("/ops/outbox/{email_id:str}/retry", opt=OPS, sync_to_thread=True, status_code=202,
       summary="Send a failed e-mail again")
 def retry(request: Request[Any, Any, Any], email_id: str) -> dict[str, Any]:
-    saved = container_of(request).notifications.retry_email(meta_of(request), email_id)
-    settle(request, saved.position)
+    container_of(request).notifications.retry_email(meta_of(request), email_id)
     return jsonable(email_row(request, email_id))
 
 

@@ -33,7 +33,8 @@ def install(container: Container) -> None:
     container.support = Support(container.store, container.after_write, users=find_user,
                                 customers=find_customer)
     settings = container.settings
-    container.support_attachments = AttachmentStore(settings.attachments_dir or settings.var_dir / "attachments")
+    container.support_attachments = AttachmentStore(settings.attachments_dir
+                                                    or settings.var_dir / "attachments")
 
 
 # Demo data ---------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from retaguarda.support.api import attachment_response, read_upload
 from retaguarda.support.application import actor_of, ticket_view
 from retaguarda.support.domain import CHANNELS, PRIORITIES, STATUSES, VISIBILITIES
 from retaguarda.support.sla import WEEKDAYS
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 from retaguarda.web.html import Template
 
 READ_ANY = {"permission": ("support:read", "support:own")}
@@ -117,7 +117,6 @@ def create(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
     except (ValidationError, NotFoundError) as exc:
         errors = exc.errors if isinstance(exc, ValidationError) else {"customer_id": "choose a customer"}
         return Template("support/new.html", status_code=422, context=_new_context(request, data, errors))
-    settle(request, saved.position)
     return Redirect(f"/support/tickets/{saved.aggregate.id}?created=1")
 
 
@@ -149,7 +148,7 @@ def _after_action(request: Request[Any, Any, Any], ticket_id: str, action: Any) 
     """Runs a ticket command; HTMX gets the re-rendered panel, a plain form a redirect."""
     htmx = bool(request.headers.get("hx-request"))
     try:
-        saved = action()
+        action()
     except (ValidationError, ConflictError) as exc:
         message = exc.message
         if htmx:
@@ -157,7 +156,6 @@ def _after_action(request: Request[Any, Any, Any], ticket_id: str, action: Any) 
                             context=_panel_context(request, ticket_id, message, "error"))
         return Template("support/detail.html", status_code=422,
                         context={**_panel_context(request, ticket_id, message, "error"), "tab": "conversation"})
-    settle(request, saved.position)
     if htmx:
         return Template("support/_panel.html", context=_panel_context(request, ticket_id, "Saved."))
     return Redirect(f"/support/tickets/{ticket_id}")
@@ -259,24 +257,23 @@ def save_settings(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) 
         if section == "policies":
             policies = {pr: {"first_response_minutes": _int(data.get(f"{pr}.first_response_minutes")),
                              "resolution_minutes": _int(data.get(f"{pr}.resolution_minutes"))} for pr in PRIORITIES}
-            saved = service.set_policies(meta, policies)
+            service.set_policies(meta, policies)
         elif section == "calendar":
             hours = {}
             for day in WEEKDAYS:
                 start, end = str(data.get(f"{day}.start", "")).strip(), str(data.get(f"{day}.end", "")).strip()
                 hours[day] = [[start, end]] if start or end else []
             holidays = [h.strip() for h in str(data.get("holidays", "")).replace(",", "\n").splitlines() if h.strip()]
-            saved = service.set_calendar(meta, hours=hours, extra_holidays=holidays,
+            service.set_calendar(meta, hours=hours, extra_holidays=holidays,
                                          reopen_window_days=_int(data.get("reopen_window_days")))
         elif section == "categories":
             names = [c.strip() for c in str(data.get("categories", "")).splitlines() if c.strip()]
-            saved = service.set_categories(meta, names)
+            service.set_categories(meta, names)
         else:
             raise ValidationError("section", "unknown settings section")
     except ValidationError as exc:
         return Template("support/settings.html", status_code=422,
                         context=_settings_context(request, exc.errors, exc.message, "error"))
-    settle(request, saved.position)
     return Redirect("/support/settings?saved=1")
 
 
