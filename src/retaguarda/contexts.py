@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-CONTEXTS: tuple[str, ...] = ("support", "fiscal", "cnpj", "billing", "campaigns")
+CONTEXTS: tuple[str, ...] = ("support", "fiscal", "cnpj", "billing", "campaigns", "contracts")
 
 
 def optional_module(name: str) -> ModuleType | None:

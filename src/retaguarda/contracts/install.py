@@ -1,0 +1,171 @@
+"""Installs the contracts context: service (with its lookups into customers, billing and identity),
+the signature providers, e-mail templates, the billing trigger, the daily jobs, and the demo data.
+
+Everything the context plugs into the spine is declared here (TRIGGERS, PERIODIC, EMAILS), so
+moving to a `context.py` `Context(...)` is a one-file change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from retaguarda.contracts import actors, emails
+from retaguarda.contracts.application import Contracts, Lookups
+from retaguarda.contracts.domain import Contract
+from retaguarda.integrations import Daily, register_periodic, register_trigger
+from retaguarda.notifications.templates import register_template
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
+
+TRIGGERS = tuple((event, actors.BILLING_ACTOR, actors.billing_args) for event in (
+    Contract.Activated, Contract.Amended, Contract.Suspended, Contract.Resumed, Contract.Cancelled,
+    Contract.Expired))
+PERIODIC = (
+    (actors.NOTICES_ACTOR, Daily("07:00"), actors.NOTICES_ACTOR,
+     "Contracts: 30-day expiry notice e-mails (once per contract and end date)"),
+    (actors.END_OF_TERM_ACTOR, Daily("00:30"), actors.END_OF_TERM_ACTOR,
+     "Contracts: renew (auto-renew) or expire contracts whose end date came"),
+)
+EMAILS = emails.TEMPLATES
+
+
+def make_lookups(container: Container) -> Lookups:
+    def customer(tenant_id: str, customer_id: str) -> Any:
+        from retaguarda.customers import Customer
+
+        try:
+            found = container.customers.find(Customer, uuid.UUID(str(customer_id)))
+        except ValueError:
+            return None
+        return found if found is not None and found.tenant_id == tenant_id else None
+
+    def plan(tenant_id: str, plan_id: str) -> Any:
+        from retaguarda.billing import Plan
+
+        billing = container.services.get("billing")
+        if billing is None:
+            return None
+        try:
+            found = billing.find(Plan, uuid.UUID(str(plan_id)))
+        except ValueError:
+            return None
+        return found if found is not None and found.tenant_id == tenant_id else None
+
+    def company(tenant_id: str) -> dict[str, str]:
+        name = ""
+        billing = container.services.get("billing")
+        if billing is not None:
+            name = str(billing.settings_for(tenant_id).values.get("merchant_name") or "")
+        identity = container.services.get("identity")
+        if not name and identity is not None:
+            try:
+                name = identity.get_tenant(tenant_id).name
+            except Exception:  # a missing tenant leaves the name empty rather than failing a render
+                name = ""
+        return {"nome": name or "-", "documento": "-"}
+
+    return Lookups(customer=customer, plan=plan, company=company)
+
+
+def make_providers(container: Container) -> Any:
+    from retaguarda.contracts.signing import BuiltinSigner, ClicksignClient
+
+    base_url = container.settings.base_url
+
+    def providers(values: dict[str, Any]) -> Any:
+        if values.get("provider") == "clicksign":
+            return ClicksignClient(values["clicksign_url"], values["clicksign_token"])
+        return BuiltinSigner(base_url)
+
+    return providers
+
+
+def install(container: Container) -> None:
+    container.services["contracts"] = Contracts(
+        container.store, container.after_write, lookups=make_lookups(container),
+        base_url=container.settings.base_url, providers=make_providers(container))
+    for name, render in EMAILS:
+        register_template(name, render)
+    for event_class, actor_name, args in TRIGGERS:
+        register_trigger(event_class, actor_name, args)
+    for name, schedule, actor_name, description in PERIODIC:
+        register_periodic(name, schedule, actor_name, description)
+
+
+# Demo data ---------------------------------------------------------------------------------
+
+DEFAULT_TEMPLATE_NAME = "Contrato padrão de internet (SCM)"
+DEFAULT_TEMPLATE = """CONTRATO DE PRESTAÇÃO DE SERVIÇO DE COMUNICAÇÃO MULTIMÍDIA (SCM) Nº {{ numero }}
+
+CONTRATADA: {{ empresa.nome }}.
+ASSINANTE: {{ cliente.nome }}, documento {{ cliente.documento }}, e-mail {{ cliente.email }}, \
+endereço de instalação {{ cliente.endereco }}.
+
+1. OBJETO. A CONTRATADA prestará ao ASSINANTE o serviço de acesso à internet no plano \
+{{ plano.nome }}, pelo preço mensal de {{ preco }}, com vencimento no dia {{ vencimento }} de cada mês.
+
+2. VIGÊNCIA. Este contrato vigora de {{ inicio }} até {{ fim }}. Renovação automática: \
+{{ renovacao_automatica }}{% if renovacao_automatica == "sim" %}, por períodos de {{ renovacao_meses }} meses{% endif %}.
+
+3. FIDELIDADE. {% if fidelidade_meses > 0 %}Em troca do benefício concedido, o ASSINANTE se compromete a \
+permanecer por {{ fidelidade_meses }} meses. Em caso de cancelamento antes desse prazo, a multa de até \
+{{ multa }} será cobrada proporcionalmente aos meses restantes, conforme as regras da Anatel. Não há multa \
+quando o cancelamento decorre de descumprimento da CONTRATADA.{% else %}Este contrato não tem prazo de \
+permanência.{% endif %}
+
+4. CANCELAMENTO. O ASSINANTE pode pedir o cancelamento a qualquer tempo, sem intervenção de atendente, \
+pelo portal ou por telefone.
+
+5. ASSINATURA ELETRÔNICA. As partes admitem como válida a assinatura eletrônica deste documento, nos \
+termos do art. 10, § 2º, da MP 2.200-2/2001.
+
+{{ hoje }}.
+"""
+
+DEMO_CONTRACTS = [
+    # (customer index, loyalty months, start days ago, action)
+    (0, 12, 40, "activate"),
+    (2, 12, 350, "activate"),
+    (1, 0, 5, "draft"),
+]
+
+
+def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
+    """The default ISP template in Portuguese and a few contracts; idempotent."""
+    from projections.billing.catalogue import list_plans
+    from projections.contracts.contract_list import list_templates
+    from retaguarda.contracts.application import local_date
+    from retaguarda.seed import CUSTOMERS
+    from retaguarda.shared.documents import make_cnpj, make_cpf
+    from retaguarda.shared.meta import Meta, new_correlation_id
+
+    service: Contracts = container.services["contracts"]
+    now = container.clock.now()
+    meta = Meta(tenant_id, actor, new_correlation_id(), now)
+    container.wait_for(container.store.head(), timeout=10)
+    with container.engine.connect() as conn:
+        if any(t["name"] == DEFAULT_TEMPLATE_NAME for t in list_templates(conn, tenant_id)):
+            return
+        plans = [p for p in list_plans(conn, tenant_id, active_only=True)
+                 if p["kind"] == "plan" and p["cycle"] != "once"]
+    template = service.create_template(meta, name=DEFAULT_TEMPLATE_NAME, body=DEFAULT_TEMPLATE).aggregate
+    if not plans:
+        return
+    today = local_date(now)
+    for index, loyalty, days_ago, action in DEMO_CONTRACTS:
+        if index >= len(CUSTOMERS):
+            continue
+        _, kind, base, *_ = CUSTOMERS[index]
+        document = make_cpf(base) if kind == "person" else make_cnpj(base)
+        customer_id = container.customers.owner_of(f"customer-document:{tenant_id}", document)
+        if customer_id is None:
+            continue
+        plan = plans[index % len(plans)]
+        c = service.create_contract(meta, customer_id=customer_id, plan_id=plan["id"], template_id=str(template.id),
+                                    start_date=today - timedelta(days=days_ago), loyalty_months=loyalty,
+                                    auto_renew=True, due_day=10).aggregate
+        if action == "activate":
+            service.activate(meta, str(c.id), "Contrato em papel assinado na loja (demo)")
