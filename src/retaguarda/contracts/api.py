@@ -160,7 +160,9 @@ def create_contract(request: Request[Any, Any, Any], data: ContractIn) -> Respon
         except ValidationError as exc:
             errors.update(exc.errors)
     if errors:
-        raise ValidationError.many(errors)
+        refs, _found = _service(request).check_refs(require_principal(request).tenant_id, data.customer_id,
+                                                    data.plan_id, data.template_id)
+        raise ValidationError.many({**refs, **errors})
     saved = _service(request).create_contract(
         meta_of(request), customer_id=data.customer_id, plan_id=data.plan_id, template_id=data.template_id,
         start_date=dates["start_date"], end_date=dates["end_date"], loyalty_months=data.loyalty_months,

@@ -135,21 +135,7 @@ class Contracts(Service):
                         due_day: Any = 10, renewal_months: Any = 12, loyalty_fee: Any = None) -> Saved:
         """A draft contract numbered CT-000001, CT-000002 … per tenant, text rendered from the template."""
         customer_id = str(customer_id or "").strip()
-        errors: dict[str, str] = {}
-        customer = plan = template = None
-        if not customer_id or self.lookups.customer(meta.tenant_id, customer_id) is None:
-            errors["customer_id"] = "no such customer"
-        else:
-            customer = self.lookups.customer(meta.tenant_id, customer_id)
-        plan = self.lookups.plan(meta.tenant_id, str(plan_id or ""))
-        if plan is None:
-            errors["plan_id"] = "no such plan"
-        elif getattr(plan, "kind", "plan") != "plan" or getattr(plan, "cycle", "monthly") == "once":
-            errors["plan_id"] = "only a recurring plan can be contracted"
-        try:
-            template = self.load(ContractTemplate, str(template_id or ""), meta.tenant_id)
-        except NotFoundError:
-            errors["template_id"] = "no such template"
+        errors, (customer, plan, template) = self.check_refs(meta.tenant_id, customer_id, plan_id, template_id)
         if errors:
             raise ValidationError.many(errors)
         assert customer is not None and plan is not None and template is not None
@@ -173,6 +159,25 @@ class Contracts(Service):
             return Saved(contract, self.save(contract, seq))
 
         return self.retrying(command, attempts=50)
+
+    def check_refs(self, tenant_id: str, customer_id: Any, plan_id: Any,
+                   template_id: Any) -> tuple[dict[str, str], tuple[Any, Any, Any]]:
+        """Errors for a missing customer, plan or template, and the three found (or None)."""
+        errors: dict[str, str] = {}
+        customer = self.lookups.customer(tenant_id, str(customer_id or "").strip()) if customer_id else None
+        if customer is None:
+            errors["customer_id"] = "no such customer"
+        plan = self.lookups.plan(tenant_id, str(plan_id or "")) if plan_id else None
+        if plan is None:
+            errors["plan_id"] = "no such plan"
+        elif getattr(plan, "kind", "plan") != "plan" or getattr(plan, "cycle", "monthly") == "once":
+            errors["plan_id"] = "only a recurring plan can be contracted"
+        template = None
+        try:
+            template = self.load(ContractTemplate, str(template_id or ""), tenant_id)
+        except NotFoundError:
+            errors["template_id"] = "no such template"
+        return errors, (customer, plan, template)
 
     def get_contract(self, tenant_id: str | None, contract_id: str) -> Contract:
         return self.load(Contract, contract_id, tenant_id)
@@ -208,7 +213,7 @@ class Contracts(Service):
     # Signature --------------------------------------------------------------------------------
     def pdf_of(self, c: Contract, version: int | None = None) -> bytes:
         """The PDF of a version (current by default); a signed version gets its signature page."""
-        v = c.version(version) if version is not None else c.current
+        v = c.version_at(version) if version is not None else c.current
         if v is None:
             raise NotFoundError("Version", version)
         title = _("Service contract %(number)s", number=c.number)
@@ -478,7 +483,7 @@ def contract_view(c: Contract, *, include_text: bool = False) -> dict[str, Any]:
 
 
 def version_view(c: Contract, n: int) -> dict[str, Any]:
-    v = c.version(n)
+    v = c.version_at(n)
     if v is None:
         raise NotFoundError("Version", n)
     signed = c.signature is not None and c.signature["version"] == n

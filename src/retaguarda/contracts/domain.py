@@ -356,7 +356,7 @@ class Contract(Aggregate):
     def current(self) -> dict[str, Any]:
         return self.versions[-1]
 
-    def version(self, n: int) -> dict[str, Any] | None:
+    def version_at(self, n: int) -> dict[str, Any] | None:
         return self.versions[n - 1] if 1 <= n <= len(self.versions) else None
 
     @property
