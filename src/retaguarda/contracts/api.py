@@ -225,7 +225,18 @@ def amend(request: Request[Any, Any, Any], contract_id: str, data: AmendIn) -> d
 @post("/contracts/{contract_id:str}/send-for-signature", opt=WRITE, sync_to_thread=True, status_code=200,
       summary="Send the current version for e-signature")
 def send_for_signature(request: Request[Any, Any, Any], contract_id: str) -> dict[str, Any]:
-    sent = _service(request).send_for_signature(meta_of(request), contract_id)
+    from litestar.exceptions import HTTPException
+
+    from retaguarda.integrations.errors import PermanentError, TransientError
+
+    try:
+        sent = _service(request).send_for_signature(meta_of(request), contract_id)
+    except TransientError as exc:
+        raise HTTPException(status_code=503, detail=f"the signature provider is unavailable ({exc}); "
+                                                    "nothing was recorded, try again",
+                            headers={"Retry-After": "30"}) from None
+    except PermanentError as exc:
+        raise HTTPException(status_code=502, detail=f"the signature provider refused the request: {exc}") from None
     settle(request, sent.saved.position)
     return {**_view(sent.saved.aggregate), "signing_url": sent.signing_url, "provider": sent.provider}
 
