@@ -27,7 +27,7 @@ def make_contracts_workspace(container: Any, tenant: str = "Provedor A", domain:
     plan = container.billing.create_plan(meta, name="Fibra 500", price="99.90", cycle="monthly").aggregate
     plan2 = container.billing.create_plan(meta, name="Fibra 1 Giga", price="149.90", cycle="monthly").aggregate
     template = container.contracts.create_template(meta, name="Padrão", body=DEFAULT_TEMPLATE).aggregate
-    container.wait_for(container.store.head(), timeout=10)
+    container.runner.catch_up()
     return ContractsWorkspace(ws, str(plan.id), str(plan2.id), str(template.id))
 
 
