@@ -70,40 +70,86 @@ class ContractList(Projection):
     @handles(ContractTemplate.Created)
     def template_created(self, env: Envelope, w: Writer) -> None:
         e = env.event
-        w.insert(contract_templates, dict(id=str(e.originator_id), tenant_id=e.tenant_id, name=e.name,
-                                          created_at=utc(e.timestamp), updated_at=utc(e.timestamp),
-                                          version=e.originator_version))
+        w.insert(
+            contract_templates,
+            dict(
+                id=str(e.originator_id),
+                tenant_id=e.tenant_id,
+                name=e.name,
+                created_at=utc(e.timestamp),
+                updated_at=utc(e.timestamp),
+                version=e.originator_version,
+            ),
+        )
 
     @handles(ContractTemplate.Changed)
     def template_changed(self, env: Envelope, w: Writer) -> None:
         e = env.event
-        w.update(contract_templates, {"id": str(e.originator_id)},
-                 {"name": e.name, "updated_at": utc(e.timestamp), "version": e.originator_version})
+        w.update(
+            contract_templates,
+            {"id": str(e.originator_id)},
+            {"name": e.name, "updated_at": utc(e.timestamp), "version": e.originator_version},
+        )
 
     @handles(Contract.Created)
     def created(self, env: Envelope, w: Writer) -> None:
         e = env.event
         t = e.terms
-        w.insert(contracts, dict(
-            id=str(e.originator_id), tenant_id=e.tenant_id, number=e.number, customer_id=e.customer_id,
-            template_id=e.template_id, plan_id=t["plan_id"], plan_name=t["plan_name"], price=Decimal(t["price"]),
-            status="draft", status_reason="", start_date=t["start_date"], end_date=t["end_date"],
-            loyalty_months=t["loyalty_months"], auto_renew=t["auto_renew"], current_version=1, signed_at=None,
-            signature_provider=None, subscription_id=None, cancellation_fee=None, noticed_end_date=None,
-            created_at=utc(e.timestamp), updated_at=utc(e.timestamp), version=e.originator_version))
+        w.insert(
+            contracts,
+            dict(
+                id=str(e.originator_id),
+                tenant_id=e.tenant_id,
+                number=e.number,
+                customer_id=e.customer_id,
+                template_id=e.template_id,
+                plan_id=t["plan_id"],
+                plan_name=t["plan_name"],
+                price=Decimal(t["price"]),
+                status="draft",
+                status_reason="",
+                start_date=t["start_date"],
+                end_date=t["end_date"],
+                loyalty_months=t["loyalty_months"],
+                auto_renew=t["auto_renew"],
+                current_version=1,
+                signed_at=None,
+                signature_provider=None,
+                subscription_id=None,
+                cancellation_fee=None,
+                noticed_end_date=None,
+                created_at=utc(e.timestamp),
+                updated_at=utc(e.timestamp),
+                version=e.originator_version,
+            ),
+        )
 
     def _touch(self, w: Writer, env: Envelope, values: dict[str, Any]) -> None:
         e = env.event
-        w.update(contracts, {"id": str(e.originator_id)},
-                 {**values, "updated_at": utc(e.timestamp), "version": e.originator_version})
+        w.update(
+            contracts,
+            {"id": str(e.originator_id)},
+            {**values, "updated_at": utc(e.timestamp), "version": e.originator_version},
+        )
 
     @handles(Contract.Amended)
     def amended(self, env: Envelope, w: Writer) -> None:
         e = env.event
         t = e.terms
-        self._touch(w, env, {"plan_id": t["plan_id"], "plan_name": t["plan_name"], "price": Decimal(t["price"]),
-                             "end_date": t["end_date"], "loyalty_months": t["loyalty_months"],
-                             "auto_renew": t["auto_renew"], "current_version": e.version, "status": e.status})
+        self._touch(
+            w,
+            env,
+            {
+                "plan_id": t["plan_id"],
+                "plan_name": t["plan_name"],
+                "price": Decimal(t["price"]),
+                "end_date": t["end_date"],
+                "loyalty_months": t["loyalty_months"],
+                "auto_renew": t["auto_renew"],
+                "current_version": e.version,
+                "status": e.status,
+            },
+        )
 
     @handles(Contract.Renewed)
     def renewed(self, env: Envelope, w: Writer) -> None:
@@ -120,14 +166,17 @@ class ContractList(Projection):
 
     @handles(Contract.Activated, Contract.Suspended, Contract.Resumed, Contract.Expired)
     def status(self, env: Envelope, w: Writer) -> None:
-        status = {"Activated": "active", "Suspended": "suspended", "Resumed": "active",
-                  "Expired": "expired"}[type(env.event).__name__]
+        status = {"Activated": "active", "Suspended": "suspended", "Resumed": "active", "Expired": "expired"}[
+            type(env.event).__name__
+        ]
         self._touch(w, env, {"status": status, "status_reason": env.event.reason})
 
     @handles(Contract.Cancelled)
     def cancelled(self, env: Envelope, w: Writer) -> None:
         e = env.event
-        self._touch(w, env, {"status": "cancelled", "status_reason": e.reason, "cancellation_fee": Decimal(e.fee)})
+        self._touch(
+            w, env, {"status": "cancelled", "status_reason": e.reason, "cancellation_fee": Decimal(e.fee)}
+        )
 
     @handles(Contract.SubscriptionLinked)
     def linked(self, env: Envelope, w: Writer) -> None:
@@ -139,6 +188,7 @@ class ContractList(Projection):
 
 
 # Queries ------------------------------------------------------------------------------------
+
 
 def _customers() -> sa.Table:
     from projections.customers.customer_list import customers
@@ -158,9 +208,17 @@ def _row(r: Any) -> dict[str, Any]:
     return d
 
 
-def list_contracts(conn: Connection, tenant_id: str, *, status: str = "", customer: str = "",
-                   ending_before: date | None = None, search: str = "", page: int = 1,
-                   per_page: int = 20) -> dict[str, Any]:
+def list_contracts(
+    conn: Connection,
+    tenant_id: str,
+    *,
+    status: str = "",
+    customer: str = "",
+    ending_before: date | None = None,
+    search: str = "",
+    page: int = 1,
+    per_page: int = 20,
+) -> dict[str, Any]:
     c = contracts
     cu = _customers()
     where: list[Any] = [c.c.tenant_id == tenant_id]
@@ -177,37 +235,69 @@ def list_contracts(conn: Connection, tenant_id: str, *, status: str = "", custom
         where.append(sa.or_(c.c.number.ilike(like), cu.c.name.ilike(like)))
     joined = c.outerjoin(cu, cu.c.id == c.c.customer_id)
     total = conn.execute(sa.select(sa.func.count()).select_from(joined).where(*where)).scalar() or 0
-    rows = conn.execute(sa.select(c, cu.c.name.label("customer_name")).select_from(joined).where(*where)
-                        .order_by(c.c.number.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+    rows = conn.execute(
+        sa.select(c, cu.c.name.label("customer_name"))
+        .select_from(joined)
+        .where(*where)
+        .order_by(c.c.number.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
     return page_result([_row(r) for r in rows], total, page, per_page)
 
 
 def ending_between(conn: Connection, tenant_id: str, first: date, last: date) -> int:
     c = contracts
-    return int(conn.execute(sa.select(sa.func.count()).select_from(c).where(
-        c.c.tenant_id == tenant_id, c.c.status.in_(("active", "suspended")), c.c.end_date.is_not(None),
-        c.c.end_date >= first, c.c.end_date <= last)).scalar() or 0)
+    return int(
+        conn.execute(
+            sa.select(sa.func.count())
+            .select_from(c)
+            .where(
+                c.c.tenant_id == tenant_id,
+                c.c.status.in_(("active", "suspended")),
+                c.c.end_date.is_not(None),
+                c.c.end_date >= first,
+                c.c.end_date <= last,
+            )
+        ).scalar()
+        or 0
+    )
 
 
 def notice_candidates(conn: Connection, until: date) -> list[tuple[str, str]]:
     """(tenant, contract id) of open contracts ending by `until` whose notice for that end date is not
     recorded yet (all tenants; the job runs as the system)."""
     c = contracts
-    rows = conn.execute(sa.select(c.c.tenant_id, c.c.id).where(
-        c.c.status.in_(("active", "suspended")), c.c.end_date.is_not(None), c.c.end_date <= until,
-        sa.or_(c.c.noticed_end_date.is_(None), c.c.noticed_end_date != c.c.end_date))).all()
+    rows = conn.execute(
+        sa.select(c.c.tenant_id, c.c.id).where(
+            c.c.status.in_(("active", "suspended")),
+            c.c.end_date.is_not(None),
+            c.c.end_date <= until,
+            sa.or_(c.c.noticed_end_date.is_(None), c.c.noticed_end_date != c.c.end_date),
+        )
+    ).all()
     return [(r.tenant_id, r.id) for r in rows]
 
 
 def term_ended(conn: Connection, today: date) -> list[tuple[str, str]]:
     c = contracts
-    rows = conn.execute(sa.select(c.c.tenant_id, c.c.id).where(
-        c.c.status.in_(("active", "suspended")), c.c.end_date.is_not(None), c.c.end_date <= today)).all()
+    rows = conn.execute(
+        sa.select(c.c.tenant_id, c.c.id).where(
+            c.c.status.in_(("active", "suspended")), c.c.end_date.is_not(None), c.c.end_date <= today
+        )
+    ).all()
     return [(r.tenant_id, r.id) for r in rows]
 
 
 def list_templates(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
     t = contract_templates
-    return [{"id": r.id, "name": r.name, "created_at": r.created_at, "updated_at": r.updated_at,
-             "version": r.version}
-            for r in conn.execute(sa.select(t).where(t.c.tenant_id == tenant_id).order_by(t.c.name))]
+    return [
+        {
+            "id": r.id,
+            "name": r.name,
+            "created_at": r.created_at,
+            "updated_at": r.updated_at,
+            "version": r.version,
+        }
+        for r in conn.execute(sa.select(t).where(t.c.tenant_id == tenant_id).order_by(t.c.name))
+    ]

@@ -4,7 +4,6 @@ fee), validation problems and permissions."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import time
@@ -134,7 +133,7 @@ def test_expired_link_is_refused(client, live_container, cws, as_):
     live_container.clock = FixedClock(real.now() + timedelta(hours=2))
     try:
         r = client.post(path, data={"name": "Cliente Um", "document": "52998224725", "accept": "on"})
-        assert r.status_code == 410 and "expired" in r.text.lower() or "expirou" in r.text.lower()
+        assert (r.status_code == 410 and "expired" in r.text.lower()) or "expirou" in r.text.lower()
     finally:
         live_container.clock = real
     assert client.get(f"/api/v1/contracts/{cid}", headers=h).json()["status"] == "awaiting_signature"

@@ -39,13 +39,6 @@ def _meta(tenant_id: str, actor: str, at: Any) -> Meta:
     return Meta(tenant_id=tenant_id, actor=f"system:{actor}", correlation_id=uuid.uuid4().hex, at=at)
 
 
-def _customer_subscriptions(container: Any, tenant_id: str, customer_id: str) -> list[dict[str, Any]]:
-    from projections.billing.catalogue import list_subscriptions
-
-    with container.engine.connect() as conn:
-        return list(list_subscriptions(conn, tenant_id, customer_id, 1, 200)["items"])
-
-
 @job(actor_name=BILLING_ACTOR, queue_name="contracts", max_retries=8, min_backoff=1000, max_backoff=120_000)
 def follow_billing(contract_id: str, version: int, kind: str) -> str:
     container = runtime.container()
@@ -75,18 +68,30 @@ def apply_to_billing(container: Any, contract_id: str, version: int, kind: str) 
         if now.subscription_id:
             return "already linked"
         terms = at_event.terms
-        active = [s for s in _customer_subscriptions(container, now.tenant_id, now.customer_id)
-                  if s["status"] == "active"]
+        active = [
+            s
+            for s in contracts.lookups.subscriptions(now.tenant_id, now.customer_id)
+            if s["status"] == "active"
+        ]
         if active:
             sub = active[0]
             if sub["plan_id"] != terms["plan_id"]:
                 sub_agg = billing.load(Subscription, sub["id"], now.tenant_id)
-                billing.change_subscription_plan(meta, sub["id"], terms["plan_id"],
-                                                 billing.next_period_start(now.tenant_id, sub_agg, today))
+                billing.change_subscription_plan(
+                    meta,
+                    sub["id"],
+                    terms["plan_id"],
+                    billing.next_period_start(now.tenant_id, sub_agg, today),
+                )
             contracts.link_subscription(meta, contract_id, sub["id"], True)
             return f"took over subscription {sub['id']}"
-        saved = billing.subscribe(meta, customer_id=now.customer_id, plan_id=terms["plan_id"],
-                                  due_day=int(terms["due_day"]), start_date=terms["start_date"])
+        saved = billing.subscribe(
+            meta,
+            customer_id=now.customer_id,
+            plan_id=terms["plan_id"],
+            due_day=int(terms["due_day"]),
+            start_date=terms["start_date"],
+        )
         contracts.link_subscription(meta, contract_id, str(saved.aggregate.id), False)
         return f"subscribed {saved.aggregate.id}"
     sub = subscription()
@@ -96,7 +101,9 @@ def apply_to_billing(container: Any, contract_id: str, version: int, kind: str) 
         plan_id = at_event.terms["plan_id"]
         if sub.status == "cancelled" or plan_id in (sub.plan_id, sub.pending_plan_id):
             return "plan unchanged"
-        billing.change_subscription_plan(meta, str(sub.id), plan_id, billing.next_period_start(now.tenant_id, sub, today))
+        billing.change_subscription_plan(
+            meta, str(sub.id), plan_id, billing.next_period_start(now.tenant_id, sub, today)
+        )
         return "plan changed from the next period"
     if kind == "Suspended":
         if sub.status != "active":
@@ -122,18 +129,33 @@ def apply_to_billing(container: Any, contract_id: str, version: int, kind: str) 
                 contracts.save(Claim.take(FEE_SCOPE, contract_id, contract_id, meta))
             except IntegrityError:
                 return "; ".join([*done, "fee already invoiced"])
-            inv = billing.create_invoice(meta, customer_id=now.customer_id, due_date=today + timedelta(days=7),
-                                         items=[{"description": f"Multa de fidelidade - contrato {now.number} "
-                                                                f"(cancelamento em {today:%d/%m/%Y})",
-                                                 "quantity": "1", "unit_price": str(fee)}]).aggregate
+            inv = billing.create_invoice(
+                meta,
+                customer_id=now.customer_id,
+                due_date=today + timedelta(days=7),
+                items=[
+                    {
+                        "description": f"Multa de fidelidade - contrato {now.number} "
+                        f"(cancelamento em {today:%d/%m/%Y})",
+                        "quantity": "1",
+                        "unit_price": str(fee),
+                    }
+                ],
+            ).aggregate
             billing.issue_invoice(meta, str(inv.id))
             done.append(f"fee invoice {inv.number}")
         return "; ".join(done) or "nothing to do"
     return f"ignored {kind}"
 
 
-@job(actor_name=NOTICES_ACTOR, queue_name="contracts", max_retries=2, min_backoff=1000, max_backoff=30_000,
-     time_limit=600_000)
+@job(
+    actor_name=NOTICES_ACTOR,
+    queue_name="contracts",
+    max_retries=2,
+    min_backoff=1000,
+    max_backoff=30_000,
+    time_limit=600_000,
+)
 def expiry_notices() -> str:
     return send_expiry_notices(runtime.container())
 
@@ -147,13 +169,21 @@ def send_expiry_notices(container: Any) -> str:
         candidates = notice_candidates(conn, local_date(now) + timedelta(days=NOTICE_DAYS))
     sent = 0
     for tenant_id, contract_id in candidates:
-        if container.services["contracts"].queue_expiry_notice(_meta(tenant_id, NOTICES_ACTOR, now), contract_id):
+        if container.services["contracts"].queue_expiry_notice(
+            _meta(tenant_id, NOTICES_ACTOR, now), contract_id
+        ):
             sent += 1
     return f"{sent} expiry notices queued"
 
 
-@job(actor_name=END_OF_TERM_ACTOR, queue_name="contracts", max_retries=2, min_backoff=1000, max_backoff=30_000,
-     time_limit=600_000)
+@job(
+    actor_name=END_OF_TERM_ACTOR,
+    queue_name="contracts",
+    max_retries=2,
+    min_backoff=1000,
+    max_backoff=30_000,
+    time_limit=600_000,
+)
 def end_of_term() -> str:
     return run_end_of_term(runtime.container())
 
@@ -167,6 +197,8 @@ def run_end_of_term(container: Any) -> str:
         candidates = term_ended(conn, local_date(now))
     results: dict[str, int] = {}
     for tenant_id, contract_id in candidates:
-        outcome = container.services["contracts"].end_of_term(_meta(tenant_id, END_OF_TERM_ACTOR, now), contract_id)
+        outcome = container.services["contracts"].end_of_term(
+            _meta(tenant_id, END_OF_TERM_ACTOR, now), contract_id
+        )
         results[outcome] = results.get(outcome, 0) + 1
     return ", ".join(f"{v} {k}" for k, v in sorted(results.items())) or "nothing to do"

@@ -109,13 +109,17 @@ def _view(contract: Any) -> dict[str, Any]:
 
 # Templates -----------------------------------------------------------------------------------
 
+
 @post("/contracts/templates", opt=WRITE, sync_to_thread=True, summary="Create a contract template")
 def create_template(request: Request[Any, Any, Any], data: TemplateIn) -> Response[dict[str, Any]]:
     saved = _service(request).create_template(meta_of(request), name=data.name, body=data.body)
     settle(request, saved.position)
     t = saved.aggregate
-    return Response({"id": str(t.id), "name": t.name}, status_code=201,
-                    headers={"Location": f"/api/v1/contracts/templates/{t.id}"})
+    return Response(
+        {"id": str(t.id), "name": t.name},
+        status_code=201,
+        headers={"Location": f"/api/v1/contracts/templates/{t.id}"},
+    )
 
 
 @get("/contracts/templates", opt=READ, sync_to_thread=True, summary="Contract templates")
@@ -139,8 +143,13 @@ def update_template(request: Request[Any, Any, Any], template_id: str, data: Tem
     return {"id": str(t.id), "name": t.name, "body": t.body, "version": t.version}
 
 
-@post("/contracts/templates/preview", opt=WRITE, sync_to_thread=True, status_code=200,
-      summary="Render a template body for a customer (or sample data)")
+@post(
+    "/contracts/templates/preview",
+    opt=WRITE,
+    sync_to_thread=True,
+    status_code=200,
+    summary="Render a template body for a customer (or sample data)",
+)
 def preview(request: Request[Any, Any, Any], data: PreviewIn) -> dict[str, Any]:
     p = require_principal(request)
     if not isinstance(data.body, str) or not data.body.strip():
@@ -149,6 +158,7 @@ def preview(request: Request[Any, Any, Any], data: PreviewIn) -> dict[str, Any]:
 
 
 # Contracts -----------------------------------------------------------------------------------
+
 
 @post("/contracts", opt=WRITE, sync_to_thread=True, summary="Create a contract (draft, version 1)")
 def create_contract(request: Request[Any, Any, Any], data: ContractIn) -> Response[dict[str, Any]]:
@@ -160,14 +170,24 @@ def create_contract(request: Request[Any, Any, Any], data: ContractIn) -> Respon
         except ValidationError as exc:
             errors.update(exc.errors)
     if errors:
-        refs, _found = _service(request).check_refs(require_principal(request).tenant_id, data.customer_id,
-                                                    data.plan_id, data.template_id)
+        refs, _found = _service(request).check_refs(
+            require_principal(request).tenant_id, data.customer_id, data.plan_id, data.template_id
+        )
         raise ValidationError.many({**refs, **errors})
     saved = _service(request).create_contract(
-        meta_of(request), customer_id=data.customer_id, plan_id=data.plan_id, template_id=data.template_id,
-        start_date=dates["start_date"], end_date=dates["end_date"], loyalty_months=data.loyalty_months,
-        auto_renew=data.auto_renew, price=money_in(data.price), due_day=data.due_day,
-        renewal_months=data.renewal_months, loyalty_fee=money_in(data.loyalty_fee))
+        meta_of(request),
+        customer_id=data.customer_id,
+        plan_id=data.plan_id,
+        template_id=data.template_id,
+        start_date=dates["start_date"],
+        end_date=dates["end_date"],
+        loyalty_months=data.loyalty_months,
+        auto_renew=data.auto_renew,
+        price=money_in(data.price),
+        due_day=data.due_day,
+        renewal_months=data.renewal_months,
+        loyalty_fee=money_in(data.loyalty_fee),
+    )
     settle(request, saved.position)
     c = saved.aggregate
     return Response(_view(c), status_code=201, headers={"Location": f"/api/v1/contracts/{c.id}"})
@@ -186,8 +206,18 @@ def list_(
     p = require_principal(request)
     before = parse_iso_date(ending_before, "ending_before", required=False)
     with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
-        return jsonable(list_contracts(conn, p.tenant_id, status=status, customer=customer, ending_before=before,
-                                       search=search, page=page, per_page=per_page))
+        return jsonable(
+            list_contracts(
+                conn,
+                p.tenant_id,
+                status=status,
+                customer=customer,
+                ending_before=before,
+                search=search,
+                page=page,
+                per_page=per_page,
+            )
+        )
 
 
 @get("/contracts/{contract_id:str}", opt=READ, sync_to_thread=True, summary="One contract")
@@ -195,35 +225,59 @@ def read(request: Request[Any, Any, Any], contract_id: str) -> dict[str, Any]:
     return _view(_service(request).get_contract(require_principal(request).tenant_id, contract_id))
 
 
-@get("/contracts/{contract_id:str}/versions/{n:int}", opt=READ, sync_to_thread=True,
-     summary="One version of a contract, as it was")
+@get(
+    "/contracts/{contract_id:str}/versions/{n:int}",
+    opt=READ,
+    sync_to_thread=True,
+    summary="One version of a contract, as it was",
+)
 def read_version(request: Request[Any, Any, Any], contract_id: str, n: int) -> dict[str, Any]:
     c = _service(request).get_contract(require_principal(request).tenant_id, contract_id)
     return jsonable(version_view(c, n))
 
 
 @get("/contracts/{contract_id:str}/pdf", opt=READ, sync_to_thread=True, summary="PDF of a version")
-def pdf(request: Request[Any, Any, Any], contract_id: str,
-        version: int | None = Parameter(default=None, ge=1)) -> Response[bytes]:
+def pdf(
+    request: Request[Any, Any, Any], contract_id: str, version: int | None = Parameter(default=None, ge=1)
+) -> Response[bytes]:
     service = _service(request)
     c = service.get_contract(require_principal(request).tenant_id, contract_id)
     n = version or c.version_number
     body = service.pdf_of(c, n)
-    return Response(body, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{c.number}-v{n}.pdf"'})
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{c.number}-v{n}.pdf"'},
+    )
 
 
-@post("/contracts/{contract_id:str}/amend", opt=WRITE, sync_to_thread=True, status_code=200,
-      summary="Amend price, plan or clause text (new version)")
+@post(
+    "/contracts/{contract_id:str}/amend",
+    opt=WRITE,
+    sync_to_thread=True,
+    status_code=200,
+    summary="Amend price, plan or clause text (new version)",
+)
 def amend(request: Request[Any, Any, Any], contract_id: str, data: AmendIn) -> dict[str, Any]:
-    saved = _service(request).amend(meta_of(request), contract_id, price=money_in(data.price),
-                                    plan_id=data.plan_id, text=data.text, note=data.note)
+    saved = _service(request).amend(
+        meta_of(request),
+        contract_id,
+        price=money_in(data.price),
+        plan_id=data.plan_id,
+        text=data.text,
+        note=data.note,
+    )
     settle(request, saved.position)
     return _view(saved.aggregate)
 
 
-@post("/contracts/{contract_id:str}/send-for-signature", opt=WRITE, sync_to_thread=True, status_code=200,
-      summary="Send the current version for e-signature")
+@post(
+    "/contracts/{contract_id:str}/send-for-signature",
+    opt=WRITE,
+    sync_to_thread=True,
+    status_code=200,
+    summary="Send the current version for e-signature",
+)
 def send_for_signature(request: Request[Any, Any, Any], contract_id: str) -> dict[str, Any]:
     from litestar.exceptions import HTTPException
 
@@ -232,17 +286,26 @@ def send_for_signature(request: Request[Any, Any, Any], contract_id: str) -> dic
     try:
         sent = _service(request).send_for_signature(meta_of(request), contract_id)
     except TransientError as exc:
-        raise HTTPException(status_code=503, detail=f"the signature provider is unavailable ({exc}); "
-                                                    "nothing was recorded, try again",
-                            headers={"Retry-After": "30"}) from None
+        raise HTTPException(
+            status_code=503,
+            detail=f"the signature provider is unavailable ({exc}); nothing was recorded, try again",
+            headers={"Retry-After": "30"},
+        ) from None
     except PermanentError as exc:
-        raise HTTPException(status_code=502, detail=f"the signature provider refused the request: {exc}") from None
+        raise HTTPException(
+            status_code=502, detail=f"the signature provider refused the request: {exc}"
+        ) from None
     settle(request, sent.saved.position)
     return {**_view(sent.saved.aggregate), "signing_url": sent.signing_url, "provider": sent.provider}
 
 
-@post("/contracts/{contract_id:str}/activate", opt=WRITE, sync_to_thread=True, status_code=200,
-      summary="Activate a paper contract signed outside (managers; reason required)")
+@post(
+    "/contracts/{contract_id:str}/activate",
+    opt=WRITE,
+    sync_to_thread=True,
+    status_code=200,
+    summary="Activate a paper contract signed outside (managers; reason required)",
+)
 def activate(request: Request[Any, Any, Any], contract_id: str, data: ReasonIn) -> dict[str, Any]:
     if require_principal(request).role not in MANAGERS:
         raise PermissionDeniedError("only a manager or an admin may activate a contract signed on paper")
@@ -251,32 +314,54 @@ def activate(request: Request[Any, Any, Any], contract_id: str, data: ReasonIn) 
     return _view(saved.aggregate)
 
 
-@post("/contracts/{contract_id:str}/suspend", opt=WRITE, sync_to_thread=True, status_code=200,
-      summary="Suspend (billing blocks the subscription)")
+@post(
+    "/contracts/{contract_id:str}/suspend",
+    opt=WRITE,
+    sync_to_thread=True,
+    status_code=200,
+    summary="Suspend (billing blocks the subscription)",
+)
 def suspend(request: Request[Any, Any, Any], contract_id: str, data: ReasonIn) -> dict[str, Any]:
     saved = _service(request).suspend(meta_of(request), contract_id, data.reason)
     settle(request, saved.position)
     return _view(saved.aggregate)
 
 
-@post("/contracts/{contract_id:str}/resume", opt=WRITE, sync_to_thread=True, status_code=200,
-      summary="Resume a suspended contract")
+@post(
+    "/contracts/{contract_id:str}/resume",
+    opt=WRITE,
+    sync_to_thread=True,
+    status_code=200,
+    summary="Resume a suspended contract",
+)
 def resume(request: Request[Any, Any, Any], contract_id: str, data: ReasonIn) -> dict[str, Any]:
     saved = _service(request).resume(meta_of(request), contract_id, data.reason)
     settle(request, saved.position)
     return _view(saved.aggregate)
 
 
-@post("/contracts/{contract_id:str}/cancel", opt=WRITE, sync_to_thread=True, status_code=200,
-      summary="Cancel (loyalty fee pro rata to the months left; billing ends the subscription)")
+@post(
+    "/contracts/{contract_id:str}/cancel",
+    opt=WRITE,
+    sync_to_thread=True,
+    status_code=200,
+    summary="Cancel (loyalty fee pro rata to the months left; billing ends the subscription)",
+)
 def cancel(request: Request[Any, Any, Any], contract_id: str, data: CancelIn) -> dict[str, Any]:
-    saved, fee = _service(request).cancel(meta_of(request), contract_id, data.reason, waive_fee=data.waive_fee)
+    saved, fee = _service(request).cancel(
+        meta_of(request), contract_id, data.reason, waive_fee=data.waive_fee
+    )
     settle(request, saved.position)
     return {**_view(saved.aggregate), "cancellation_fee": str(fee)}
 
 
-@post("/contracts/{contract_id:str}/renew", opt=WRITE, sync_to_thread=True, status_code=200,
-      summary="Renew for another period (new version)")
+@post(
+    "/contracts/{contract_id:str}/renew",
+    opt=WRITE,
+    sync_to_thread=True,
+    status_code=200,
+    summary="Renew for another period (new version)",
+)
 def renew(request: Request[Any, Any, Any], contract_id: str) -> dict[str, Any]:
     saved = _service(request).renew(meta_of(request), contract_id)
     settle(request, saved.position)
@@ -284,6 +369,7 @@ def renew(request: Request[Any, Any, Any], contract_id: str) -> dict[str, Any]:
 
 
 # Settings and webhook ------------------------------------------------------------------------
+
 
 def _settings_view(values: dict[str, Any]) -> dict[str, Any]:
     return {k: (bool(v) if k in SECRET_SETTINGS else v) for k, v in values.items()}
@@ -294,7 +380,9 @@ def read_settings(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return _settings_view(_service(request).settings_for(require_principal(request).tenant_id))
 
 
-@put("/contracts/settings", opt=ADMIN, sync_to_thread=True, summary="Change the e-signature provider settings")
+@put(
+    "/contracts/settings", opt=ADMIN, sync_to_thread=True, summary="Change the e-signature provider settings"
+)
 def change_settings(request: Request[Any, Any, Any], data: SettingsIn) -> dict[str, Any]:
     values = {k: getattr(data, k) for k in data.__struct_fields__ if getattr(data, k) is not msgspec.UNSET}
     saved = _service(request).configure(meta_of(request), values)
@@ -302,20 +390,49 @@ def change_settings(request: Request[Any, Any, Any], data: SettingsIn) -> dict[s
     return _settings_view(_service(request).settings_for(require_principal(request).tenant_id))
 
 
-@post("/contracts/webhooks/clicksign/{tenant_id:str}", opt={"public": True}, status_code=200, summary="Clicksign webhook (HMAC-SHA256 in Content-Hmac)")
+@post(
+    "/contracts/webhooks/clicksign/{tenant_id:str}",
+    opt={"public": True},
+    status_code=200,
+    summary="Clicksign webhook (HMAC-SHA256 in Content-Hmac)",
+)
 async def clicksign_webhook(request: Request[Any, Any, Any], tenant_id: str) -> dict[str, Any]:
     import anyio
 
     raw = await request.body()
     container = container_of(request)
     service = container.services["contracts"]
-    result = await anyio.to_thread.run_sync(lambda: service.accept_clicksign_webhook(
-        tenant_id, raw, request.headers.get("content-hmac"), container.clock.now(), correlation_id_of(request)))
+    result = await anyio.to_thread.run_sync(
+        lambda: service.accept_clicksign_webhook(
+            tenant_id,
+            raw,
+            request.headers.get("content-hmac"),
+            container.clock.now(),
+            correlation_id_of(request),
+        )
+    )
     return {"result": result}
 
 
 routes = [
-    create_template, templates, preview, read_template, update_template, read_settings, change_settings,
-    clicksign_webhook, create_contract, list_, read, read_version, pdf, amend, send_for_signature, activate,
-    suspend, resume, cancel, renew,
+    create_template,
+    templates,
+    preview,
+    read_template,
+    update_template,
+    read_settings,
+    change_settings,
+    clicksign_webhook,
+    create_contract,
+    list_,
+    read,
+    read_version,
+    pdf,
+    amend,
+    send_for_signature,
+    activate,
+    suspend,
+    resume,
+    cancel,
+    renew,
 ]

@@ -49,8 +49,13 @@ SIGNING_SCOPE = "contract-signing"
 WEBHOOK_SCOPE = "contract-webhook"
 SIGNATURE_EMAIL = "contracts.signature_request"
 EXPIRY_EMAIL = "contracts.expiry_notice"
-DEFAULT_SETTINGS: dict[str, Any] = {"provider": "builtin", "link_hours": 72, "clicksign_url": "",
-                                    "clicksign_token": "", "clicksign_webhook_secret": ""}
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "provider": "builtin",
+    "link_hours": 72,
+    "clicksign_url": "",
+    "clicksign_token": "",
+    "clicksign_webhook_secret": "",
+}
 SECRET_SETTINGS = ("clicksign_token", "clicksign_webhook_secret")
 
 
@@ -65,6 +70,9 @@ class Lookups:
     customer: Callable[[str, str], Any]  # (tenant, id) → object with name, document, email, address | None
     plan: Callable[[str, str], Any]  # (tenant, id) → object with name, price, cycle, kind, active | None
     company: Callable[[str], dict[str, str]]  # tenant → {"nome", "documento"}
+    plans: Callable[[str], list[dict[str, Any]]] = lambda tenant_id: []  # recurring, active plans
+    customer_options: Callable[[str], list[dict[str, str]]] = lambda tenant_id: []  # id, name
+    subscriptions: Callable[[str, str], list[dict[str, Any]]] = lambda tenant_id, customer_id: []
 
 
 @dataclass(frozen=True)
@@ -75,8 +83,15 @@ class Sent:
 
 
 class Contracts(Service):
-    def __init__(self, store: Any, on_saved: Any, *, lookups: Lookups, base_url: str,
-                 providers: Callable[[dict[str, Any]], SignatureProvider] | None = None) -> None:
+    def __init__(
+        self,
+        store: Any,
+        on_saved: Any,
+        *,
+        lookups: Lookups,
+        base_url: str,
+        providers: Callable[[dict[str, Any]], SignatureProvider] | None = None,
+    ) -> None:
         super().__init__(store, on_saved)
         self.lookups = lookups
         self.base_url = base_url.rstrip("/")
@@ -85,7 +100,11 @@ class Contracts(Service):
     # Settings ---------------------------------------------------------------------------------
     def settings_for(self, tenant_id: str) -> dict[str, Any]:
         found = self.find(ContractSettings, settings_id(tenant_id))
-        return dict(found.values) if found is not None and found.tenant_id == tenant_id else dict(DEFAULT_SETTINGS)
+        return (
+            dict(found.values)
+            if found is not None and found.tenant_id == tenant_id
+            else dict(DEFAULT_SETTINGS)
+        )
 
     def configure(self, meta: Meta, values: dict[str, Any]) -> Saved:
         def command() -> Saved:
@@ -130,38 +149,76 @@ class Contracts(Service):
         return templating.render(body, values)
 
     # Contracts --------------------------------------------------------------------------------
-    def create_contract(self, meta: Meta, *, customer_id: Any, plan_id: Any, template_id: Any, start_date: Any,
-                        loyalty_months: Any = 12, auto_renew: Any = True, price: Any = None, end_date: Any = None,
-                        due_day: Any = 10, renewal_months: Any = 12, loyalty_fee: Any = None) -> Saved:
+    def create_contract(
+        self,
+        meta: Meta,
+        *,
+        customer_id: Any,
+        plan_id: Any,
+        template_id: Any,
+        start_date: Any,
+        loyalty_months: Any = 12,
+        auto_renew: Any = True,
+        price: Any = None,
+        end_date: Any = None,
+        due_day: Any = 10,
+        renewal_months: Any = 12,
+        loyalty_fee: Any = None,
+    ) -> Saved:
         """A draft contract numbered CT-000001, CT-000002 … per tenant, text rendered from the template."""
         customer_id = str(customer_id or "").strip()
-        errors, (customer, plan, template) = self.check_refs(meta.tenant_id, customer_id, plan_id, template_id)
+        errors, (customer, plan, template) = self.check_refs(
+            meta.tenant_id, customer_id, plan_id, template_id
+        )
         if errors:
             raise ValidationError.many(errors)
         assert customer is not None and plan is not None and template is not None
-        if end_date is None and isinstance(start_date, date) and isinstance(loyalty_months, int) \
-                and not isinstance(loyalty_months, bool) and loyalty_months > 0:
+        if (
+            end_date is None
+            and isinstance(start_date, date)
+            and isinstance(loyalty_months, int)
+            and not isinstance(loyalty_months, bool)
+            and loyalty_months > 0
+        ):
             end_date = add_months(start_date, loyalty_months)
-        terms = Terms.clean(plan_id=str(plan.id), plan_name=plan.name,
-                            price=Decimal(plan.price) if price is None else price, start_date=start_date,
-                            end_date=end_date, loyalty_months=loyalty_months, loyalty_fee=loyalty_fee,
-                            auto_renew=auto_renew, renewal_months=renewal_months, due_day=due_day)
+        terms = Terms.clean(
+            plan_id=str(plan.id),
+            plan_name=plan.name,
+            price=Decimal(plan.price) if price is None else price,
+            start_date=start_date,
+            end_date=end_date,
+            loyalty_months=loyalty_months,
+            loyalty_fee=loyalty_fee,
+            auto_renew=auto_renew,
+            renewal_months=renewal_months,
+            due_day=due_day,
+        )
 
         def command() -> Saved:
             number, seq = next_number(self, SEQUENCE, meta)
             contract_id = uuid.uuid4()
             from retaguarda.contracts.domain import format_number
 
-            text = templating.render(template.body, self._values(meta.tenant_id, format_number(number),
-                                                                 customer_id, terms, local_date(meta.at)))
-            contract = Contract.create(contract_id, meta, number=number, customer_id=customer_id,
-                                       template_id=str(template.id), terms=terms, text=text)
+            text = templating.render(
+                template.body,
+                self._values(meta.tenant_id, format_number(number), customer_id, terms, local_date(meta.at)),
+            )
+            contract = Contract.create(
+                contract_id,
+                meta,
+                number=number,
+                customer_id=customer_id,
+                template_id=str(template.id),
+                terms=terms,
+                text=text,
+            )
             return Saved(contract, self.save(contract, seq))
 
         return self.retrying(command, attempts=50)
 
-    def check_refs(self, tenant_id: str, customer_id: Any, plan_id: Any,
-                   template_id: Any) -> tuple[dict[str, str], tuple[Any, Any, Any]]:
+    def check_refs(
+        self, tenant_id: str, customer_id: Any, plan_id: Any, template_id: Any
+    ) -> tuple[dict[str, str], tuple[Any, Any, Any]]:
         """Errors for a missing customer, plan or template, and the three found (or None)."""
         errors: dict[str, str] = {}
         customer = self.lookups.customer(tenant_id, str(customer_id or "").strip()) if customer_id else None
@@ -182,9 +239,18 @@ class Contracts(Service):
     def get_contract(self, tenant_id: str | None, contract_id: str) -> Contract:
         return self.load(Contract, contract_id, tenant_id)
 
-    def amend(self, meta: Meta, contract_id: str, *, price: Any = None, plan_id: Any = None, text: Any = None,
-              note: Any = "") -> Saved:
+    def amend(
+        self,
+        meta: Meta,
+        contract_id: str,
+        *,
+        price: Any = None,
+        plan_id: Any = None,
+        text: Any = None,
+        note: Any = "",
+    ) -> Saved:
         """A new version: the template re-rendered with the new price/plan, or a new clause text."""
+
         def command() -> Saved:
             c = self.load(Contract, contract_id, meta.tenant_id)
             t = dict(c.terms)
@@ -195,14 +261,21 @@ class Contracts(Service):
                     t["price"] = str(Decimal(plan.price))
             if price is not None:
                 t["price"] = price
-            terms = Terms.clean(**{**t, "price": t["price"] if price is not None else Decimal(t["price"]),
-                                   "loyalty_fee": Decimal(t["loyalty_fee"])})
+            terms = Terms.clean(
+                **{
+                    **t,
+                    "price": t["price"] if price is not None else Decimal(t["price"]),
+                    "loyalty_fee": Decimal(t["loyalty_fee"]),
+                }
+            )
             if text is not None and str(text).strip():
                 new_text = str(text)
             else:
                 template = self.load(ContractTemplate, c.template_id, meta.tenant_id)
-                new_text = templating.render(template.body, self._values(
-                    meta.tenant_id, c.number, c.customer_id, terms, local_date(meta.at)))
+                new_text = templating.render(
+                    template.body,
+                    self._values(meta.tenant_id, c.number, c.customer_id, terms, local_date(meta.at)),
+                )
             changed = c.amend(meta, terms=terms, text=new_text, note=str(note or ""))
             if not changed:
                 raise ValidationError("body", "nothing to change: send a new price, plan_id or text")
@@ -217,7 +290,9 @@ class Contracts(Service):
         if v is None:
             raise NotFoundError("Version", version)
         title = _("Service contract %(number)s", number=c.number)
-        pdf = render_contract_pdf(number=c.number, version=v["number"], title=title, text=v["text"], at=v["at"])
+        pdf = render_contract_pdf(
+            number=c.number, version=v["number"], title=title, text=v["text"], at=v["at"]
+        )
         sig = c.signature
         if sig is not None and sig["version"] == v["number"]:
             pdf = with_signature_page(pdf, {**sig, "number": c.number})
@@ -225,9 +300,13 @@ class Contracts(Service):
 
     def _unsigned_pdf(self, c: Contract, version: int) -> bytes:
         v = c.versions[version - 1]
-        return render_contract_pdf(number=c.number, version=v["number"],
-                                   title=_("Service contract %(number)s", number=c.number), text=v["text"],
-                                   at=v["at"])
+        return render_contract_pdf(
+            number=c.number,
+            version=v["number"],
+            title=_("Service contract %(number)s", number=c.number),
+            text=v["text"],
+            at=v["at"],
+        )
 
     def send_for_signature(self, meta: Meta, contract_id: str) -> Sent:
         """Starts the tenant's provider; the built-in one mails a single-use, expiring link."""
@@ -244,32 +323,49 @@ class Contracts(Service):
             raise ValidationError("customer_id", "the customer has no e-mail address to send the link to")
         pdf = self._unsigned_pdf(c, c.version_number)
         expires = meta.at + timedelta(hours=int(settings.get("link_hours", 72)))
-        started = provider.start(SigningRequest(c.number, c.version_number, customer.name, email, pdf,
-                                                expires.isoformat()))
+        started = provider.start(
+            SigningRequest(c.number, c.version_number, customer.name, email, pdf, expires.isoformat())
+        )
 
         def command() -> Saved:
             contract = self.load(Contract, contract_id, meta.tenant_id)
             if contract.version_number != c.version_number:
                 raise ConflictError("the contract changed while it was being sent; send it again")
-            contract.request_signature(meta, provider=started.provider, token_sha256=started.token_sha256,
-                                       expires_at=expires, signer_email=email,
-                                       pdf_sha256=hashlib.sha256(pdf).hexdigest(),
-                                       external_id=started.external_id)
+            contract.request_signature(
+                meta,
+                provider=started.provider,
+                token_sha256=started.token_sha256,
+                expires_at=expires,
+                signer_email=email,
+                pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+                external_id=started.external_id,
+            )
             claim = Claim.take(SIGNING_SCOPE, started.token_sha256, str(contract.id), meta)
             extra: list[Any] = []
             if started.signing_url:
-                extra.append(Email.compose(meta, email, SIGNATURE_EMAIL, {
-                    "number": contract.number, "name": customer.name, "url": started.signing_url,
-                    "expires": expires.isoformat()}))
+                extra.append(
+                    Email.compose(
+                        meta,
+                        email,
+                        SIGNATURE_EMAIL,
+                        {
+                            "number": contract.number,
+                            "name": customer.name,
+                            "url": started.signing_url,
+                            "expires": expires.isoformat(),
+                        },
+                    )
+                )
             return Saved(contract, self.save(contract, claim, *extra))
 
         return Sent(self.retrying(command), started.signing_url, started.provider)
 
     def find_by_token(self, token: str) -> Contract | None:
         claim = self.find(Claim, claim_id(SIGNING_SCOPE, token_hash(token)))
-        if claim is None or not claim.owner_id:
+        owner = getattr(claim, "owner_id", None)
+        if not owner:
             return None
-        return self.find(Contract, UUID(claim.owner_id))
+        return self.find(Contract, UUID(owner))
 
     def link_state(self, token: str, at: datetime) -> tuple[Contract | None, str]:
         c = self.find_by_token(token)
@@ -279,8 +375,18 @@ class Contracts(Service):
             return c, "used"
         return c, c.signing_state(token_hash(token), at)
 
-    def sign_with_link(self, token: str, at: datetime, correlation_id: str, *, name: Any, document: Any,
-                       accept: bool, ip: str, user_agent: str) -> Saved:
+    def sign_with_link(
+        self,
+        token: str,
+        at: datetime,
+        correlation_id: str,
+        *,
+        name: Any,
+        document: Any,
+        accept: bool,
+        ip: str,
+        user_agent: str,
+    ) -> Saved:
         """The signer's acceptance on the public page (single use; refused once used or expired)."""
         c, state = self.link_state(token, at)
         if c is None:
@@ -295,14 +401,23 @@ class Contracts(Service):
             contract = self.load(Contract, str(c.id), c.tenant_id)
             version = contract.signing["version"] if contract.signing else contract.version_number
             pdf = self._unsigned_pdf(contract, version)
-            contract.sign(meta, provider="builtin", name=name, document=document, ip=ip, user_agent=user_agent,
-                          pdf_sha256=hashlib.sha256(pdf).hexdigest(), token_sha256=token_hash(token))
+            contract.sign(
+                meta,
+                provider="builtin",
+                name=name,
+                document=document,
+                ip=ip,
+                user_agent=user_agent,
+                pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+                token_sha256=token_hash(token),
+            )
             return Saved(contract, self.save(contract))
 
         return self.retrying(command)
 
-    def accept_clicksign_webhook(self, tenant_id: str, raw_body: bytes, hmac_header: str | None,
-                                 at: datetime, correlation_id: str) -> str:
+    def accept_clicksign_webhook(
+        self, tenant_id: str, raw_body: bytes, hmac_header: str | None, at: datetime, correlation_id: str
+    ) -> str:
         """Verifies `Content-Hmac`, drops replays (document key, event, occurred_at), and records a
         `sign` as the signature of the pending version. Returns what happened."""
         import json
@@ -319,8 +434,9 @@ class Contracts(Service):
         except (ValueError, KeyError, TypeError):
             raise ValidationError("body", "not a Clicksign webhook body") from None
         meta = Meta(tenant_id, "system:clicksign", correlation_id, at)
-        dedupe = Claim.take(WEBHOOK_SCOPE, hashlib.sha256(f"{key}|{name}|{occurred}".encode()).hexdigest(),
-                            key, meta)
+        dedupe = Claim.take(
+            WEBHOOK_SCOPE, hashlib.sha256(f"{key}|{name}|{occurred}".encode()).hexdigest(), key, meta
+        )
         if name != "sign":
             try:
                 self.save(dedupe)
@@ -328,9 +444,10 @@ class Contracts(Service):
                 return "duplicate"
             return "ignored"
         claim = self.find(Claim, claim_id(SIGNING_SCOPE, token_hash(f"clicksign:{key}")))
-        if claim is None or not claim.owner_id:
+        owner = getattr(claim, "owner_id", None)
+        if not owner:
             return "unknown document"
-        c = self.load(Contract, claim.owner_id, tenant_id)
+        c = self.load(Contract, owner, tenant_id)
         if c.status != "awaiting_signature" or c.signing is None or c.signing["external_id"] != key:
             try:
                 self.save(dedupe)
@@ -339,11 +456,22 @@ class Contracts(Service):
             return "not awaiting this document"
         signer = dict((event.get("data") or {}).get("signer") or {})
         try:
-            c.sign(meta, provider="clicksign", name=signer.get("name") or "", document=signer.get("documentation")
-                   or signer.get("document") or "-", ip=str(signer.get("address") or ""),
-                   user_agent=str(signer.get("user_agent") or ""), pdf_sha256=c.signing["pdf_sha256"],
-                   evidence={"event": name, "occurred_at": occurred, "document_key": key,
-                             "email": str(signer.get("email") or ""), "auths": signer.get("auths") or []})
+            c.sign(
+                meta,
+                provider="clicksign",
+                name=signer.get("name") or "",
+                document=signer.get("documentation") or signer.get("document") or "-",
+                ip=str(signer.get("address") or ""),
+                user_agent=str(signer.get("user_agent") or ""),
+                pdf_sha256=c.signing["pdf_sha256"],
+                evidence={
+                    "event": name,
+                    "occurred_at": occurred,
+                    "document_key": key,
+                    "email": str(signer.get("email") or ""),
+                    "auths": signer.get("auths") or [],
+                },
+            )
         except ValidationError:
             return "incomplete signer data"
         try:
@@ -370,11 +498,16 @@ class Contracts(Service):
     def resume(self, meta: Meta, contract_id: str, reason: Any) -> Saved:
         return self._change(meta, contract_id, lambda c: c.resume(meta, reason))
 
-    def cancel(self, meta: Meta, contract_id: str, reason: Any, waive_fee: bool = False) -> tuple[Saved, Decimal]:
+    def cancel(
+        self, meta: Meta, contract_id: str, reason: Any, waive_fee: bool = False
+    ) -> tuple[Saved, Decimal]:
         clean_reason(reason)
         fee: list[Decimal] = []
-        saved = self._change(meta, contract_id,
-                             lambda c: fee.append(c.cancel(meta, reason, local_date(meta.at), waive_fee=waive_fee)))
+        saved = self._change(
+            meta,
+            contract_id,
+            lambda c: fee.append(c.cancel(meta, reason, local_date(meta.at), waive_fee=waive_fee)),
+        )
         return saved, fee[-1]
 
     def renew(self, meta: Meta, contract_id: str) -> Saved:
@@ -383,8 +516,11 @@ class Contracts(Service):
             if end is None:
                 raise ConflictError("an open-ended contract has no end date to renew")
             new_end = add_months(end, int(c.terms["renewal_months"]))
-            note = _("Renewal: this contract is renewed from %(start)s to %(end)s under the same terms.",
-                     start=format_date(end), end=format_date(new_end))
+            note = _(
+                "Renewal: this contract is renewed from %(start)s to %(end)s under the same terms.",
+                start=format_date(end),
+                end=format_date(new_end),
+            )
             c.renew(meta, text=f"{c.current['text'].rstrip()}\n\n{note}\n")
 
         return self._change(meta, contract_id, renew)
@@ -411,16 +547,34 @@ class Contracts(Service):
             email = str(getattr(customer, "email", "") or "")
             if not c.queue_expiry_notice(meta):
                 return False
-            extra = [Email.compose(meta, email, EXPIRY_EMAIL, {
-                "number": c.number, "name": getattr(customer, "name", ""), "end_date": c.end_date.isoformat(),
-                "auto_renew": bool(c.terms.get("auto_renew"))})] if email else []
+            extra = (
+                [
+                    Email.compose(
+                        meta,
+                        email,
+                        EXPIRY_EMAIL,
+                        {
+                            "number": c.number,
+                            "name": getattr(customer, "name", ""),
+                            "end_date": str(c.end_date),
+                            "auto_renew": bool(c.terms.get("auto_renew")),
+                        },
+                    )
+                ]
+                if email
+                else []
+            )
             self.save(c, *extra)
             return True
 
         return self.retrying(command)
 
-    def link_subscription(self, meta: Meta, contract_id: str, subscription_id: str, taken_over: bool) -> Saved:
-        return self._change(meta, contract_id, lambda c: c.link_subscription(meta, subscription_id, taken_over))
+    def link_subscription(
+        self, meta: Meta, contract_id: str, subscription_id: str, taken_over: bool
+    ) -> Saved:
+        return self._change(
+            meta, contract_id, lambda c: c.link_subscription(meta, subscription_id, taken_over)
+        )
 
     # Helpers ----------------------------------------------------------------------------------
     def _plan(self, tenant_id: str, plan_id: str) -> Any:
@@ -441,16 +595,30 @@ class Contracts(Service):
             line += f", {address['city']}/{address.get('uf', '')}"
         from retaguarda.shared.documents import format_document
 
-        return {"nome": customer.name, "documento": format_document(customer.document),
-                "email": getattr(customer, "email", "") or "", "endereco": line.strip(" ,-") or "-"}
-
-    def _values(self, tenant_id: str, number: str, customer_id: str, terms: Terms, today: date) -> dict[str, Any]:
         return {
-            "numero": number, "cliente": self._customer_values(tenant_id, customer_id),
-            "plano": {"nome": terms.plan_name, "preco": terms.price}, "empresa": self.lookups.company(tenant_id),
-            "preco": terms.price, "inicio": terms.start_date, "fim": terms.end_date,
-            "fidelidade_meses": terms.loyalty_months, "multa": terms.loyalty_fee, "vencimento": terms.due_day,
-            "renovacao_automatica": terms.auto_renew, "renovacao_meses": terms.renewal_months, "hoje": today,
+            "nome": customer.name,
+            "documento": format_document(customer.document),
+            "email": getattr(customer, "email", "") or "",
+            "endereco": line.strip(" ,-") or "-",
+        }
+
+    def _values(
+        self, tenant_id: str, number: str, customer_id: str, terms: Terms, today: date
+    ) -> dict[str, Any]:
+        return {
+            "numero": number,
+            "cliente": self._customer_values(tenant_id, customer_id),
+            "plano": {"nome": terms.plan_name, "preco": terms.price},
+            "empresa": self.lookups.company(tenant_id),
+            "preco": terms.price,
+            "inicio": terms.start_date,
+            "fim": terms.end_date,
+            "fidelidade_meses": terms.loyalty_months,
+            "multa": terms.loyalty_fee,
+            "vencimento": terms.due_day,
+            "renovacao_automatica": terms.auto_renew,
+            "renovacao_meses": terms.renewal_months,
+            "hoje": today,
         }
 
 
@@ -459,23 +627,60 @@ def contract_view(c: Contract, *, include_text: bool = False) -> dict[str, Any]:
     t = c.terms
     sig = c.signature
     view: dict[str, Any] = {
-        "id": str(c.id), "number": c.number, "customer_id": c.customer_id, "template_id": c.template_id,
-        "status": c.status, "status_reason": c.status_reason, "version": c.version_number,
-        "plan_id": t["plan_id"], "plan_name": t["plan_name"], "price": t["price"],
-        "start_date": t["start_date"], "end_date": t["end_date"], "loyalty_months": t["loyalty_months"],
-        "loyalty_fee": t["loyalty_fee"], "auto_renew": t["auto_renew"], "renewal_months": t["renewal_months"],
-        "due_day": t["due_day"], "subscription_id": c.subscription_id,
-        "cancellation_fee": c.cancellation_fee, "sha256": c.current["sha256"],
-        "signature": None if sig is None else {
-            "version": sig["version"], "provider": sig["provider"], "name": sig["name"],
-            "document": sig["document"], "ip": sig["ip"], "user_agent": sig["user_agent"],
-            "signed_at": sig["signed_at"], "sha256": sig["sha256"], "pdf_sha256": sig["pdf_sha256"]},
-        "signing": None if c.signing is None else {
-            "version": c.signing["version"], "provider": c.signing["provider"],
-            "expires_at": c.signing["expires_at"], "signer_email": c.signing["signer_email"]},
-        "versions": [{"number": v["number"], "sha256": v["sha256"], "note": v["note"], "by": v["by"], "at": v["at"],
-                      "price": v["terms"]["price"], "plan_name": v["terms"]["plan_name"],
-                      "changes": v["changes"]} for v in c.versions],
+        "id": str(c.id),
+        "number": c.number,
+        "customer_id": c.customer_id,
+        "template_id": c.template_id,
+        "status": c.status,
+        "status_reason": c.status_reason,
+        "version": c.version_number,
+        "plan_id": t["plan_id"],
+        "plan_name": t["plan_name"],
+        "price": t["price"],
+        "start_date": t["start_date"],
+        "end_date": t["end_date"],
+        "loyalty_months": t["loyalty_months"],
+        "loyalty_fee": t["loyalty_fee"],
+        "auto_renew": t["auto_renew"],
+        "renewal_months": t["renewal_months"],
+        "due_day": t["due_day"],
+        "subscription_id": c.subscription_id,
+        "cancellation_fee": c.cancellation_fee,
+        "sha256": c.current["sha256"],
+        "signature": None
+        if sig is None
+        else {
+            "version": sig["version"],
+            "provider": sig["provider"],
+            "name": sig["name"],
+            "document": sig["document"],
+            "ip": sig["ip"],
+            "user_agent": sig["user_agent"],
+            "signed_at": sig["signed_at"],
+            "sha256": sig["sha256"],
+            "pdf_sha256": sig["pdf_sha256"],
+        },
+        "signing": None
+        if c.signing is None
+        else {
+            "version": c.signing["version"],
+            "provider": c.signing["provider"],
+            "expires_at": c.signing["expires_at"],
+            "signer_email": c.signing["signer_email"],
+        },
+        "versions": [
+            {
+                "number": v["number"],
+                "sha256": v["sha256"],
+                "note": v["note"],
+                "by": v["by"],
+                "at": v["at"],
+                "price": v["terms"]["price"],
+                "plan_name": v["terms"]["plan_name"],
+                "changes": v["changes"],
+            }
+            for v in c.versions
+        ],
     }
     if include_text:
         view["text"] = c.current["text"]
@@ -487,7 +692,19 @@ def version_view(c: Contract, n: int) -> dict[str, Any]:
     if v is None:
         raise NotFoundError("Version", n)
     signed = c.signature is not None and c.signature["version"] == n
-    return {"contract_id": str(c.id), "number": c.number, "version": v["number"], "text": v["text"],
-            "sha256": v["sha256"], "price": v["terms"]["price"], "plan_id": v["terms"]["plan_id"],
-            "plan_name": v["terms"]["plan_name"], "terms": v["terms"], "note": v["note"], "changes": v["changes"],
-            "by": v["by"], "at": v["at"], "signed": signed}
+    return {
+        "contract_id": str(c.id),
+        "number": c.number,
+        "version": v["number"],
+        "text": v["text"],
+        "sha256": v["sha256"],
+        "price": v["terms"]["price"],
+        "plan_id": v["terms"]["plan_id"],
+        "plan_name": v["terms"]["plan_name"],
+        "terms": v["terms"],
+        "note": v["note"],
+        "changes": v["changes"],
+        "by": v["by"],
+        "at": v["at"],
+        "signed": signed,
+    }

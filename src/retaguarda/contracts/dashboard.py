@@ -21,6 +21,12 @@ def cards(conn: Connection, principal: Any, now: datetime | None = None) -> list
     today = (now or datetime.now(timezone.utc)).astimezone(SAO_PAULO).date()
     last = today + timedelta(days=ENDING_DAYS)
     count = ending_between(conn, principal.tenant_id, today, last)
-    return [{"title": _("contracts ending in 7 days"), "value": count,
-             "href": f"/contracts?status=open&ending_before={last.isoformat()}",
-             "tone": "warn" if count else "ok", "testid": "card-contracts-ending"}]
+    return [
+        {
+            "title": _("contracts ending in 7 days"),
+            "value": count,
+            "href": f"/contracts?status=open&ending_before={last.isoformat()}",
+            "tone": "warn" if count else "ok",
+            "testid": "card-contracts-ending",
+        }
+    ]

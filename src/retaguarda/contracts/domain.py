@@ -20,7 +20,7 @@ import hashlib
 import uuid
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from retaguarda.contracts.fees import add_months, loyalty_fee
@@ -58,12 +58,12 @@ def clean_text(value: Any, field: str, limit: int, required: bool = False) -> st
 
 
 def clean_money(value: Any, field: str) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ValidationError(field, f"{field} must be a decimal string such as \"99.90\"")
+    if isinstance(value, (bool, float)):
+        raise ValidationError(field, f'{field} must be a decimal string such as "99.90"')
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise ValidationError(field, f"{field} must be a decimal amount such as \"99.90\"") from None
+        raise ValidationError(field, f'{field} must be a decimal amount such as "99.90"') from None
     if not amount.is_finite() or amount < 0 or amount > Decimal("1000000"):
         raise ValidationError(field, f"{field} must be between 0 and 1000000")
     if amount != amount.quantize(Decimal("0.01")):
@@ -84,18 +84,40 @@ def clean_reason(value: Any, required: bool = True) -> str:
 class Terms:
     """What a version fixes besides its text (all validated)."""
 
-    def __init__(self, *, plan_id: str, plan_name: str, price: Decimal, start_date: date,
-                 end_date: date | None, loyalty_months: int, loyalty_fee: Decimal, auto_renew: bool,
-                 renewal_months: int, due_day: int) -> None:
+    def __init__(
+        self,
+        *,
+        plan_id: str,
+        plan_name: str,
+        price: Decimal,
+        start_date: date,
+        end_date: date | None,
+        loyalty_months: int,
+        loyalty_fee: Decimal,
+        auto_renew: bool,
+        renewal_months: int,
+        due_day: int,
+    ) -> None:
         self.plan_id, self.plan_name, self.price = plan_id, plan_name, price
         self.start_date, self.end_date = start_date, end_date
         self.loyalty_months, self.loyalty_fee = loyalty_months, loyalty_fee
         self.auto_renew, self.renewal_months, self.due_day = auto_renew, renewal_months, due_day
 
     @classmethod
-    def clean(cls, *, plan_id: Any, plan_name: Any, price: Any, start_date: Any, end_date: Any = None,
-              loyalty_months: Any = 12, loyalty_fee: Any = None, auto_renew: Any = True,
-              renewal_months: Any = 12, due_day: Any = 10) -> "Terms":
+    def clean(
+        cls,
+        *,
+        plan_id: Any,
+        plan_name: Any,
+        price: Any,
+        start_date: Any,
+        end_date: Any = None,
+        loyalty_months: Any = 12,
+        loyalty_fee: Any = None,
+        auto_renew: Any = True,
+        renewal_months: Any = 12,
+        due_day: Any = 10,
+    ) -> "Terms":
         errors: dict[str, str] = {}
         values: dict[str, Any] = {}
 
@@ -123,24 +145,56 @@ class Terms:
         if errors:
             raise ValidationError.many(errors)
         fee = values.get("loyalty_fee")
-        return cls(plan_id=values["plan_id"], plan_name=str(plan_name or "")[:120], price=values["price"],
-                   start_date=start_date, end_date=end_date, loyalty_months=values["loyalty_months"],
-                   loyalty_fee=fee if fee is not None else values["price"], auto_renew=auto_renew,
-                   renewal_months=values["renewal_months"], due_day=values["due_day"])
+        return cls(
+            plan_id=values["plan_id"],
+            plan_name=str(plan_name or "")[:120],
+            price=values["price"],
+            start_date=start_date,
+            end_date=end_date,
+            loyalty_months=values["loyalty_months"],
+            loyalty_fee=fee if fee is not None else values["price"],
+            auto_renew=auto_renew,
+            renewal_months=values["renewal_months"],
+            due_day=values["due_day"],
+        )
 
     def as_event(self) -> dict[str, Any]:
-        return {"plan_id": self.plan_id, "plan_name": self.plan_name, "price": str(self.price),
-                "start_date": self.start_date, "end_date": self.end_date,
-                "loyalty_months": self.loyalty_months, "loyalty_fee": str(self.loyalty_fee),
-                "auto_renew": self.auto_renew, "renewal_months": self.renewal_months, "due_day": self.due_day}
+        return {
+            "plan_id": self.plan_id,
+            "plan_name": self.plan_name,
+            "price": str(self.price),
+            "start_date": self.start_date,
+            "end_date": self.end_date,
+            "loyalty_months": self.loyalty_months,
+            "loyalty_fee": str(self.loyalty_fee),
+            "auto_renew": self.auto_renew,
+            "renewal_months": self.renewal_months,
+            "due_day": self.due_day,
+        }
 
 
-TERM_FIELDS = ("plan_id", "plan_name", "price", "start_date", "end_date", "loyalty_months", "loyalty_fee",
-               "auto_renew", "renewal_months", "due_day")
+TERM_FIELDS = (
+    "plan_id",
+    "plan_name",
+    "price",
+    "start_date",
+    "end_date",
+    "loyalty_months",
+    "loyalty_fee",
+    "auto_renew",
+    "renewal_months",
+    "due_day",
+)
 
 
 class ContractTemplate(Aggregate):
     """A tenant's contract text with Jinja placeholders (validated by the application)."""
+
+    if TYPE_CHECKING:  # state set by the events (annotations here would become eventsourcing fields)
+        tenant_id: str
+        name: str
+        body: str
+        active: bool
 
     class Created(Aggregate.Created):
         name: str
@@ -192,6 +246,22 @@ class Contract(Aggregate):
     whose expiry notice was queued).
     """
 
+    if TYPE_CHECKING:  # state set by the events (annotations here would become eventsourcing fields)
+        tenant_id: str
+        number: str
+        customer_id: str
+        template_id: str
+        status: str
+        status_reason: str
+        terms: dict[str, Any]
+        versions: list[dict[str, Any]]
+        signature: dict[str, Any] | None
+        signing: dict[str, Any] | None
+        subscription_id: str | None
+        cancellation_fee: str | None
+        cancelled_on: date | None
+        notices: list[date]
+
     class Created(Aggregate.Created):
         number: str
         customer_id: str
@@ -204,15 +274,26 @@ class Contract(Aggregate):
             super().apply(c)
             c.status = "draft"
             c.status_reason = ""
-            c.versions = [{"number": 1, "text": self.text, "sha256": self.sha256, "terms": dict(self.terms),
-                           "note": "created", "changes": {}, "by": self.actor, "at": self.timestamp}]
+            c.versions = [
+                {
+                    "number": 1,
+                    "text": self.text,
+                    "sha256": self.sha256,
+                    "terms": dict(self.terms),
+                    "note": "created",
+                    "changes": {},
+                    "by": self.actor,
+                    "at": self.timestamp,
+                }
+            ]
             c.signature = None
             c.signing = None
             c.subscription_id = None
             c.cancellation_fee = None
             c.cancelled_on = None
             c.notices = []
-            del c.text, c.sha256
+            delattr(c, "text")
+            delattr(c, "sha256")
 
     class Amended(Aggregate.Event):
         version: int
@@ -224,10 +305,19 @@ class Contract(Aggregate):
         status: str
 
         def apply(self, c: "Contract") -> None:
-            c.versions = [*c.versions, {"number": self.version, "text": self.text, "sha256": self.sha256,
-                                        "terms": dict(self.terms), "note": self.note,
-                                        "changes": dict(self.changes), "by": self.actor,
-                                        "at": self.timestamp}]
+            c.versions = [
+                *c.versions,
+                {
+                    "number": self.version,
+                    "text": self.text,
+                    "sha256": self.sha256,
+                    "terms": dict(self.terms),
+                    "note": self.note,
+                    "changes": dict(self.changes),
+                    "by": self.actor,
+                    "at": self.timestamp,
+                },
+            ]
             c.terms = dict(self.terms)
             c.status = self.status
             if self.status == "draft":
@@ -244,10 +334,16 @@ class Contract(Aggregate):
 
         def apply(self, c: "Contract") -> None:
             c.status = "awaiting_signature"
-            c.signing = {"version": self.version, "provider": self.provider, "token_sha256": self.token_sha256,
-                         "expires_at": self.expires_at, "signer_email": self.signer_email,
-                         "pdf_sha256": self.pdf_sha256, "external_id": self.external_id,
-                         "requested_at": self.timestamp}
+            c.signing = {
+                "version": self.version,
+                "provider": self.provider,
+                "token_sha256": self.token_sha256,
+                "expires_at": self.expires_at,
+                "signer_email": self.signer_email,
+                "pdf_sha256": self.pdf_sha256,
+                "external_id": self.external_id,
+                "requested_at": self.timestamp,
+            }
 
     class Signed(Aggregate.Event):
         version: int
@@ -262,10 +358,18 @@ class Contract(Aggregate):
         evidence: dict[str, Any]
 
         def apply(self, c: "Contract") -> None:
-            c.signature = {"version": self.version, "provider": self.provider, "name": self.name,
-                           "document": self.document, "ip": self.ip, "user_agent": self.user_agent,
-                           "signed_at": self.signed_at, "pdf_sha256": self.pdf_sha256,
-                           "sha256": self.text_sha256, "evidence": dict(self.evidence)}
+            c.signature = {
+                "version": self.version,
+                "provider": self.provider,
+                "name": self.name,
+                "document": self.document,
+                "ip": self.ip,
+                "user_agent": self.user_agent,
+                "signed_at": self.signed_at,
+                "pdf_sha256": self.pdf_sha256,
+                "sha256": self.text_sha256,
+                "evidence": dict(self.evidence),
+            }
             c.signing = None
 
     class Activated(Aggregate.Event):
@@ -321,10 +425,19 @@ class Contract(Aggregate):
 
         def apply(self, c: "Contract") -> None:
             c.terms = dict(self.terms)
-            c.versions = [*c.versions, {"number": self.version, "text": self.text, "sha256": self.sha256,
-                                        "terms": dict(self.terms), "note": "renewed",
-                                        "changes": {"end_date": [self.previous_end, self.end_date]},
-                                        "by": self.actor, "at": self.timestamp}]
+            c.versions = [
+                *c.versions,
+                {
+                    "number": self.version,
+                    "text": self.text,
+                    "sha256": self.sha256,
+                    "terms": dict(self.terms),
+                    "note": "renewed",
+                    "changes": {"end_date": [self.previous_end, self.end_date]},
+                    "by": self.actor,
+                    "at": self.timestamp,
+                },
+            ]
 
     class Expired(Aggregate.Event):
         reason: str
@@ -341,12 +454,29 @@ class Contract(Aggregate):
 
     # Commands --------------------------------------------------------------------------------
     @classmethod
-    def create(cls, contract_id: UUID, meta: Meta, *, number: int, customer_id: str, template_id: str,
-               terms: Terms, text: str) -> "Contract":
+    def create(
+        cls,
+        contract_id: UUID,
+        meta: Meta,
+        *,
+        number: int,
+        customer_id: str,
+        template_id: str,
+        terms: Terms,
+        text: str,
+    ) -> "Contract":
         text = clean_text(text, "body", MAX_TEXT, required=True)
-        return cls._open(cls.Created, meta, id=contract_id, number=format_number(number),
-                         customer_id=str(customer_id), template_id=str(template_id), terms=terms.as_event(),
-                         text=text, sha256=sha256_text(text))
+        return cls._open(
+            cls.Created,
+            meta,
+            id=contract_id,
+            number=format_number(number),
+            customer_id=str(customer_id),
+            template_id=str(template_id),
+            terms=terms.as_event(),
+            text=text,
+            sha256=sha256_text(text),
+        )
 
     @property
     def version_number(self) -> int:
@@ -383,31 +513,68 @@ class Contract(Aggregate):
         if not changes:
             return False
         status = "draft" if self.status == "awaiting_signature" else self.status
-        self._record(self.Amended, meta, version=self.version_number + 1, text=text, sha256=sha256_text(text),
-                     terms=new, changes=changes, note=clean_text(note, "note", 500) or "amended", status=status)
+        self._record(
+            self.Amended,
+            meta,
+            version=self.version_number + 1,
+            text=text,
+            sha256=sha256_text(text),
+            terms=new,
+            changes=changes,
+            note=clean_text(note, "note", 500) or "amended",
+            status=status,
+        )
         return True
 
-    def request_signature(self, meta: Meta, *, provider: str, token_sha256: str, expires_at: datetime,
-                          signer_email: str, pdf_sha256: str, external_id: str = "") -> None:
+    def request_signature(
+        self,
+        meta: Meta,
+        *,
+        provider: str,
+        token_sha256: str,
+        expires_at: datetime,
+        signer_email: str,
+        pdf_sha256: str,
+        external_id: str = "",
+    ) -> None:
         self._require("draft", "awaiting_signature", action="send for signature")
         if provider not in PROVIDERS:
             raise ValidationError("provider", f"provider must be one of: {', '.join(PROVIDERS)}")
         if expires_at <= meta.at:
             raise ValidationError("expires_at", "the signing link must expire in the future")
-        self._record(self.SignatureRequested, meta, version=self.version_number, provider=provider,
-                     token_sha256=token_sha256, expires_at=expires_at, signer_email=signer_email,
-                     pdf_sha256=pdf_sha256, external_id=external_id)
+        self._record(
+            self.SignatureRequested,
+            meta,
+            version=self.version_number,
+            provider=provider,
+            token_sha256=token_sha256,
+            expires_at=expires_at,
+            signer_email=signer_email,
+            pdf_sha256=pdf_sha256,
+            external_id=external_id,
+        )
 
     def signing_state(self, token_sha256: str, at: datetime) -> str:
-        """"ok", "used" (signed or replaced), or "expired" for a presented link token."""
+        """ "ok", "used" (signed or replaced), or "expired" for a presented link token."""
         if self.signing is None or self.signing["token_sha256"] != token_sha256:
             return "used"
         if at >= self.signing["expires_at"]:
             return "expired"
         return "ok"
 
-    def sign(self, meta: Meta, *, provider: str, name: Any, document: Any, ip: str, user_agent: str,
-             pdf_sha256: str, token_sha256: str = "", evidence: dict[str, Any] | None = None) -> None:
+    def sign(
+        self,
+        meta: Meta,
+        *,
+        provider: str,
+        name: Any,
+        document: Any,
+        ip: str,
+        user_agent: str,
+        pdf_sha256: str,
+        token_sha256: str = "",
+        evidence: dict[str, Any] | None = None,
+    ) -> None:
         """Records the signature of the pending version and activates the contract."""
         if self.status != "awaiting_signature" or self.signing is None:
             raise ConflictError("this contract is not awaiting a signature")
@@ -429,10 +596,20 @@ class Contract(Aggregate):
         if errors:
             raise ValidationError.many(errors)
         version = self.versions[self.signing["version"] - 1]
-        self._record(self.Signed, meta, version=version["number"], provider=provider, name=values["name"],
-                     document=values["document"], ip=str(ip)[:64], user_agent=str(user_agent)[:400],
-                     signed_at=meta.at, pdf_sha256=pdf_sha256, text_sha256=version["sha256"],
-                     evidence=dict(evidence or {}))
+        self._record(
+            self.Signed,
+            meta,
+            version=version["number"],
+            provider=provider,
+            name=values["name"],
+            document=values["document"],
+            ip=str(ip)[:64],
+            user_agent=str(user_agent)[:400],
+            signed_at=meta.at,
+            pdf_sha256=pdf_sha256,
+            text_sha256=version["sha256"],
+            evidence=dict(evidence or {}),
+        )
         self._record(self.Activated, meta, how="signature", reason="signed electronically")
 
     def activate_on_paper(self, meta: Meta, reason: Any) -> None:
@@ -476,8 +653,16 @@ class Contract(Aggregate):
         new_end = add_months(end, int(self.terms["renewal_months"]))
         terms = {**self.terms, "end_date": new_end}
         text = clean_text(text, "body", MAX_TEXT, required=True)
-        self._record(self.Renewed, meta, version=self.version_number + 1, previous_end=end, end_date=new_end,
-                     text=text, sha256=sha256_text(text), terms=terms)
+        self._record(
+            self.Renewed,
+            meta,
+            version=self.version_number + 1,
+            previous_end=end,
+            end_date=new_end,
+            text=text,
+            sha256=sha256_text(text),
+            terms=terms,
+        )
         return new_end
 
     def expire(self, meta: Meta, reason: str) -> None:
@@ -496,6 +681,10 @@ class Contract(Aggregate):
 class ContractSettings(Aggregate):
     """Per-tenant signature provider: the built-in signing page, or Clicksign with its webhook secret."""
 
+    if TYPE_CHECKING:  # state set by the events (annotations here would become eventsourcing fields)
+        tenant_id: str
+        values: dict[str, Any]
+
     class Configured(Aggregate.Created):
         values: dict[str, Any]
 
@@ -510,13 +699,18 @@ class ContractSettings(Aggregate):
         provider = values.get("provider", "builtin")
         if provider not in PROVIDERS:
             raise ValidationError("provider", f"provider must be one of: {', '.join(PROVIDERS)}")
-        out: dict[str, Any] = {"provider": provider,
-                               "link_hours": clean_int(values.get("link_hours", 72), "link_hours", 1, 720)}
+        out: dict[str, Any] = {
+            "provider": provider,
+            "link_hours": clean_int(values.get("link_hours", 72), "link_hours", 1, 720),
+        }
         for field in ("clicksign_url", "clicksign_token", "clicksign_webhook_secret"):
             out[field] = clean_text(values.get(field, ""), field, 500)
         if provider == "clicksign":
-            missing = {f: f"{f} is required for clicksign" for f in
-                       ("clicksign_url", "clicksign_token", "clicksign_webhook_secret") if not out[f]}
+            missing = {
+                f: f"{f} is required for clicksign"
+                for f in ("clicksign_url", "clicksign_token", "clicksign_webhook_secret")
+                if not out[f]
+            }
             if missing:
                 raise ValidationError.many(missing)
         return out

@@ -20,14 +20,30 @@ from retaguarda.notifications.templates import register_template
 if TYPE_CHECKING:
     from retaguarda.bootstrap import Container
 
-TRIGGERS = tuple((event, actors.BILLING_ACTOR, actors.billing_args) for event in (
-    Contract.Activated, Contract.Amended, Contract.Suspended, Contract.Resumed, Contract.Cancelled,
-    Contract.Expired))
+TRIGGERS = tuple(
+    (event, actors.BILLING_ACTOR, actors.billing_args)
+    for event in (
+        Contract.Activated,
+        Contract.Amended,
+        Contract.Suspended,
+        Contract.Resumed,
+        Contract.Cancelled,
+        Contract.Expired,
+    )
+)
 PERIODIC = (
-    (actors.NOTICES_ACTOR, Daily("07:00"), actors.NOTICES_ACTOR,
-     "Contracts: 30-day expiry notice e-mails (once per contract and end date)"),
-    (actors.END_OF_TERM_ACTOR, Daily("00:30"), actors.END_OF_TERM_ACTOR,
-     "Contracts: renew (auto-renew) or expire contracts whose end date came"),
+    (
+        actors.NOTICES_ACTOR,
+        Daily("07:00"),
+        actors.NOTICES_ACTOR,
+        "Contracts: 30-day expiry notice e-mails (once per contract and end date)",
+    ),
+    (
+        actors.END_OF_TERM_ACTOR,
+        Daily("00:30"),
+        actors.END_OF_TERM_ACTOR,
+        "Contracts: renew (auto-renew) or expire contracts whose end date came",
+    ),
 )
 EMAILS = emails.TEMPLATES
 
@@ -67,7 +83,46 @@ def make_lookups(container: Container) -> Lookups:
                 name = ""
         return {"nome": name or "-", "documento": "-"}
 
-    return Lookups(customer=customer, plan=plan, company=company)
+    def plans(tenant_id: str) -> list[dict[str, Any]]:
+        from projections.billing.catalogue import list_plans
+        from retaguarda.readdb import tenant_reader
+
+        with tenant_reader(container.engine, tenant_id) as conn:
+            return [
+                p
+                for p in list_plans(conn, tenant_id, active_only=True)
+                if p["kind"] == "plan" and p["cycle"] != "once"
+            ]
+
+    def customer_options(tenant_id: str) -> list[dict[str, str]]:
+        import sqlalchemy as sa
+
+        from projections.customers.customer_list import customers
+        from retaguarda.readdb import tenant_reader
+
+        with tenant_reader(container.engine, tenant_id) as conn:
+            rows = conn.execute(
+                sa.select(customers.c.id, customers.c.name)
+                .where(customers.c.tenant_id == tenant_id)
+                .order_by(customers.c.name)
+                .limit(500)
+            ).all()
+        return [{"id": r.id, "name": r.name} for r in rows]
+
+    def subscriptions(tenant_id: str, customer_id: str) -> list[dict[str, Any]]:
+        from projections.billing.catalogue import list_subscriptions
+
+        with container.engine.connect() as conn:
+            return list(list_subscriptions(conn, tenant_id, customer_id, 1, 200)["items"])
+
+    return Lookups(
+        customer=customer,
+        plan=plan,
+        company=company,
+        plans=plans,
+        customer_options=customer_options,
+        subscriptions=subscriptions,
+    )
 
 
 def make_providers(container: Container) -> Any:
@@ -85,8 +140,12 @@ def make_providers(container: Container) -> Any:
 
 def install(container: Container) -> None:
     container.services["contracts"] = Contracts(
-        container.store, container.after_write, lookups=make_lookups(container),
-        base_url=container.settings.base_url, providers=make_providers(container))
+        container.store,
+        container.after_write,
+        lookups=make_lookups(container),
+        base_url=container.settings.base_url,
+        providers=make_providers(container),
+    )
     for name, render in EMAILS:
         register_template(name, render)
     for event_class, actor_name, args in TRIGGERS:
@@ -108,7 +167,8 @@ endereço de instalação {{ cliente.endereco }}.
 {{ plano.nome }}, pelo preço mensal de {{ preco }}, com vencimento no dia {{ vencimento }} de cada mês.
 
 2. VIGÊNCIA. Este contrato vigora de {{ inicio }} até {{ fim }}. Renovação automática: \
-{{ renovacao_automatica }}{% if renovacao_automatica == "sim" %}, por períodos de {{ renovacao_meses }} meses{% endif %}.
+{{ renovacao_automatica }}{% if renovacao_automatica == "sim" %}, por períodos de \
+{{ renovacao_meses }} meses{% endif %}.
 
 3. FIDELIDADE. {% if fidelidade_meses > 0 %}Em troca do benefício concedido, o ASSINANTE se compromete a \
 permanecer por {{ fidelidade_meses }} meses. Em caso de cancelamento antes desse prazo, a multa de até \
@@ -135,7 +195,6 @@ DEMO_CONTRACTS = [
 
 def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     """The default ISP template in Portuguese and a few contracts; idempotent."""
-    from projections.billing.catalogue import list_plans
     from projections.contracts.contract_list import list_templates
     from retaguarda.contracts.application import local_date
     from retaguarda.seed import CUSTOMERS
@@ -149,9 +208,8 @@ def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     with container.engine.connect() as conn:
         if any(t["name"] == DEFAULT_TEMPLATE_NAME for t in list_templates(conn, tenant_id)):
             return
-        plans = [p for p in list_plans(conn, tenant_id, active_only=True)
-                 if p["kind"] == "plan" and p["cycle"] != "once"]
     template = service.create_template(meta, name=DEFAULT_TEMPLATE_NAME, body=DEFAULT_TEMPLATE).aggregate
+    plans = service.lookups.plans(tenant_id)
     if not plans:
         return
     today = local_date(now)
@@ -164,8 +222,15 @@ def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
         if customer_id is None:
             continue
         plan = plans[index % len(plans)]
-        c = service.create_contract(meta, customer_id=customer_id, plan_id=plan["id"], template_id=str(template.id),
-                                    start_date=today - timedelta(days=days_ago), loyalty_months=loyalty,
-                                    auto_renew=True, due_day=10).aggregate
+        c = service.create_contract(
+            meta,
+            customer_id=customer_id,
+            plan_id=plan["id"],
+            template_id=str(template.id),
+            start_date=today - timedelta(days=days_ago),
+            loyalty_months=loyalty,
+            auto_renew=True,
+            due_day=10,
+        ).aggregate
         if action == "activate":
             service.activate(meta, str(c.id), "Contrato em papel assinado na loja (demo)")

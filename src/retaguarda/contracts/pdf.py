@@ -78,10 +78,19 @@ def signature_page(evidence: dict[str, Any]) -> bytes:
     pdf.set_font(pdf.family, "B", 13)
     pdf.cell(0, 8, _text(_("Electronic signature record"), uni), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(pdf.family, "", 9)
-    pdf.multi_cell(0, 5, _text(_(
-        "The signer read this document, identified themselves and accepted it electronically "
-        "(MP 2.200-2/2001, art. 10, §2). Any change to the signed document changes its SHA-256."), uni),
-        new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        5,
+        _text(
+            _(
+                "The signer read this document, identified themselves and accepted it electronically "
+                "(MP 2.200-2/2001, art. 10, §2). Any change to the signed document changes its SHA-256."
+            ),
+            uni,
+        ),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(2)
     rows = [
         (_("Contract"), f"{evidence['number']} · v{evidence['version']}"),

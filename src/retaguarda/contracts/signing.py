@@ -74,8 +74,13 @@ class ClicksignClient:
     name = "clicksign"
     MEDIA = "application/vnd.api+json"
 
-    def __init__(self, base_url: str, access_token: str, timeout: float = 10.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = access_token
         self._timeout = timeout
@@ -101,27 +106,74 @@ class ClicksignClient:
     def start(self, request: SigningRequest) -> Started:
         headers = {"Authorization": self._token, "Accept": self.MEDIA, "Content-Type": self.MEDIA}
         with httpx.Client(timeout=self._timeout, headers=headers, transport=self._transport) as client:
-            envelope = self._call(client, "POST", "/api/v3/envelopes", {"type": "envelopes", "attributes": {
-                "name": f"Contrato {request.contract_number} v{request.version}", "locale": "pt-BR",
-                "auto_close": True, "block_after_refusal": True, "deadline_at": request.deadline_iso}})
+            envelope = self._call(
+                client,
+                "POST",
+                "/api/v3/envelopes",
+                {
+                    "type": "envelopes",
+                    "attributes": {
+                        "name": f"Contrato {request.contract_number} v{request.version}",
+                        "locale": "pt-BR",
+                        "auto_close": True,
+                        "block_after_refusal": True,
+                        "deadline_at": request.deadline_iso,
+                    },
+                },
+            )
             env_id = envelope["id"]
             content = "data:application/pdf;base64," + base64.b64encode(request.pdf).decode()
-            document = self._call(client, "POST", f"/api/v3/envelopes/{env_id}/documents", {
-                "type": "documents", "attributes": {
-                    "filename": f"{request.contract_number}-v{request.version}.pdf", "content_base64": content,
-                    "metadata": {"contract": request.contract_number, "version": request.version}}})
-            signer = self._call(client, "POST", f"/api/v3/envelopes/{env_id}/signers", {
-                "type": "signers", "attributes": {"name": request.signer_name, "email": request.signer_email,
-                                                  "has_documentation": True, "refusable": True,
-                                                  "communicate_events": {"signature_request": "email"}}})
-            rel = {"document": {"data": {"type": "documents", "id": document["id"]}},
-                   "signer": {"data": {"type": "signers", "id": signer["id"]}}}
-            for attributes in ({"action": "agree", "role": "sign"}, {"action": "provide_evidence", "auth": "email"}):
-                self._call(client, "POST", f"/api/v3/envelopes/{env_id}/requirements",
-                           {"type": "requirements", "attributes": attributes, "relationships": rel})
-            self._call(client, "PATCH", f"/api/v3/envelopes/{env_id}",
-                       {"type": "envelopes", "id": env_id, "attributes": {"status": "running"}})
-        return Started(self.name, None, token_hash(f"clicksign:{document['id']}"), external_id=str(document["id"]))
+            document = self._call(
+                client,
+                "POST",
+                f"/api/v3/envelopes/{env_id}/documents",
+                {
+                    "type": "documents",
+                    "attributes": {
+                        "filename": f"{request.contract_number}-v{request.version}.pdf",
+                        "content_base64": content,
+                        "metadata": {"contract": request.contract_number, "version": request.version},
+                    },
+                },
+            )
+            signer = self._call(
+                client,
+                "POST",
+                f"/api/v3/envelopes/{env_id}/signers",
+                {
+                    "type": "signers",
+                    "attributes": {
+                        "name": request.signer_name,
+                        "email": request.signer_email,
+                        "has_documentation": True,
+                        "refusable": True,
+                        "communicate_events": {"signature_request": "email"},
+                    },
+                },
+            )
+            rel = {
+                "document": {"data": {"type": "documents", "id": document["id"]}},
+                "signer": {"data": {"type": "signers", "id": signer["id"]}},
+            }
+            for attributes in (
+                {"action": "agree", "role": "sign"},
+                {"action": "provide_evidence", "auth": "email"},
+            ):
+                self._call(
+                    client,
+                    "POST",
+                    f"/api/v3/envelopes/{env_id}/requirements",
+                    {"type": "requirements", "attributes": attributes, "relationships": rel},
+                )
+            self._call(
+                client,
+                "PATCH",
+                f"/api/v3/envelopes/{env_id}",
+                {"type": "envelopes", "id": env_id, "attributes": {"status": "running"}},
+            )
+        return Started(
+            self.name, None, token_hash(f"clicksign:{document['id']}"), external_id=str(document["id"])
+        )
 
 
 def clicksign_hmac(secret: str, raw_body: bytes) -> str:

@@ -61,8 +61,12 @@ _ENV.globals.clear()  # no range/lipsum/cycler/joiner/namespace: placeholders on
 # The placeholders every template may use, with sample values for validation and previews.
 SAMPLE: dict[str, Any] = {
     "numero": "CT-000000",
-    "cliente": {"nome": "Maria da Silva", "documento": "123.456.789-09", "email": "maria@example.com",
-                "endereco": "Rua das Flores, 100 - Centro, São Paulo/SP"},
+    "cliente": {
+        "nome": "Maria da Silva",
+        "documento": "123.456.789-09",
+        "email": "maria@example.com",
+        "endereco": "Rua das Flores, 100 - Centro, São Paulo/SP",
+    },
     "plano": {"nome": "Fibra 500 Mega", "preco": Decimal("99.90")},
     "empresa": {"nome": "Provedor Exemplo Ltda", "documento": "12.345.678/0001-95"},
     "preco": Decimal("99.90"),
@@ -76,9 +80,24 @@ SAMPLE: dict[str, Any] = {
     "hoje": date(2026, 1, 5),
 }
 PLACEHOLDERS = (
-    "numero", "cliente.nome", "cliente.documento", "cliente.email", "cliente.endereco", "plano.nome",
-    "plano.preco", "empresa.nome", "empresa.documento", "preco", "inicio", "fim", "fidelidade_meses",
-    "multa", "vencimento", "renovacao_automatica", "renovacao_meses", "hoje",
+    "numero",
+    "cliente.nome",
+    "cliente.documento",
+    "cliente.email",
+    "cliente.endereco",
+    "plano.nome",
+    "plano.preco",
+    "empresa.nome",
+    "empresa.documento",
+    "preco",
+    "inicio",
+    "fim",
+    "fidelidade_meses",
+    "multa",
+    "vencimento",
+    "renovacao_automatica",
+    "renovacao_meses",
+    "hoje",
 )
 
 

@@ -72,11 +72,25 @@ class FakeClicksign(FakeHttpServer):
         data = self._data(call, "envelopes")
         env_id = str(uuid.uuid4())
         with self.lock:
-            self.envelopes[env_id] = {"id": env_id, "status": "draft", "attributes": data["attributes"],
-                                      "documents": [], "signers": [], "requirements": []}
-        return Response(201, {"data": {"id": env_id, "type": "envelopes",
-                                       "attributes": {**data["attributes"], "status": "draft"}}},
-                        content_type="application/vnd.api+json")
+            self.envelopes[env_id] = {
+                "id": env_id,
+                "status": "draft",
+                "attributes": data["attributes"],
+                "documents": [],
+                "signers": [],
+                "requirements": [],
+            }
+        return Response(
+            201,
+            {
+                "data": {
+                    "id": env_id,
+                    "type": "envelopes",
+                    "attributes": {**data["attributes"], "status": "draft"},
+                }
+            },
+            content_type="application/vnd.api+json",
+        )
 
     def _add_document(self, call: Call, env: str) -> Response:
         if (denied := self._auth(call)) is not None:
@@ -87,17 +101,27 @@ class FakeClicksign(FakeHttpServer):
         attrs = self._data(call, "documents")["attributes"]
         content = str(attrs.get("content_base64", ""))
         if not content.startswith("data:application/pdf;base64,"):
-            return Response(422, {"errors": [{"title": "content_base64 must be a data URI", "status": "422"}]})
+            return Response(
+                422, {"errors": [{"title": "content_base64 must be a data URI", "status": "422"}]}
+            )
         import base64
 
         pdf = base64.b64decode(content.split(",", 1)[1])
         doc_id = str(uuid.uuid4())
         with self.lock:
-            self.documents[doc_id] = {"id": doc_id, "envelope": env, "filename": attrs.get("filename"),
-                                      "sha256": hashlib.sha256(pdf).hexdigest(), "status": "running"}
+            self.documents[doc_id] = {
+                "id": doc_id,
+                "envelope": env,
+                "filename": attrs.get("filename"),
+                "sha256": hashlib.sha256(pdf).hexdigest(),
+                "status": "running",
+            }
             envelope["documents"].append(doc_id)
-        return Response(201, {"data": {"id": doc_id, "type": "documents", "attributes": {"filename": attrs.get(
-            "filename")}}}, content_type="application/vnd.api+json")
+        return Response(
+            201,
+            {"data": {"id": doc_id, "type": "documents", "attributes": {"filename": attrs.get("filename")}}},
+            content_type="application/vnd.api+json",
+        )
 
     def _add_signer(self, call: Call, env: str) -> Response:
         if (denied := self._auth(call)) is not None:
@@ -111,8 +135,11 @@ class FakeClicksign(FakeHttpServer):
         signer_id = str(uuid.uuid4())
         with self.lock:
             envelope["signers"].append({"id": signer_id, **attrs})
-        return Response(201, {"data": {"id": signer_id, "type": "signers", "attributes": attrs}},
-                        content_type="application/vnd.api+json")
+        return Response(
+            201,
+            {"data": {"id": signer_id, "type": "signers", "attributes": attrs}},
+            content_type="application/vnd.api+json",
+        )
 
     def _add_requirement(self, call: Call, env: str) -> Response:
         if (denied := self._auth(call)) is not None:
@@ -123,8 +150,11 @@ class FakeClicksign(FakeHttpServer):
         data = self._data(call, "requirements")
         with self.lock:
             envelope["requirements"].append(data["attributes"])
-        return Response(201, {"data": {"id": str(uuid.uuid4()), "type": "requirements",
-                                       "attributes": data["attributes"]}}, content_type="application/vnd.api+json")
+        return Response(
+            201,
+            {"data": {"id": str(uuid.uuid4()), "type": "requirements", "attributes": data["attributes"]}},
+            content_type="application/vnd.api+json",
+        )
 
     def _patch_envelope(self, call: Call, env: str) -> Response:
         if (denied := self._auth(call)) is not None:
@@ -133,27 +163,63 @@ class FakeClicksign(FakeHttpServer):
         if envelope is None:
             return Response(404, {"errors": [{"title": "Not Found"}]})
         actions = {r.get("action") for r in envelope["requirements"]}
-        if not envelope["documents"] or not envelope["signers"] or not {"agree", "provide_evidence"} <= actions:
+        if (
+            not envelope["documents"]
+            or not envelope["signers"]
+            or not {"agree", "provide_evidence"} <= actions
+        ):
             return Response(422, {"errors": [{"title": "envelope is not ready to run", "status": "422"}]})
         with self.lock:
             envelope["status"] = self._data(call, "envelopes")["attributes"]["status"]
-        return Response(200, {"data": {"id": env, "type": "envelopes", "attributes": {"status": envelope["status"]}}},
-                        content_type="application/vnd.api+json")
+        return Response(
+            200,
+            {"data": {"id": env, "type": "envelopes", "attributes": {"status": envelope["status"]}}},
+            content_type="application/vnd.api+json",
+        )
 
     # Webhooks --------------------------------------------------------------------------------
     def hmac_of(self, body: bytes, secret: str | None = None) -> str:
-        return "sha256=" + hmac.new((secret if secret is not None else self.secret).encode(), body,
-                                    hashlib.sha256).hexdigest()
+        return (
+            "sha256="
+            + hmac.new(
+                (secret if secret is not None else self.secret).encode(), body, hashlib.sha256
+            ).hexdigest()
+        )
 
-    def sign_body(self, document_key: str, *, name: str, ip: str, email: str = "signer@example.com",
-                  occurred_at: str | None = None) -> bytes:
+    def sign_body(
+        self,
+        document_key: str,
+        *,
+        name: str,
+        ip: str,
+        email: str = "signer@example.com",
+        occurred_at: str | None = None,
+    ) -> bytes:
         doc = self.documents[document_key]
         envelope = self.envelopes[doc["envelope"]]
         signer = envelope["signers"][0] if envelope["signers"] else {}
-        body = {"event": {"name": "sign", "occurred_at": occurred_at or datetime.now(timezone.utc).isoformat(),
-                          "data": {"signer": {"name": name, "email": email or signer.get("email"), "address": ip,
-                                              "documentation": "529.982.247-25", "auths": ["email"]}}},
-                "document": {"key": document_key, "status": "closed", "downloads": {}, "signers": [], "events": []}}
+        body = {
+            "event": {
+                "name": "sign",
+                "occurred_at": occurred_at or datetime.now(timezone.utc).isoformat(),
+                "data": {
+                    "signer": {
+                        "name": name,
+                        "email": email or signer.get("email"),
+                        "address": ip,
+                        "documentation": "529.982.247-25",
+                        "auths": ["email"],
+                    }
+                },
+            },
+            "document": {
+                "key": document_key,
+                "status": "closed",
+                "downloads": {},
+                "signers": [],
+                "events": [],
+            },
+        }
         return json.dumps(body).encode()
 
     def deliver(self, body: bytes, hmac_header: str | None, event: str = "sign") -> httpx.Response:
