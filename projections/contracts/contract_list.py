@@ -289,15 +289,15 @@ def term_ended(conn: Connection, today: date) -> list[tuple[str, str]]:
     return [(r.tenant_id, r.id) for r in rows]
 
 
+def _aware(value: datetime | None) -> datetime | None:
+    """Rows hold UTC; SQLite hands them back naive."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 def list_templates(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
     t = contract_templates
-    return [
-        {
-            "id": r.id,
-            "name": r.name,
-            "created_at": r.created_at,
-            "updated_at": r.updated_at,
-            "version": r.version,
-        }
-        for r in conn.execute(sa.select(t).where(t.c.tenant_id == tenant_id).order_by(t.c.name))
-    ]
+    rows = conn.execute(sa.select(t).where(t.c.tenant_id == tenant_id).order_by(t.c.name))
+    return [{"id": r.id, "name": r.name, "created_at": _aware(r.created_at), "updated_at": _aware(r.updated_at),
+             "version": r.version} for r in rows]
