@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError
 
 from retaguarda.contracts.domain import Contract
-from retaguarda.integrations import job, runtime
+from retaguarda.integrations import job
 from retaguarda.shared.claims import Claim
 from retaguarda.shared.meta import Meta
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 BILLING_ACTOR = "contracts.billing"
 NOTICES_ACTOR = "contracts.expiry_notices"
@@ -40,15 +43,14 @@ def _meta(tenant_id: str, actor: str, at: Any) -> Meta:
 
 
 @job(actor_name=BILLING_ACTOR, queue_name="contracts", max_retries=8, min_backoff=1000, max_backoff=120_000)
-def follow_billing(contract_id: str, version: int, kind: str) -> str:
-    container = runtime.container()
+def follow_billing(container: Container, contract_id: str, version: int, kind: str) -> str:
     return apply_to_billing(container, contract_id, version, kind)
 
 
-def apply_to_billing(container: Any, contract_id: str, version: int, kind: str) -> str:
+def apply_to_billing(container: Container, contract_id: str, version: int, kind: str) -> str:
     """What billing does for the contract event at `version` (idempotent)."""
-    contracts = container.services["contracts"]
-    billing = container.services.get("billing")
+    contracts = container.contracts
+    billing = getattr(container, "billing", None)
     if billing is None:
         return "billing not installed"
     at_event: Contract = contracts.load(Contract, contract_id, None, version=version)
@@ -156,11 +158,11 @@ def apply_to_billing(container: Any, contract_id: str, version: int, kind: str) 
     max_backoff=30_000,
     time_limit=600_000,
 )
-def expiry_notices() -> str:
-    return send_expiry_notices(runtime.container())
+def expiry_notices(container: Container) -> str:
+    return send_expiry_notices(container)
 
 
-def send_expiry_notices(container: Any) -> str:
+def send_expiry_notices(container: Container) -> str:
     from projections.contracts.contract_list import notice_candidates
     from retaguarda.contracts.application import local_date
 
@@ -169,7 +171,7 @@ def send_expiry_notices(container: Any) -> str:
         candidates = notice_candidates(conn, local_date(now) + timedelta(days=NOTICE_DAYS))
     sent = 0
     for tenant_id, contract_id in candidates:
-        if container.services["contracts"].queue_expiry_notice(
+        if container.contracts.queue_expiry_notice(
             _meta(tenant_id, NOTICES_ACTOR, now), contract_id
         ):
             sent += 1
@@ -184,11 +186,11 @@ def send_expiry_notices(container: Any) -> str:
     max_backoff=30_000,
     time_limit=600_000,
 )
-def end_of_term() -> str:
-    return run_end_of_term(runtime.container())
+def end_of_term(container: Container) -> str:
+    return run_end_of_term(container)
 
 
-def run_end_of_term(container: Any) -> str:
+def run_end_of_term(container: Container) -> str:
     from projections.contracts.contract_list import term_ended
     from retaguarda.contracts.application import local_date
 
@@ -197,7 +199,7 @@ def run_end_of_term(container: Any) -> str:
         candidates = term_ended(conn, local_date(now))
     results: dict[str, int] = {}
     for tenant_id, contract_id in candidates:
-        outcome = container.services["contracts"].end_of_term(
+        outcome = container.contracts.end_of_term(
             _meta(tenant_id, END_OF_TERM_ACTOR, now), contract_id
         )
         results[outcome] = results.get(outcome, 0) + 1

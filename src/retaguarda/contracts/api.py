@@ -100,7 +100,7 @@ def money_in(value: Any) -> Any:
 
 
 def _service(request: Request[Any, Any, Any]) -> Any:
-    return container_of(request).services["contracts"]
+    return container_of(request).contracts
 
 
 def _view(contract: Any) -> dict[str, Any]:
@@ -401,7 +401,7 @@ async def clicksign_webhook(request: Request[Any, Any, Any], tenant_id: str) -> 
 
     raw = await request.body()
     container = container_of(request)
-    service = container.services["contracts"]
+    service = container.contracts
     result = await anyio.to_thread.run_sync(
         lambda: service.accept_clicksign_webhook(
             tenant_id,

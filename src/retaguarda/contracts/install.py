@@ -1,9 +1,6 @@
-"""Installs the contracts context: service (with its lookups into customers, billing and identity),
-the signature providers, e-mail templates, the billing trigger, the daily jobs, and the demo data.
-
-Everything the context plugs into the spine is declared here (TRIGGERS, PERIODIC, EMAILS), so
-moving to a `context.py` `Context(...)` is a one-file change.
-"""
+"""Installs the contracts context: the service with its lookups into customers, billing and
+identity (the only place that reads other contexts), the signature providers, and the demo data.
+Jobs, triggers, periodic jobs and e-mail templates are declared in `context.py`."""
 
 from __future__ import annotations
 
@@ -11,42 +8,10 @@ import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from retaguarda.contracts import actors, emails
 from retaguarda.contracts.application import Contracts, Lookups
-from retaguarda.contracts.domain import Contract
-from retaguarda.integrations import Daily, register_periodic, register_trigger
-from retaguarda.notifications.templates import register_template
 
 if TYPE_CHECKING:
     from retaguarda.bootstrap import Container
-
-TRIGGERS = tuple(
-    (event, actors.BILLING_ACTOR, actors.billing_args)
-    for event in (
-        Contract.Activated,
-        Contract.Amended,
-        Contract.Suspended,
-        Contract.Resumed,
-        Contract.Cancelled,
-        Contract.Expired,
-    )
-)
-PERIODIC = (
-    (
-        actors.NOTICES_ACTOR,
-        Daily("07:00"),
-        actors.NOTICES_ACTOR,
-        "Contracts: 30-day expiry notice e-mails (once per contract and end date)",
-    ),
-    (
-        actors.END_OF_TERM_ACTOR,
-        Daily("00:30"),
-        actors.END_OF_TERM_ACTOR,
-        "Contracts: renew (auto-renew) or expire contracts whose end date came",
-    ),
-)
-EMAILS = emails.TEMPLATES
-
 
 def make_lookups(container: Container) -> Lookups:
     def customer(tenant_id: str, customer_id: str) -> Any:
@@ -61,7 +26,7 @@ def make_lookups(container: Container) -> Lookups:
     def plan(tenant_id: str, plan_id: str) -> Any:
         from retaguarda.billing import Plan
 
-        billing = container.services.get("billing")
+        billing = getattr(container, "billing", None)
         if billing is None:
             return None
         try:
@@ -72,10 +37,10 @@ def make_lookups(container: Container) -> Lookups:
 
     def company(tenant_id: str) -> dict[str, str]:
         name = ""
-        billing = container.services.get("billing")
+        billing = getattr(container, "billing", None)
         if billing is not None:
             name = str(billing.settings_for(tenant_id).values.get("merchant_name") or "")
-        identity = container.services.get("identity")
+        identity = getattr(container, "identity", None)
         if not name and identity is not None:
             try:
                 name = identity.get_tenant(tenant_id).name
@@ -139,19 +104,13 @@ def make_providers(container: Container) -> Any:
 
 
 def install(container: Container) -> None:
-    container.services["contracts"] = Contracts(
+    container.contracts = Contracts(
         container.store,
         container.after_write,
         lookups=make_lookups(container),
         base_url=container.settings.base_url,
         providers=make_providers(container),
     )
-    for name, render in EMAILS:
-        register_template(name, render)
-    for event_class, actor_name, args in TRIGGERS:
-        register_trigger(event_class, actor_name, args)
-    for name, schedule, actor_name, description in PERIODIC:
-        register_periodic(name, schedule, actor_name, description)
 
 
 # Demo data ---------------------------------------------------------------------------------
@@ -201,7 +160,7 @@ def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     from retaguarda.shared.documents import make_cnpj, make_cpf
     from retaguarda.shared.meta import Meta, new_correlation_id
 
-    service: Contracts = container.services["contracts"]
+    service: Contracts = container.contracts
     now = container.clock.now()
     meta = Meta(tenant_id, actor, new_correlation_id(), now)
     container.wait_for(container.store.head(), timeout=10)

@@ -38,7 +38,7 @@ ACTIONS = ("send", "activate", "suspend", "resume", "cancel", "renew", "amend")
 
 
 def _service(request: Request[Any, Any, Any]) -> Any:
-    return container_of(request).services["contracts"]
+    return container_of(request).contracts
 
 
 def _form_choices(request: Request[Any, Any, Any], tenant_id: str) -> dict[str, Any]:
@@ -346,7 +346,7 @@ def _client_ip(request: Request[Any, Any, Any]) -> str:
 @get("/contracts/sign/{token:str}", opt={"public": True}, sync_to_thread=True, include_in_schema=False)
 def signing_page(request: Request[Any, Any, Any], token: str) -> Template:
     container = container_of(request)
-    service = container.services["contracts"]
+    service = container.contracts
     c, state = service.link_state(token, container.clock.now())
     if c is None or state != "ok":
         return Template(
@@ -371,7 +371,7 @@ def signing_page(request: Request[Any, Any, Any], token: str) -> Template:
 @get("/contracts/sign/{token:str}/pdf", opt={"public": True}, sync_to_thread=True, include_in_schema=False)
 def signing_pdf(request: Request[Any, Any, Any], token: str) -> Response[bytes]:
     container = container_of(request)
-    service = container.services["contracts"]
+    service = container.contracts
     c, state = service.link_state(token, container.clock.now())
     if c is None or state != "ok":
         raise NotFoundError("Signing link", "")
@@ -388,7 +388,7 @@ def sign(request: Request[Any, Any, Any], token: str, data: Annotated[dict[str, 
     """The token in the path is the credential (256 random bits, single use), so this one form is
     exempt from the cookie CSRF check: a cross-site page cannot know it."""
     container = container_of(request)
-    service = container.services["contracts"]
+    service = container.contracts
     at = container.clock.now()
     c, state = service.link_state(token, at)
     if c is None or state != "ok":
