@@ -299,5 +299,5 @@ def _aware(value: datetime | None) -> datetime | None:
 def list_templates(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
     t = contract_templates
     rows = conn.execute(sa.select(t).where(t.c.tenant_id == tenant_id).order_by(t.c.name))
-    return [{"id": r.id, "name": r.name, "created_at": _aware(r.created_at), "updated_at": _aware(r.updated_at),
-             "version": r.version} for r in rows]
+    return [{"id": r.id, "name": r.name, "created_at": _aware(r.created_at),
+             "updated_at": _aware(r.updated_at), "version": r.version} for r in rows]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import browser  # noqa: F401  (the shared Chromium fixture, for the browser test)
 from tests.support.conftest import Workspace, login, make_workspace
 
 
@@ -20,7 +21,7 @@ class ContractsWorkspace:
 
 
 def make_contracts_workspace(container: Any, tenant: str = "Provedor A", domain: str = "a.test") -> ContractsWorkspace:
-    from retaguarda.contracts.install import DEFAULT_TEMPLATE
+    from retaguarda.contracts.defaults import DEFAULT_TEMPLATE
 
     ws = make_workspace(container, tenant, domain)
     meta = ws.meta()

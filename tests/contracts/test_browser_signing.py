@@ -19,7 +19,6 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import DEMO_PASSWORD, _env, api_login, free_port, run_cli, wait_http
-from tests.e2e.conftest import browser  # noqa: F401  (the shared Chromium fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 SIZES = {"desktop": (1366, 900), "mobile": (390, 844)}

@@ -53,7 +53,7 @@ def test_unknown_placeholder_and_syntax_errors_name_body(body, words):
 
 
 def test_the_default_template_renders_against_the_sample():
-    from retaguarda.contracts.install import DEFAULT_TEMPLATE
+    from retaguarda.contracts.defaults import DEFAULT_TEMPLATE
 
     text = templating.validate(DEFAULT_TEMPLATE)
     assert "Maria da Silva" in text and "R$\xa099,90" in text and "05/01/2026" in text

@@ -11,8 +11,8 @@ from retaguarda.integrations import Daily, PeriodicJob, Trigger
 from retaguarda.notifications.templates import EmailTemplate
 from retaguarda.plugin import Context
 
-BILLING_EVENTS = (Contract.Activated, Contract.Amended, Contract.Suspended, Contract.Resumed, Contract.Cancelled,
-                  Contract.Expired)
+BILLING_EVENTS = (Contract.Activated, Contract.Amended, Contract.Suspended, Contract.Resumed,
+                  Contract.Cancelled, Contract.Expired)
 
 CONTEXT = Context(
     name="contracts", install=install, routes=api.routes, pages=pages.pages, projections=projections,

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from retaguarda.contracts.application import Contracts, Lookups
+from retaguarda.contracts.defaults import DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_NAME
 
 if TYPE_CHECKING:
     from retaguarda.bootstrap import Container
@@ -18,7 +19,7 @@ def make_lookups(container: Container) -> Lookups:
         from retaguarda.customers import Customer
 
         try:
-            found = container.customers.find(Customer, uuid.UUID(str(customer_id)))
+            found: Any = container.customers.find(Customer, uuid.UUID(str(customer_id)))
         except ValueError:
             return None
         return found if found is not None and found.tenant_id == tenant_id else None
@@ -114,35 +115,6 @@ def install(container: Container) -> None:
 
 
 # Demo data ---------------------------------------------------------------------------------
-
-DEFAULT_TEMPLATE_NAME = "Contrato padrão de internet (SCM)"
-DEFAULT_TEMPLATE = """CONTRATO DE PRESTAÇÃO DE SERVIÇO DE COMUNICAÇÃO MULTIMÍDIA (SCM) Nº {{ numero }}
-
-CONTRATADA: {{ empresa.nome }}.
-ASSINANTE: {{ cliente.nome }}, documento {{ cliente.documento }}, e-mail {{ cliente.email }}, \
-endereço de instalação {{ cliente.endereco }}.
-
-1. OBJETO. A CONTRATADA prestará ao ASSINANTE o serviço de acesso à internet no plano \
-{{ plano.nome }}, pelo preço mensal de {{ preco }}, com vencimento no dia {{ vencimento }} de cada mês.
-
-2. VIGÊNCIA. Este contrato vigora de {{ inicio }} até {{ fim }}. Renovação automática: \
-{{ renovacao_automatica }}{% if renovacao_automatica == "sim" %}, por períodos de \
-{{ renovacao_meses }} meses{% endif %}.
-
-3. FIDELIDADE. {% if fidelidade_meses > 0 %}Em troca do benefício concedido, o ASSINANTE se compromete a \
-permanecer por {{ fidelidade_meses }} meses. Em caso de cancelamento antes desse prazo, a multa de até \
-{{ multa }} será cobrada proporcionalmente aos meses restantes, conforme as regras da Anatel. Não há multa \
-quando o cancelamento decorre de descumprimento da CONTRATADA.{% else %}Este contrato não tem prazo de \
-permanência.{% endif %}
-
-4. CANCELAMENTO. O ASSINANTE pode pedir o cancelamento a qualquer tempo, sem intervenção de atendente, \
-pelo portal ou por telefone.
-
-5. ASSINATURA ELETRÔNICA. As partes admitem como válida a assinatura eletrônica deste documento, nos \
-termos do art. 10, § 2º, da MP 2.200-2/2001.
-
-{{ hoje }}.
-"""
 
 DEMO_CONTRACTS = [
     # (customer index, loyalty months, start days ago, action)

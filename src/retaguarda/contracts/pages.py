@@ -294,7 +294,7 @@ def _editor(
 
 @get("/contracts/templates/new", opt=WRITE, sync_to_thread=True, include_in_schema=False)
 def template_new(request: Request[Any, Any, Any]) -> Template:
-    from retaguarda.contracts.install import DEFAULT_TEMPLATE
+    from retaguarda.contracts.defaults import DEFAULT_TEMPLATE
 
     return _editor(request, template_id="", name="", body=DEFAULT_TEMPLATE)
 
