@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from retaguarda.cnpj.providers.chain import ProviderChain
     from retaguarda.cnpj.ratelimit import RateLimiter
     from retaguarda.cnpj.telemetry import Telemetry
+    from retaguarda.contracts.application import Contracts
     from retaguarda.customers.application import Customers
     from retaguarda.fiscal.application import Fiscal
     from retaguarda.identity.application import Identity
@@ -131,6 +132,9 @@ class Container:
     campaigns_state: PipelineState = _declared()
     campaigns_providers: dict[str, CampaignProvider] = field(default_factory=dict)
     """Provider name → a client to use instead of the one built from the tenant's settings."""
+
+    # contracts ---------------------------------------------------------------------------
+    contracts: Contracts = _declared()
 
     def projection_names(self) -> list[str]:
         return self.runner.names

@@ -15,6 +15,7 @@ from retaguarda.audit.context import CONTEXT as AUDIT
 from retaguarda.billing.context import CONTEXT as BILLING
 from retaguarda.campaigns.context import CONTEXT as CAMPAIGNS
 from retaguarda.cnpj.context import CONTEXT as CNPJ
+from retaguarda.contracts.context import CONTEXT as CONTRACTS
 from retaguarda.customers.context import CONTEXT as CUSTOMERS
 from retaguarda.fiscal.context import CONTEXT as FISCAL
 from retaguarda.identity.context import CONTEXT as IDENTITY
@@ -28,7 +29,7 @@ SPINE: tuple[Context, ...] = (CUSTOMERS, IDENTITY, AUDIT, NOTIFICATIONS, INTEGRA
 """Always present: the register, users and permissions, the audit trail, e-mail, the job
 backbone, the web shell (home page, health, metrics)."""
 
-BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS)
+BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS, CONTRACTS)
 
 CONTEXTS: tuple[Context, ...] = SPINE + BUSINESS
 
