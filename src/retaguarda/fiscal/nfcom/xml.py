@@ -583,7 +583,7 @@ def validate(doc: etree._Element) -> None:
 
 def to_bytes(doc: etree._Element) -> bytes:
     """Serialized as the authority wants it: UTF-8 declaration, no pretty printing."""
-    return etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
+    return b'<?xml version="1.0" encoding="UTF-8"?>' + etree.tostring(doc, encoding="UTF-8")
 
 
 def parse(data: bytes) -> etree._Element:
