@@ -117,6 +117,9 @@ def install(container: Any) -> None:
     register_periodic("fiscal.check_certificates", Daily("06:00"), "fiscal.check_certificates",
                       "Certificate expiry monitor: warns at 30/15/7/1 days and on expiry")
     register_template("fiscal.certificate_expiry", _certificate_email)
+    from retaguarda.fiscal.nfcom.install import install as install_nfcom
+
+    install_nfcom(container)  # NFCom (model 62) lives in the fiscal context
     if container.broker is not None:
         from retaguarda.integrations.broker import is_embedded
 
@@ -128,9 +131,11 @@ def install(container: Any) -> None:
 
 def seed_demo(container: Any, tenant_id: str, actor: str) -> None:
     """Sandbox settings for the demo tenant (idempotent: kept as they are once configured)."""
+    from retaguarda.fiscal.nfcom.install import seed_demo as seed_nfcom
     from retaguarda.shared.meta import Meta, new_correlation_id
 
     if container.fiscal.get_settings(tenant_id) is not None:
+        seed_nfcom(container, tenant_id, actor)
         return
     meta = Meta(tenant_id=tenant_id, actor=actor, correlation_id=new_correlation_id(),
                 at=container.clock.now())
@@ -145,3 +150,4 @@ def seed_demo(container: Any, tenant_id: str, actor: str) -> None:
     container.fiscal.emit(meta, str(sent.aggregate.id))
     container.fiscal.create_draft(meta, {"customer_id": customer_id, "amount": "149.90",
                                          "service": {"description": "Instalação e configuração de roteador"}})
+    seed_nfcom(container, tenant_id, actor)

@@ -13,19 +13,31 @@ import functools
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 
 from retaguarda.fiscal.nfcom.key import UF_CODES, compose
+from retaguarda.fiscal.nfcom.values import (
+    CENT,
+    Item,
+    ItemTotals,
+    Taxes,
+    cents,
+    document_totals,
+    item_totals,
+)
+
+__all__ = ("CENT", "Address", "Billing", "Issuer", "Item", "ItemTotals", "NfcomRequest", "NfcomXmlError",
+           "Recipient", "Subscriber", "Taxes", "TechResponsible", "build_cancel_event", "build_nfcom",
+           "cents", "document_totals", "item_totals", "parse", "to_bytes", "validate", "validation_errors")
 
 NS = "http://www.portalfiscal.inf.br/nfcom"
 VERSION = "1.00"
 XSD_DIR = Path(__file__).resolve().parent / "xsd"
 TZ = ZoneInfo("America/Sao_Paulo")
-CENT = Decimal("0.01")
 ENVIRONMENTS = {"producao": "1", "homologacao": "2"}
 UNITS = {"MIN": "1", "MB": "2", "GB": "3", "UN": "4"}
 """uMed codes: 1 minuto, 2 MB, 3 GB, 4 UN."""
@@ -40,10 +52,6 @@ class NfcomXmlError(ValueError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors[:5]))
         self.errors = errors
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 def dec2(value: Decimal) -> str:
@@ -117,34 +125,6 @@ class Subscriber:
 
 
 @dataclass(frozen=True)
-class Item:
-    code: str
-    description: str
-    cclass: str
-    unit: str
-    quantity: Decimal
-    unit_price: Decimal
-    cfop: str = "5307"
-    discount: Decimal = Decimal("0")
-
-
-@dataclass(frozen=True)
-class Taxes:
-    """Rates in percent. `icms_mode`: "normal" (ICMS00, CRT 3), "simples" (ICMSSN CST 90)."""
-
-    icms_mode: str = "normal"
-    icms_rate: Decimal = Decimal("0")
-    pis_rate: Decimal = Decimal("0")
-    cofins_rate: Decimal = Decimal("0")
-    fust_rate: Decimal = Decimal("0")
-    funttel_rate: Decimal = Decimal("0")
-    ibscbs: bool = False
-    cbs_rate: Decimal = Decimal("0.90")
-    ibs_uf_rate: Decimal = Decimal("0.10")
-    ibs_mun_rate: Decimal = Decimal("0.00")
-
-
-@dataclass(frozen=True)
 class Billing:
     competence: date
     due_date: date
@@ -191,44 +171,6 @@ class NfcomRequest:
         return compose(uf=self.issuer.address.uf, issued_on=self.issued_at.astimezone(TZ).date(),
                        cnpj=self.issuer.cnpj, series=self.series, number=self.number,
                        random_code=self.random_code, emission_type=self.emission_type, site=self.site)
-
-
-@dataclass(frozen=True)
-class ItemTotals:
-    gross: Decimal
-    icms_base: Decimal
-    icms: Decimal
-    pis: Decimal
-    cofins: Decimal
-    fust: Decimal
-    funttel: Decimal
-    cbs: Decimal
-    ibs_uf: Decimal
-    ibs_mun: Decimal
-
-
-def item_totals(item: Item, taxes: Taxes) -> ItemTotals:
-    """vProd = vItem × qFaturada − vDesc; each tax = base × rate (half-even to cents)."""
-    gross = cents(item.unit_price * item.quantity - item.discount)
-    icms_base = gross if taxes.icms_mode == "normal" else Decimal("0.00")
-    return ItemTotals(
-        gross=gross, icms_base=icms_base, icms=cents(icms_base * taxes.icms_rate / 100),
-        pis=cents(gross * taxes.pis_rate / 100), cofins=cents(gross * taxes.cofins_rate / 100),
-        fust=cents(gross * taxes.fust_rate / 100), funttel=cents(gross * taxes.funttel_rate / 100),
-        cbs=cents(gross * taxes.cbs_rate / 100) if taxes.ibscbs else Decimal("0.00"),
-        ibs_uf=cents(gross * taxes.ibs_uf_rate / 100) if taxes.ibscbs else Decimal("0.00"),
-        ibs_mun=cents(gross * taxes.ibs_mun_rate / 100) if taxes.ibscbs else Decimal("0.00"))
-
-
-def document_totals(items: tuple[Item, ...], taxes: Taxes) -> dict[str, Decimal]:
-    out = {k: Decimal("0.00") for k in ("gross", "icms_base", "icms", "pis", "cofins", "fust", "funttel",
-                                        "cbs", "ibs_uf", "ibs_mun")}
-    for item in items:
-        t = item_totals(item, taxes)
-        for key in out:
-            out[key] += getattr(t, key)
-    out["total"] = out["gross"]
-    return out
 
 
 # Building -----------------------------------------------------------------------------------------
