@@ -102,7 +102,11 @@ def _totals(t: dict[str, Any]) -> dict[str, str]:
 
 
 def _items(items: list[dict[str, Any]]) -> list[dict[str, str]]:
-    return [{k: str(v) for k, v in i.items()} for i in items]
+    out = []
+    for i in items:
+        line = Decimal(str(i["quantity"])) * Decimal(str(i["unit_price"])) - Decimal(str(i.get("discount") or 0))
+        out.append({**{k: str(v) for k, v in i.items()}, "total": _money(line)})
+    return out
 
 
 def _time(value: Any) -> Any:
