@@ -174,7 +174,8 @@ class NfcomList(Projection):
     def authorized(self, env: Envelope, w: Writer) -> None:
         e = env.event
         self._calls(env, w)
-        self._touch(w, env, dict(status="authorized", protocol=e.protocol, authorized_at=e.authorized_at,
+        self._touch(w, env, dict(status="authorized", **({"access_key": e.access_key} if e.access_key else {}),
+                                 protocol=e.protocol, authorized_at=e.authorized_at,
                                  cstat=e.cstat, reason=e.reason, last_error=None, failed_at=None))
 
     @handles(Nfcom.Rejected, Nfcom.Denied)

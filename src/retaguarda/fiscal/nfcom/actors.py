@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 import dramatiq
@@ -118,7 +117,7 @@ def _apply(container: Any, nfcom_id: str, outcome: Any, job_name: str) -> str:
     calls = _calls(outcome.calls)
     if outcome.status == "authorized":
         service.record(nfcom_id, job_name, lambda n, m: n.authorize(
-            m, protocol=outcome.protocol, authorized_at=outcome.authorized_at or m.at, cstat=outcome.cstat,
+            m, access_key=outcome.access_key, protocol=outcome.protocol, authorized_at=outcome.authorized_at or m.at, cstat=outcome.cstat,
             reason=outcome.reason, xml=outcome.xml, proc_xml=outcome.proc_xml, calls=calls))
         return "authorized"
     if outcome.status == "denied":
@@ -214,6 +213,3 @@ def cancel_nfcom(nfcom_id: str, version: int = 0) -> str:
             m, cstat=outcome.cstat, reason=outcome.reason, calls=calls))
         return "rejected"
 
-
-def money(value: Any) -> Decimal:
-    return Decimal(str(value))

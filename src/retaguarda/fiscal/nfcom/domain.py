@@ -386,6 +386,7 @@ class Nfcom(Aggregate):
             pass
 
     class Authorized(Aggregate.Event):
+        access_key: str
         protocol: str
         authorized_at: datetime
         cstat: str
@@ -396,6 +397,7 @@ class Nfcom(Aggregate):
 
         def apply(self, n: "Nfcom") -> None:
             n.status = "authorized"
+            n.access_key = self.access_key or n.access_key
             n.protocol, n.authorized_at = self.protocol, self.authorized_at
             n.cstat, n.reason = self.cstat, self.reason
             n.xml, n.proc_xml = self.xml or n.xml, self.proc_xml or n.proc_xml
@@ -531,11 +533,12 @@ class Nfcom(Aggregate):
         return True
 
     def authorize(self, meta: Meta, *, protocol: str, authorized_at: datetime, cstat: str, reason: str,
-                  xml: str, proc_xml: str, calls: list[dict[str, Any]]) -> bool:
-        """False (nothing recorded) when the outcome is no longer news."""
+                  xml: str, proc_xml: str, calls: list[dict[str, Any]], access_key: str = "") -> bool:
+        """False (nothing recorded) when the outcome is no longer news. `access_key`: the key the
+        authority (or a gateway that composes its own) answered, when it differs."""
         if self.status not in ("requested", "failed"):
             return False
-        self._record(self.Authorized, meta, protocol=protocol, authorized_at=authorized_at, cstat=cstat,
+        self._record(self.Authorized, meta, access_key=access_key, protocol=protocol, authorized_at=authorized_at, cstat=cstat,
                      reason=reason, xml=xml, proc_xml=proc_xml, calls=calls)
         return True
 
