@@ -95,8 +95,9 @@ def _money(value: Any) -> str:
 
 
 def _totals(t: dict[str, Any]) -> dict[str, str]:
-    out = {k: _money(t.get(k)) for k in ("total", "icms_base", "icms", "pis", "cofins", "fust", "funttel",
-                                          "cbs")}
+    out = {
+        k: _money(t.get(k)) for k in ("total", "icms_base", "icms", "pis", "cofins", "fust", "funttel", "cbs")
+    }
     out["ibs"] = _money(Decimal(str(t.get("ibs_uf") or 0)) + Decimal(str(t.get("ibs_mun") or 0)))
     return out
 
@@ -104,7 +105,9 @@ def _totals(t: dict[str, Any]) -> dict[str, str]:
 def _items(items: list[dict[str, Any]]) -> list[dict[str, str]]:
     out = []
     for i in items:
-        line = Decimal(str(i["quantity"])) * Decimal(str(i["unit_price"])) - Decimal(str(i.get("discount") or 0))
+        line = Decimal(str(i["quantity"])) * Decimal(str(i["unit_price"])) - Decimal(
+            str(i.get("discount") or 0)
+        )
         out.append({**{k: str(v) for k, v in i.items()}, "total": _money(line)})
     return out
 
@@ -125,26 +128,46 @@ class NfcomList(Projection):
     @handles(Nfcom.Drafted)
     def drafted(self, env: Envelope, w: Writer) -> None:
         e = env.event
-        w.insert(nfcom_rows, dict(
-            id=str(e.originator_id), tenant_id=e.tenant_id, status="draft", customer_id=e.customer_id,
-            customer_name=str(e.recipient.get("name") or "")[:200],
-            customer_document=str(e.recipient.get("document") or "")[:14], invoice_id=e.invoice_id,
-            competence=e.competence, month=f"{e.competence:%Y-%m}", due_date=e.due_date,
-            items=_items(e.items), attempts=0, version=e.originator_version, created_at=e.timestamp,
-            updated_at=e.timestamp, **_totals(e.totals)))
+        w.insert(
+            nfcom_rows,
+            dict(
+                id=str(e.originator_id),
+                tenant_id=e.tenant_id,
+                status="draft",
+                customer_id=e.customer_id,
+                customer_name=str(e.recipient.get("name") or "")[:200],
+                customer_document=str(e.recipient.get("document") or "")[:14],
+                invoice_id=e.invoice_id,
+                competence=e.competence,
+                month=f"{e.competence:%Y-%m}",
+                due_date=e.due_date,
+                items=_items(e.items),
+                attempts=0,
+                version=e.originator_version,
+                created_at=e.timestamp,
+                updated_at=e.timestamp,
+                **_totals(e.totals),
+            ),
+        )
 
     @handles(Nfcom.Corrected)
     def corrected(self, env: Envelope, w: Writer) -> None:
         c = env.event.changes
         values: dict[str, Any] = {}
         if "recipient" in c:
-            values.update(customer_name=str(c["recipient"].get("name") or "")[:200],
-                          customer_document=str(c["recipient"].get("document") or "")[:14])
+            values.update(
+                customer_name=str(c["recipient"].get("name") or "")[:200],
+                customer_document=str(c["recipient"].get("document") or "")[:14],
+            )
         for key in ("customer_id", "invoice_id", "due_date"):
             if key in c:
                 values[key] = c[key]
         if "competence" in c:
-            comp = c["competence"] if isinstance(c["competence"], date) else date.fromisoformat(str(c["competence"]))
+            comp = (
+                c["competence"]
+                if isinstance(c["competence"], date)
+                else date.fromisoformat(str(c["competence"]))
+            )
             values.update(competence=comp, month=f"{comp:%Y-%m}")
         if "items" in c:
             values["items"] = _items(c["items"])
@@ -155,10 +178,26 @@ class NfcomList(Projection):
     @handles(Nfcom.EmissionRequested)
     def requested(self, env: Envelope, w: Writer) -> None:
         e = env.event
-        self._touch(w, env, dict(status="requested", backend=e.backend, environment=e.environment,
-                                 series=e.series, number=e.number, access_key=e.access_key,
-                                 issued_at=e.issued_at, requested_at=e.timestamp, cstat=None, reason=None,
-                                 last_error=None, attempts=0, failed_at=None, **_totals(e.totals)))
+        self._touch(
+            w,
+            env,
+            dict(
+                status="requested",
+                backend=e.backend,
+                environment=e.environment,
+                series=e.series,
+                number=e.number,
+                access_key=e.access_key,
+                issued_at=e.issued_at,
+                requested_at=e.timestamp,
+                cstat=None,
+                reason=None,
+                last_error=None,
+                attempts=0,
+                failed_at=None,
+                **_totals(e.totals),
+            ),
+        )
 
     @handles(Nfcom.AttemptFailed)
     def attempt_failed(self, env: Envelope, w: Writer) -> None:
@@ -174,9 +213,20 @@ class NfcomList(Projection):
     def authorized(self, env: Envelope, w: Writer) -> None:
         e = env.event
         self._calls(env, w)
-        self._touch(w, env, dict(status="authorized", **({"access_key": e.access_key} if e.access_key else {}),
-                                 protocol=e.protocol, authorized_at=e.authorized_at,
-                                 cstat=e.cstat, reason=e.reason, last_error=None, failed_at=None))
+        self._touch(
+            w,
+            env,
+            dict(
+                status="authorized",
+                **({"access_key": e.access_key} if e.access_key else {}),
+                protocol=e.protocol,
+                authorized_at=e.authorized_at,
+                cstat=e.cstat,
+                reason=e.reason,
+                last_error=None,
+                failed_at=None,
+            ),
+        )
 
     @handles(Nfcom.Rejected, Nfcom.Denied)
     def rejected(self, env: Envelope, w: Writer) -> None:
@@ -188,7 +238,9 @@ class NfcomList(Projection):
     @handles(Nfcom.EmissionFailed)
     def failed(self, env: Envelope, w: Writer) -> None:
         e = env.event
-        self._touch(w, env, dict(status="failed", last_error=e.error, attempts=e.attempts, failed_at=e.timestamp))
+        self._touch(
+            w, env, dict(status="failed", last_error=e.error, attempts=e.attempts, failed_at=e.timestamp)
+        )
 
     @handles(Nfcom.EmissionRetryRequested, Nfcom.CancellationRetryRequested)
     def retried(self, env: Envelope, w: Writer) -> None:
@@ -197,8 +249,9 @@ class NfcomList(Projection):
 
     @handles(Nfcom.CancellationRequested)
     def cancel_requested(self, env: Envelope, w: Writer) -> None:
-        self._touch(w, env, dict(status="cancelling", cancel_reason=env.event.reason, last_error=None,
-                                 attempts=0))
+        self._touch(
+            w, env, dict(status="cancelling", cancel_reason=env.event.reason, last_error=None, attempts=0)
+        )
 
     @handles(Nfcom.Cancelled)
     def cancelled(self, env: Envelope, w: Writer) -> None:
@@ -215,29 +268,55 @@ class NfcomList(Projection):
     @handles(Nfcom.CancellationFailed)
     def cancel_failed(self, env: Envelope, w: Writer) -> None:
         e = env.event
-        self._touch(w, env, dict(status="cancellation_failed", last_error=e.error, attempts=e.attempts,
-                                 failed_at=e.timestamp))
+        self._touch(
+            w,
+            env,
+            dict(
+                status="cancellation_failed", last_error=e.error, attempts=e.attempts, failed_at=e.timestamp
+            ),
+        )
 
     def _calls(self, env: Envelope, w: Writer) -> None:
         e = env.event
         for call in getattr(e, "calls", None) or []:
-            w.insert(nfcom_calls, dict(
-                tenant_id=e.tenant_id, nfcom_id=str(e.originator_id), position=env.position,
-                event=type(e).__name__, operation=str(call.get("operation") or "")[:40],
-                method=str(call.get("method") or "")[:10], url=str(call.get("url") or ""),
-                status=call.get("status"), duration_ms=int(call.get("duration_ms") or 0),
-                started_at=_time(call.get("started_at")), request=call.get("request"),
-                response=call.get("response"), error=call.get("error")))
+            w.insert(
+                nfcom_calls,
+                dict(
+                    tenant_id=e.tenant_id,
+                    nfcom_id=str(e.originator_id),
+                    position=env.position,
+                    event=type(e).__name__,
+                    operation=str(call.get("operation") or "")[:40],
+                    method=str(call.get("method") or "")[:10],
+                    url=str(call.get("url") or ""),
+                    status=call.get("status"),
+                    duration_ms=int(call.get("duration_ms") or 0),
+                    started_at=_time(call.get("started_at")),
+                    request=call.get("request"),
+                    response=call.get("response"),
+                    error=call.get("error"),
+                ),
+            )
 
     def _touch(self, w: Writer, env: Envelope, values: dict[str, Any]) -> None:
-        w.update(nfcom_rows, {"id": str(env.event.originator_id)},
-                 {**values, "version": env.event.originator_version, "updated_at": env.event.timestamp})
+        w.update(
+            nfcom_rows,
+            {"id": str(env.event.originator_id)},
+            {**values, "version": env.event.originator_version, "updated_at": env.event.timestamp},
+        )
 
 
 # Queries ------------------------------------------------------------------------------------------
 
-TIME_COLUMNS = ("issued_at", "requested_at", "authorized_at", "cancelled_at", "failed_at", "created_at",
-                "updated_at")
+TIME_COLUMNS = (
+    "issued_at",
+    "requested_at",
+    "authorized_at",
+    "cancelled_at",
+    "failed_at",
+    "created_at",
+    "updated_at",
+)
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -249,8 +328,17 @@ def _row(r: Any) -> dict[str, Any]:
     return row
 
 
-def list_nfcom(conn: Connection, tenant_id: str, *, status: str = "", competence: str = "",
-               customer: str = "", invoice_id: str = "", page: int = 1, per_page: int = 20) -> dict[str, Any]:
+def list_nfcom(
+    conn: Connection,
+    tenant_id: str,
+    *,
+    status: str = "",
+    competence: str = "",
+    customer: str = "",
+    invoice_id: str = "",
+    page: int = 1,
+    per_page: int = 20,
+) -> dict[str, Any]:
     t = nfcom_rows
     where: list[Any] = [t.c.tenant_id == tenant_id]
     if status == "dead_letter":
@@ -274,15 +362,19 @@ def list_nfcom(conn: Connection, tenant_id: str, *, status: str = "", competence
 
 
 def get_nfcom_row(conn: Connection, tenant_id: str, nfcom_id: str) -> dict[str, Any] | None:
-    r = conn.execute(sa.select(nfcom_rows).where(nfcom_rows.c.tenant_id == tenant_id,
-                                                 nfcom_rows.c.id == nfcom_id)).first()
+    r = conn.execute(
+        sa.select(nfcom_rows).where(nfcom_rows.c.tenant_id == tenant_id, nfcom_rows.c.id == nfcom_id)
+    ).first()
     return _row(r) if r else None
 
 
 def list_nfcom_calls(conn: Connection, tenant_id: str, nfcom_id: str) -> list[dict[str, Any]]:
     t = nfcom_calls
-    rows = conn.execute(sa.select(t).where(t.c.tenant_id == tenant_id, t.c.nfcom_id == nfcom_id)
-                        .order_by(t.c.position, t.c.id)).all()
+    rows = conn.execute(
+        sa.select(t)
+        .where(t.c.tenant_id == tenant_id, t.c.nfcom_id == nfcom_id)
+        .order_by(t.c.position, t.c.id)
+    ).all()
     out = []
     for r in rows:
         row = dict(r._mapping)
@@ -298,10 +390,17 @@ def nfcom_book(conn: Connection, tenant_id: str, month: str) -> dict[str, Any]:
     """The NFCom part of the fiscal book for a competence (YYYY-MM): authorized and cancelled
     documents; totals (ICMS, FUST, FUNTTEL, …) count authorized ones only."""
     t = nfcom_rows
-    rows = conn.execute(sa.select(t).where(t.c.tenant_id == tenant_id, t.c.month == month,
-                                           t.c.status.in_(("authorized", "cancelling", "cancellation_rejected",
-                                                           "cancellation_failed", "cancelled")))
-                        .order_by(t.c.series, t.c.number)).all()
+    rows = conn.execute(
+        sa.select(t)
+        .where(
+            t.c.tenant_id == tenant_id,
+            t.c.month == month,
+            t.c.status.in_(
+                ("authorized", "cancelling", "cancellation_rejected", "cancellation_failed", "cancelled")
+            ),
+        )
+        .order_by(t.c.series, t.c.number)
+    ).all()
     items = [_row(r) for r in rows]
     totals = {k: Decimal("0.00") for k in BOOK_TOTALS}
     cancelled = 0
@@ -311,5 +410,10 @@ def nfcom_book(conn: Connection, tenant_id: str, month: str) -> dict[str, Any]:
             continue
         for k in BOOK_TOTALS:
             totals[k] += Decimal(item[k])
-    return {"competence": month, "items": items, "count": len(items), "cancelled": cancelled,
-            "totals": {k: str(v) for k, v in totals.items()}}
+    return {
+        "competence": month,
+        "items": items,
+        "count": len(items),
+        "cancelled": cancelled,
+        "totals": {k: str(v) for k, v in totals.items()},
+    }

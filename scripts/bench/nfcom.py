@@ -56,8 +56,14 @@ def main() -> None:
         n += 1
     elapsed = time.perf_counter() - t0
 
-    backend = make_backend("sandbox", certificate=cert, issuer_cnpj=base.issuer.cnpj, environment="homologacao",
-                           clock=SystemClock(), scope=object())
+    backend = make_backend(
+        "sandbox",
+        certificate=cert,
+        issuer_cnpj=base.issuer.cnpj,
+        environment="homologacao",
+        clock=SystemClock(),
+        scope=object(),
+    )
     authorized = 0
     t1 = time.perf_counter()
     for i in range(args.documents):
@@ -65,14 +71,25 @@ def main() -> None:
         authorized += out.status == "authorized"
     e2e = time.perf_counter() - t1
 
-    print(json.dumps({
-        "benchmark": "nfcom", "cores": 1, "seconds": round(elapsed, 2), "documents_built": n,
-        "build_sign_validate_per_s": round(n / elapsed, 1), "avg_signed_bytes": size // max(1, n),
-        "items_per_document": len(base.items), "sandbox_documents": args.documents,
-        "sandbox_authorized": authorized, "sandbox_documents_per_s": round(args.documents / e2e, 1),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "loadavg_1m": round(os.getloadavg()[0], 2),
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "benchmark": "nfcom",
+                "cores": 1,
+                "seconds": round(elapsed, 2),
+                "documents_built": n,
+                "build_sign_validate_per_s": round(n / elapsed, 1),
+                "avg_signed_bytes": size // max(1, n),
+                "items_per_document": len(base.items),
+                "sandbox_documents": args.documents,
+                "sandbox_authorized": authorized,
+                "sandbox_documents_per_s": round(args.documents / e2e, 1),
+                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "loadavg_1m": round(os.getloadavg()[0], 2),
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

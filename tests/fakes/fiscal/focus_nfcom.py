@@ -7,7 +7,7 @@
 
 Rules (Focus's documented contract): Basic auth (token as user) else 401; POST with a ref already
 in use -> 422 `em_processamento`/`nfe_autorizada`; missing emitter or items -> 400
-`requisicao_invalida`; GET unknown ref -> 404 `nao_encontrado`; DELETE needs `justificativa` of 15–255
+`requisicao_invalida`; GET unknown ref -> 404 `nao_encontrado`; DELETE needs `justificativa` of 15-255
 characters, else `erro_cancelamento`; twice -> 422 `nfe_cancelada`. The key is composed from the
 series and number we send (valid mod-11 DV); the XML file is served at `caminho_xml`.
 """
@@ -54,20 +54,35 @@ class FakeFocusNfcom(FakeFocus):
             return
         b = n.body
         self._seq += 1
-        n.chave = compose(uf=b.get("uf_emitente") or "SP", issued_on=date.today(), cnpj=b["cnpj_emitente"],
-                          series=int(b.get("serie") or 1), number=int(b.get("numero") or self._seq),
-                          random_code=f"{secrets.randbelow(9_000_000) + 1_000_000}")
+        n.chave = compose(
+            uf=b.get("uf_emitente") or "SP",
+            issued_on=date.today(),
+            cnpj=b["cnpj_emitente"],
+            series=int(b.get("serie") or 1),
+            number=int(b.get("numero") or self._seq),
+            random_code=f"{secrets.randbelow(9_000_000) + 1_000_000}",
+        )
         n.protocolo = f"335{datetime.now(timezone.utc):%y}0{self._seq:010d}"
         n.status, n.status_sefaz, n.mensagem_sefaz = "autorizado", "100", "Autorizado o uso da NFCom"
 
     def _nfcom_view(self, n: FocusNfcom) -> dict[str, Any]:
-        out: dict[str, Any] = {"ref": n.ref, "status": n.status, "status_sefaz": n.status_sefaz,
-                               "mensagem_sefaz": n.mensagem_sefaz, "modelo": "62",
-                               "serie": n.body.get("serie"), "numero": n.body.get("numero")}
+        out: dict[str, Any] = {
+            "ref": n.ref,
+            "status": n.status,
+            "status_sefaz": n.status_sefaz,
+            "mensagem_sefaz": n.mensagem_sefaz,
+            "modelo": "62",
+            "serie": n.body.get("serie"),
+            "numero": n.body.get("numero"),
+        }
         if n.chave:
-            out.update(chave=n.chave, protocolo=n.protocolo, caminho_xml=f"/arquivos_nfcom/{n.ref}.xml",
-                       caminho_danfecom=f"/arquivos_nfcom/{n.ref}.pdf",
-                       data_autorizacao=datetime.now(timezone.utc).isoformat())
+            out.update(
+                chave=n.chave,
+                protocolo=n.protocolo,
+                caminho_xml=f"/arquivos_nfcom/{n.ref}.xml",
+                caminho_danfecom=f"/arquivos_nfcom/{n.ref}.pdf",
+                data_autorizacao=datetime.now(timezone.utc).isoformat(),
+            )
         return out
 
     def _app(self, handler: Any, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -78,10 +93,13 @@ class FakeFocusNfcom(FakeFocus):
             n = self.nfcoms.get(ref)
             if n is None or not n.chave:
                 return json_reply(404, {"codigo": "nao_encontrado", "mensagem": "arquivo"})
-            xml = (f'<?xml version="1.0" encoding="UTF-8"?><nfcomProc xmlns="http://www.portalfiscal.inf.br/nfcom" '
-                   f'versao="1.00"><NFCom><infNFCom versao="1.00" Id="NFCom{n.chave}"/></NFCom>'
-                   f'<protNFCom versao="1.00"><infProt><chNFCom>{n.chave}</chNFCom><nProt>{n.protocolo}</nProt>'
-                   f'</infProt></protNFCom></nfcomProc>')
+            xml = (
+                '<?xml version="1.0" encoding="UTF-8"?>'
+                '<nfcomProc xmlns="http://www.portalfiscal.inf.br/nfcom" '
+                f'versao="1.00"><NFCom><infNFCom versao="1.00" Id="NFCom{n.chave}"/></NFCom>'
+                f'<protNFCom versao="1.00"><infProt><chNFCom>{n.chave}</chNFCom><nProt>{n.protocolo}</nProt>'
+                f"</infProt></protNFCom></nfcomProc>"
+            )
             return 200, {"Content-Type": "application/xml"}, xml.encode()
         if parts[:2] != ["v2", "nfcom"]:
             return super()._app(handler, method, path, body)
@@ -96,10 +114,19 @@ class FakeFocusNfcom(FakeFocus):
             with self._lock:
                 found = self.nfcoms.get(ref)
                 if found is not None and found.status != "erro_autorizacao":
-                    return json_reply(422, {"codigo": "nfe_autorizada" if found.status == "autorizado"
-                                            else "em_processamento", "mensagem": "Referência já utilizada"})
+                    return json_reply(
+                        422,
+                        {
+                            "codigo": "nfe_autorizada"
+                            if found.status == "autorizado"
+                            else "em_processamento",
+                            "mensagem": "Referência já utilizada",
+                        },
+                    )
                 if not data.get("cnpj_emitente") or not data.get("itens"):
-                    return json_reply(400, {"codigo": "requisicao_invalida", "mensagem": "Campos obrigatórios"})
+                    return json_reply(
+                        400, {"codigo": "requisicao_invalida", "mensagem": "Campos obrigatórios"}
+                    )
                 self.nfcoms[ref] = FocusNfcom(ref=ref, body=data)
             return json_reply(202, {"ref": ref, "status": "processando_autorizacao"})
         ref = parts[2] if len(parts) == 3 else ""
@@ -117,12 +144,24 @@ class FakeFocusNfcom(FakeFocus):
                     return json_reply(422, {"codigo": "nfe_cancelada", "mensagem": "NFCom já cancelada"})
                 just = str(data.get("justificativa") or "")
                 if not 15 <= len(just) <= 255:
-                    return json_reply(200, {"status": "erro_cancelamento", "status_sefaz": "215",
-                                            "mensagem_sefaz": "Justificativa deve ter de 15 a 255 caracteres"})
+                    return json_reply(
+                        200,
+                        {
+                            "status": "erro_cancelamento",
+                            "status_sefaz": "215",
+                            "mensagem_sefaz": "Justificativa deve ter de 15 a 255 caracteres",
+                        },
+                    )
                 n.status = "cancelado"
-                return json_reply(200, {"status": "cancelado", "status_sefaz": "135",
-                                        "mensagem_sefaz": "Evento registrado e vinculado a NFCom",
-                                        "protocolo_cancelamento": f"335{self._seq:013d}"})
+                return json_reply(
+                    200,
+                    {
+                        "status": "cancelado",
+                        "status_sefaz": "135",
+                        "mensagem_sefaz": "Evento registrado e vinculado a NFCom",
+                        "protocolo_cancelamento": f"335{self._seq:013d}",
+                    },
+                )
         return json_reply(404, {"codigo": "nao_encontrado", "mensagem": "rota"})
 
 

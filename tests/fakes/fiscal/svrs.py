@@ -55,8 +55,13 @@ class FakeSvrs:
         self.stop()
 
 
-def start_fake_svrs(tmp_path: Path, *, issuer_cnpj: str = "11222333000181", clock: Any = None,
-                    environment: str = "homologacao") -> FakeSvrs:
+def start_fake_svrs(
+    tmp_path: Path,
+    *,
+    issuer_cnpj: str = "11222333000181",
+    clock: Any = None,
+    environment: str = "homologacao",
+) -> FakeSvrs:
     ca = generate_test_ca("Fake SVRS test CA")
     tmp_path.mkdir(parents=True, exist_ok=True)
     ca_path = tmp_path / "fake-svrs-ca.pem"
@@ -90,8 +95,13 @@ def start_fake_svrs(tmp_path: Path, *, issuer_cnpj: str = "11222333000181", cloc
         return status, {"Content-Type": "application/soap+xml; charset=utf-8"}, answer
 
     server = FakeHttpServer(app, ssl_context=ctx)
-    fake = FakeSvrs(server=server, authority=authority, ca=ca, ca_path=ca_path,
-                    client_certificate=ca.issue_a1(issuer_cnpj, "EMPRESA TESTE NFCOM"))
+    fake = FakeSvrs(
+        server=server,
+        authority=authority,
+        ca=ca,
+        ca_path=ca_path,
+        client_certificate=ca.issue_a1(issuer_cnpj, "EMPRESA TESTE NFCOM"),
+    )
     holder["fake"] = fake
     server.start()
     return fake

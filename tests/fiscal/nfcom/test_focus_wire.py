@@ -21,9 +21,17 @@ def focus():
 
 
 def backend(focus, token: str = "tok-nfcom"):
-    return make_backend("focus_nfe", certificate=None, issuer_cnpj="11222333000181", environment="homologacao",
-                        clock=SystemClock(), credentials={"focus_token": token}, focus_url=focus.base_url,
-                        poll_interval=0, sleep=lambda s: None)
+    return make_backend(
+        "focus_nfe",
+        certificate=None,
+        issuer_cnpj="11222333000181",
+        environment="homologacao",
+        clock=SystemClock(),
+        credentials={"focus_token": token},
+        focus_url=focus.base_url,
+        poll_interval=0,
+        sleep=lambda s: None,
+    )
 
 
 def test_emitted_then_authorized_after_polls_with_our_series_and_number(focus):
@@ -50,7 +58,7 @@ def test_still_processing_is_transient_and_a_resend_consults_instead_of_duplicat
     with pytest.raises(TransientBackendError, match="still processing"):
         b.emit(request(), "ref-3")
     focus.nfcom_polls_to_authorize = 0
-    out = b.emit(request(), "ref-3")  # 422 em_processamento → consult
+    out = b.emit(request(), "ref-3")  # 422 em_processamento -> consult
     assert out.status == "authorized" and len(focus.nfcoms) == 1
 
 

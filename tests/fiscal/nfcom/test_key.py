@@ -40,8 +40,14 @@ def test_remainders_zero_and_one_give_dv_zero():
 
 
 def test_a_composed_key_has_each_part_where_the_manual_puts_it():
-    key = compose(uf="SP", issued_on=date(2026, 12, 4), cnpj="11222333000181", series=1, number=42,
-                  random_code="4829173")
+    key = compose(
+        uf="SP",
+        issued_on=date(2026, 12, 4),
+        cnpj="11222333000181",
+        series=1,
+        number=42,
+        random_code="4829173",
+    )
     assert len(key) == 44 and key.isdigit()
     assert key[0:2] == "35" and key[2:6] == "2612" and key[6:20] == "11222333000181"
     assert key[20:22] == "62" and key[22:25] == "001" and key[25:34] == "000000042"
@@ -49,24 +55,52 @@ def test_a_composed_key_has_each_part_where_the_manual_puts_it():
     assert is_valid(key)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"uf": "XX"}, "UF"), ({"cnpj": "123"}, "CNPJ"), ({"series": 1000}, "series"),
-    ({"number": 0}, "number"), ({"random_code": "12"}, "random code"), ({"emission_type": 3}, "emission"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"uf": "XX"}, "UF"),
+        ({"cnpj": "123"}, "CNPJ"),
+        ({"series": 1000}, "series"),
+        ({"number": 0}, "number"),
+        ({"random_code": "12"}, "random code"),
+        ({"emission_type": 3}, "emission"),
+    ],
+)
 def test_out_of_range_parts_are_refused_by_name(kwargs, message):
-    args = {"uf": "SP", "issued_on": date(2026, 12, 4), "cnpj": "11222333000181", "series": 1,
-            "number": 1, "random_code": "1234568", **kwargs}
+    args = {
+        "uf": "SP",
+        "issued_on": date(2026, 12, 4),
+        "cnpj": "11222333000181",
+        "series": 1,
+        "number": 1,
+        "random_code": "1234568",
+        **kwargs,
+    }
     with pytest.raises(AccessKeyError, match=message):
         compose(**args)
 
 
 keys = st.builds(
     lambda uf, y, m, cnpj, series, number, tp, site, code: compose(
-        uf=uf, issued_on=date(y, m, 1), cnpj=cnpj, series=series, number=number, random_code=code,
-        emission_type=tp, site=site),
-    st.sampled_from(sorted(UF_CODES)), st.integers(2022, 2099), st.integers(1, 12),
-    st.from_regex(r"\A\d{14}\Z"), st.integers(0, 999), st.integers(1, 999_999_999),
-    st.sampled_from([1, 2]), st.integers(0, 9), st.from_regex(r"\A\d{7}\Z"))
+        uf=uf,
+        issued_on=date(y, m, 1),
+        cnpj=cnpj,
+        series=series,
+        number=number,
+        random_code=code,
+        emission_type=tp,
+        site=site,
+    ),
+    st.sampled_from(sorted(UF_CODES)),
+    st.integers(2022, 2099),
+    st.integers(1, 12),
+    st.from_regex(r"\A\d{14}\Z"),
+    st.integers(0, 999),
+    st.integers(1, 999_999_999),
+    st.sampled_from([1, 2]),
+    st.integers(0, 9),
+    st.from_regex(r"\A\d{7}\Z"),
+)
 
 
 @given(keys)
@@ -74,16 +108,25 @@ def test_every_composed_key_is_valid_and_parses_back(key):
     assert is_valid(key)
     parts = parse(key)
     assert parts.model == "62" and parts.check_digit == int(key[43])
-    assert compose(uf=parts.uf_code, issued_on=date(2000 + int(parts.year_month[:2]), int(parts.year_month[2:]), 1),
-                   cnpj=parts.cnpj, series=parts.series, number=parts.number,
-                   random_code=parts.random_code, emission_type=parts.emission_type,
-                   site=parts.site) == key
+    assert (
+        compose(
+            uf=parts.uf_code,
+            issued_on=date(2000 + int(parts.year_month[:2]), int(parts.year_month[2:]), 1),
+            cnpj=parts.cnpj,
+            series=parts.series,
+            number=parts.number,
+            random_code=parts.random_code,
+            emission_type=parts.emission_type,
+            site=parts.site,
+        )
+        == key
+    )
 
 
 @given(keys, st.integers(0, 42), st.integers(1, 9))
 def test_changing_any_single_digit_breaks_the_check(key, position, delta):
     digit = (int(key[position]) + delta) % 10
-    altered = key[:position] + str(digit) + key[position + 1:]
+    altered = key[:position] + str(digit) + key[position + 1 :]
     # weights 2..9 and 11 prime: one changed digit always changes the remainder; only a move
     # between remainders 0 and 1 (both DV 0) goes unnoticed, as the manual's rule implies
     assert _remainder(altered[:43]) != _remainder(key[:43])

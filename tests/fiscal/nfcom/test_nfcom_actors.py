@@ -1,4 +1,4 @@
-"""NFCom through the backbone (dispatcher → worker → projections) against the fake SVRS over mTLS:
+"""NFCom through the backbone (dispatcher -> worker -> projections) against the fake SVRS over mTLS:
 exactly one document at the authority across a lost answer and retries, dead letter after the
 last retry and "retry" from it, cancellation with the signed event."""
 
@@ -46,8 +46,21 @@ def svrs_container(tmp_path: Path, svrs: Any) -> Iterator[Any]:
 
 def _draft(c: Any) -> str:
     customer = add_customer(c)
-    saved = c.nfcom.create_draft(now_meta(), {"customer_id": customer, "competence": "2026-12", "items": [
-        {"cclass": "0100401", "description": "Internet 600 Mega", "quantity": "1", "unit_price": "129.90"}]})
+    saved = c.nfcom.create_draft(
+        now_meta(),
+        {
+            "customer_id": customer,
+            "competence": "2026-12",
+            "items": [
+                {
+                    "cclass": "0100401",
+                    "description": "Internet 600 Mega",
+                    "quantity": "1",
+                    "unit_price": "129.90",
+                }
+            ],
+        },
+    )
     return str(saved.aggregate.id)
 
 

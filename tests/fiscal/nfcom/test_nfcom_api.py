@@ -1,5 +1,5 @@
-"""The NFCom API end to end (SQLite, live worker) with the sandbox: draft → emit → authorized →
-XML (XSD-valid, signature verified by xmlsec1) → DANFE-COM → cancel → cancelled, plus refusals."""
+"""The NFCom API end to end (SQLite, live worker) with the sandbox: draft -> emit -> authorized ->
+XML (XSD-valid, signature verified by xmlsec1) -> DANFE-COM -> cancel -> cancelled, plus refusals."""
 
 from __future__ import annotations
 
@@ -16,10 +16,19 @@ from tests.fiscal.nfcom.conftest import wait_nfcom
 
 pytestmark = pytest.mark.e2e
 
-BODY = {"competence": "2026-12", "items": [
-    {"cclass": "0100401", "description": "Internet fibra 300 Mbps", "quantity": "1", "unit": "UN",
-     "unit_price": "99.90"},
-    {"cclass": "0100401", "description": "IP fixo", "quantity": "1", "unit": "UN", "unit_price": "20.00"}]}
+BODY = {
+    "competence": "2026-12",
+    "items": [
+        {
+            "cclass": "0100401",
+            "description": "Internet fibra 300 Mbps",
+            "quantity": "1",
+            "unit": "UN",
+            "unit_price": "99.90",
+        },
+        {"cclass": "0100401", "description": "IP fixo", "quantity": "1", "unit": "UN", "unit_price": "20.00"},
+    ],
+}
 
 
 def draft(api: Any, customer: str, **changes: Any) -> Any:
@@ -33,7 +42,7 @@ def test_draft_emit_authorize_xml_danfecom_cancel(nfcom_api, customer_id, tmp_pa
     body = r.json()
     assert body["status"] == "draft" and body["id"] and body["total"] == "119.90"
     assert (body["icms"], body["fust"], body["funttel"]) == ("21.58", "1.20", "0.60")
-    # emit → 202, then authorized with a valid key of model 62, a number and a protocol
+    # emit -> 202, then authorized with a valid key of model 62, a number and a protocol
     r = api.post(f"/api/v1/fiscal/nfcom/{body['id']}/emit", headers=ADMIN)
     assert r.status_code == 202, r.text
     done = wait_nfcom(api, body["id"], "authorized", "rejected", "failed", "denied")
@@ -50,29 +59,44 @@ def test_draft_emit_authorize_xml_danfecom_cancel(nfcom_api, customer_id, tmp_pa
     assert X.validation_errors(X.parse(X.to_bytes(nfcom))) == []
     path = tmp_path / "nfcom.xml"
     path.write_bytes(r.content)
-    verified = subprocess.run(["xmlsec1", "--verify", "--insecure", "--id-attr:Id",
-                               f"{X.NS}:infNFCom", str(path)], capture_output=True, text=True, check=False)
+    verified = subprocess.run(
+        ["xmlsec1", "--verify", "--insecure", "--id-attr:Id", f"{X.NS}:infNFCom", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert verified.returncode == 0, verified.stderr
     # the DANFE-COM
     r = api.get(f"/api/v1/fiscal/nfcom/{body['id']}/danfecom", headers=ADMIN)
-    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf" and r.content[:5] == b"%PDF-"
+    assert (
+        r.status_code == 200 and r.headers["content-type"] == "application/pdf" and r.content[:5] == b"%PDF-"
+    )
     from pypdf import PdfReader
 
     text = PdfReader(BytesIO(r.content)).pages[0].extract_text()
-    assert "DANFE-COM" in text and "119,90" in text and "SEM VALOR FISCAL" in text and done["protocol"] in text
+    assert (
+        "DANFE-COM" in text and "119,90" in text and "SEM VALOR FISCAL" in text and done["protocol"] in text
+    )
     # the integration log has the call to the (simulated) authority
     calls = api.get(f"/api/v1/fiscal/nfcom/{body['id']}/calls", headers=ADMIN).json()["items"]
     assert [(c["operation"], c["status"]) for c in calls] == [("emit", 200)]
     assert "BEGIN CERTIFICATE" not in str(calls)
     # the fiscal book of the competence has it, with ICMS/FUST/FUNTTEL totals
     book = api.get("/api/v1/fiscal/nfcom/book?competence=2026-12", headers=ADMIN).json()
-    assert (book["count"], book["totals"]["icms"], book["totals"]["fust"], book["totals"]["funttel"]) == \
-        (1, "21.58", "1.20", "0.60")
-    # cancel with a short reason → 422 naming it; with a proper one → 202 then cancelled
+    assert (book["count"], book["totals"]["icms"], book["totals"]["fust"], book["totals"]["funttel"]) == (
+        1,
+        "21.58",
+        "1.20",
+        "0.60",
+    )
+    # cancel with a short reason -> 422 naming it; with a proper one -> 202 then cancelled
     r = api.post(f"/api/v1/fiscal/nfcom/{body['id']}/cancel", headers=ADMIN, json={"reason": "curto"})
     assert r.status_code == 422 and "reason" in r.text
-    r = api.post(f"/api/v1/fiscal/nfcom/{body['id']}/cancel", headers=ADMIN,
-                 json={"reason": "Cobrança emitida em duplicidade para o assinante"})
+    r = api.post(
+        f"/api/v1/fiscal/nfcom/{body['id']}/cancel",
+        headers=ADMIN,
+        json={"reason": "Cobrança emitida em duplicidade para o assinante"},
+    )
     assert r.status_code == 202, r.text
     done = wait_nfcom(api, body["id"], "cancelled", "cancellation_rejected", "cancellation_failed")
     assert done["status"] == "cancelled" and len(done["cancel_protocol"]) == 16
@@ -92,13 +116,16 @@ def test_negative_unit_price_is_422_naming_it_and_nothing_is_written(nfcom_api, 
     assert api.get("/api/v1/fiscal/nfcom", headers=ADMIN).json()["total"] == before
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"competence": "2026-13"}, "competence"),
-    ({"items": []}, "items"),
-    ({"items": [{"description": "x", "quantity": "1", "unit_price": "1.00", "cclass": "12"}]}, "cclass"),
-    ({"items": [{"description": "x", "quantity": "1", "unit_price": "1.00", "unit": "KG"}]}, "unit"),
-    ({"customer_id": "00000000-0000-0000-0000-000000000000"}, "customer_id"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"competence": "2026-13"}, "competence"),
+        ({"items": []}, "items"),
+        ({"items": [{"description": "x", "quantity": "1", "unit_price": "1.00", "cclass": "12"}]}, "cclass"),
+        ({"items": [{"description": "x", "quantity": "1", "unit_price": "1.00", "unit": "KG"}]}, "unit"),
+        ({"customer_id": "00000000-0000-0000-0000-000000000000"}, "customer_id"),
+    ],
+)
 def test_bad_input_is_422_naming_the_field(nfcom_api, customer_id, changes, field):
     r = draft(nfcom_api, customer_id, **changes)
     assert r.status_code == 422 and field in r.text, r.text
@@ -106,16 +133,20 @@ def test_bad_input_is_422_naming_the_field(nfcom_api, customer_id, changes, fiel
 
 def test_cancelling_a_draft_is_409(nfcom_api, customer_id):
     nfcom_id = draft(nfcom_api, customer_id).json()["id"]
-    r = nfcom_api.post(f"/api/v1/fiscal/nfcom/{nfcom_id}/cancel", headers=ADMIN,
-                       json={"reason": "Cobrança emitida em duplicidade para o assinante"})
+    r = nfcom_api.post(
+        f"/api/v1/fiscal/nfcom/{nfcom_id}/cancel",
+        headers=ADMIN,
+        json={"reason": "Cobrança emitida em duplicidade para o assinante"},
+    )
     assert r.status_code == 409, r.text
     assert nfcom_api.get(f"/api/v1/fiscal/nfcom/{nfcom_id}", headers=ADMIN).json()["status"] == "draft"
     assert nfcom_api.get(f"/api/v1/fiscal/nfcom/{nfcom_id}/xml", headers=ADMIN).status_code == 409
     assert nfcom_api.get(f"/api/v1/fiscal/nfcom/{nfcom_id}/danfecom", headers=ADMIN).status_code == 409
 
 
-def test_a_rejection_keeps_the_number_and_a_corrected_resend_is_authorized(nfcom_api, nfcom_container,
-                                                                          customer_id):
+def test_a_rejection_keeps_the_number_and_a_corrected_resend_is_authorized(
+    nfcom_api, nfcom_container, customer_id
+):
     api = nfcom_api
     nfcom_container.extras["nfcom_authority"].inject("478", "Rejeição: teste de rejeição injetada")
     nfcom_id = draft(api, customer_id).json()["id"]
@@ -137,5 +168,7 @@ def test_a_rejection_keeps_the_number_and_a_corrected_resend_is_authorized(nfcom
 def test_settings_are_validated_and_kept(nfcom_api):
     r = nfcom_api.put("/api/v1/fiscal/nfcom/settings", headers=ADMIN, json={"backend": "carrier-pigeon"})
     assert r.status_code == 422 and "backend" in r.text
-    r = nfcom_api.put("/api/v1/fiscal/nfcom/settings", headers=ADMIN, json={"series": 7, "icms_rate": "25.00"})
+    r = nfcom_api.put(
+        "/api/v1/fiscal/nfcom/settings", headers=ADMIN, json={"series": 7, "icms_rate": "25.00"}
+    )
     assert r.status_code == 200 and r.json()["series"] == 7 and r.json()["icms_rate"] == "25.00"

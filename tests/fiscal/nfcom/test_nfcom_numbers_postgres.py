@@ -22,8 +22,11 @@ def test_parallel_emits_take_every_nfcom_number_once_and_leave_no_gap(pg_contain
     c.fiscal.save_settings(now_meta(), demo_settings())
     c.nfcom.save_settings(now_meta(), {**DEMO_NFCOM_SETTINGS, "series": 5, "next_number": 101})
     customer = add_customer(c)
-    body = {"customer_id": customer, "competence": "2026-12",
-            "items": [{"cclass": "0100401", "description": "Internet", "quantity": "1", "unit_price": "99.90"}]}
+    body = {
+        "customer_id": customer,
+        "competence": "2026-12",
+        "items": [{"cclass": "0100401", "description": "Internet", "quantity": "1", "unit_price": "99.90"}],
+    }
     drafts = [str(c.nfcom.create_draft(now_meta(), body).aggregate.id) for _ in range(24)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda i: c.nfcom.emit(now_meta(), i), drafts))

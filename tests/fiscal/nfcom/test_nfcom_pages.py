@@ -25,11 +25,24 @@ def test_list_form_detail_emit_cancel_and_log(nfcom_api, customer_id):
     assert page.status_code == 200 and 'data-testid="empty-state"' in page.text and "sandbox" in page.text
     form = api.get("/fiscal/nfcom/new", headers=ADMIN)
     assert form.status_code == 200 and 'value="0100401"' in form.text
-    data = {"customer_id": customer_id, "competence": "2026-12", "description_0": "Internet 300 Mega",
-            "cclass_0": "0100401", "quantity_0": "1", "unit_0": "UN", "unit_price_0": "-5"}
+    data = {
+        "customer_id": customer_id,
+        "competence": "2026-12",
+        "description_0": "Internet 300 Mega",
+        "cclass_0": "0100401",
+        "quantity_0": "1",
+        "unit_0": "UN",
+        "unit_price_0": "-5",
+    }
     r = api.post("/fiscal/nfcom/new", headers=h, data=data)
-    assert r.status_code == 422 and 'data-testid="error-0-unit_price"' in r.text and "Internet 300 Mega" in r.text
-    r = api.post("/fiscal/nfcom/new", headers=h, data={**data, "unit_price_0": "1.234,50"}, follow_redirects=False)
+    assert (
+        r.status_code == 422
+        and 'data-testid="error-0-unit_price"' in r.text
+        and "Internet 300 Mega" in r.text
+    )
+    r = api.post(
+        "/fiscal/nfcom/new", headers=h, data={**data, "unit_price_0": "1.234,50"}, follow_redirects=False
+    )
     assert r.status_code in (302, 303), r.text
     url = r.headers["location"].split("?")[0]
     detail = api.get(url, headers=ADMIN).text
@@ -48,8 +61,11 @@ def test_list_form_detail_emit_cancel_and_log(nfcom_api, customer_id):
     assert 'data-testid="nfcom-link"' in listed and "1.234,50" in listed
     r = api.post(f"{url}/cancel", headers={**h, "hx-request": "true"}, data={"reason": "curto"})
     assert r.status_code == 422 and "15 characters" in r.text
-    r = api.post(f"{url}/cancel", headers={**h, "hx-request": "true"},
-                 data={"reason": "Fatura emitida para o assinante errado"})
+    r = api.post(
+        f"{url}/cancel",
+        headers={**h, "hx-request": "true"},
+        data={"reason": "Fatura emitida para o assinante errado"},
+    )
     assert r.status_code == 200
     wait_until(lambda: 'data-status="cancelled"' in api.get(f"{url}/panel", headers=ADMIN).text, timeout=30)
 
@@ -59,10 +75,23 @@ def test_settings_form_validates_and_saves(nfcom_api):
     h = _csrf(api)
     page = api.get("/fiscal/nfcom/settings", headers=ADMIN)
     assert page.status_code == 200 and 'data-testid="nfcom-settings-form"' in page.text
-    base = {"backend": "sandbox", "environment": "homologacao", "series": "3", "next_number": "1",
-            "state_registration": "110042490114", "crt": "3", "icms_rate": "18,00", "pis_rate": "0.65",
-            "cofins_rate": "3.00", "fust_rate": "1.00", "funttel_rate": "0.50", "cclass": "0100401",
-            "cfop": "5307", "due_days": "10", "city": "São Paulo"}
+    base = {
+        "backend": "sandbox",
+        "environment": "homologacao",
+        "series": "3",
+        "next_number": "1",
+        "state_registration": "110042490114",
+        "crt": "3",
+        "icms_rate": "18,00",
+        "pis_rate": "0.65",
+        "cofins_rate": "3.00",
+        "fust_rate": "1.00",
+        "funttel_rate": "0.50",
+        "cclass": "0100401",
+        "cfop": "5307",
+        "due_days": "10",
+        "city": "São Paulo",
+    }
     r = api.post("/fiscal/nfcom/settings", headers=h, data={**base, "cfop": "5102"})
     assert r.status_code == 422 and 'data-testid="error-cfop"' in r.text
     r = api.post("/fiscal/nfcom/settings", headers=h, data=base, follow_redirects=False)

@@ -27,9 +27,15 @@ def svrs(tmp_path):
 
 
 def client(svrs: Any, **kw: Any) -> SvrsBackend:
-    return SvrsBackend(certificate=kw.pop("cert", svrs.client_certificate), environment="homologacao",
-                       clock=SystemClock(), base_url=svrs.base_url, ca_bundle=str(svrs.ca_path),
-                       timeout=kw.pop("timeout", 5.0), **kw)
+    return SvrsBackend(
+        certificate=kw.pop("cert", svrs.client_certificate),
+        environment="homologacao",
+        clock=SystemClock(),
+        base_url=svrs.base_url,
+        ca_bundle=str(svrs.ca_path),
+        timeout=kw.pop("timeout", 5.0),
+        **kw,
+    )
 
 
 def now_request(**kw: Any) -> X.NfcomRequest:
@@ -46,14 +52,20 @@ def test_an_nfcom_is_authorized_with_a_protocol_and_the_processed_xml_verifies(s
     service, payload = soap.request_payload(sent)
     assert service is soap.RECEPTION and soap.unpack(payload).startswith(b'<?xml version="1.0"')
     headers = svrs.control.requests[0]["headers"]
-    assert 'action="http://www.portalfiscal.inf.br/nfcom/wsdl/NFComRecepcao/nfcomRecepcao"' in \
-        headers["Content-Type"]
+    assert (
+        'action="http://www.portalfiscal.inf.br/nfcom/wsdl/NFComRecepcao/nfcomRecepcao"'
+        in headers["Content-Type"]
+    )
     proc = X.parse(out.proc_xml.encode())
     assert X.validation_errors(proc) == []
     path = tmp_path / "proc.xml"
     path.write_text(out.proc_xml)
-    r = subprocess.run(["xmlsec1", "--verify", "--insecure", "--id-attr:Id",
-                        f"{X.NS}:infNFCom", str(path)], capture_output=True, text=True, check=False)
+    r = subprocess.run(
+        ["xmlsec1", "--verify", "--insecure", "--id-attr:Id", f"{X.NS}:infNFCom", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert r.returncode == 0, r.stderr
     # the call log carries the size of the data area, not the document
     assert [c.operation for c in out.calls] == ["emit"] and "gzip" in out.calls[0].request
@@ -62,8 +74,11 @@ def test_an_nfcom_is_authorized_with_a_protocol_and_the_processed_xml_verifies(s
 def test_an_injected_rejection_comes_back_with_its_cstat(svrs):
     svrs.authority.inject("478", "Rejeição: Local da entrega não informado")
     out = client(svrs).emit(now_request(), "ref-2")
-    assert (out.status, out.cstat, out.reason) == ("rejected", "478",
-                                                   "Rejeição: Local da entrega não informado")
+    assert (out.status, out.cstat, out.reason) == (
+        "rejected",
+        "478",
+        "Rejeição: Local da entrega não informado",
+    )
 
 
 def test_a_signature_from_another_companys_certificate_is_rejected_213(svrs):
@@ -102,20 +117,30 @@ def test_a_server_error_is_transient(svrs):
 
 def test_a_client_without_a_certificate_of_the_ca_is_refused_in_the_handshake(svrs):
     with pytest.raises((httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError)):
-        httpx.post(svrs.base_url + soap.STATUS.path(), content=b"x",
-                   verify=ssl.create_default_context(cafile=str(svrs.ca_path)), timeout=3)
+        httpx.post(
+            svrs.base_url + soap.STATUS.path(),
+            content=b"x",
+            verify=ssl.create_default_context(cafile=str(svrs.ca_path)),
+            timeout=3,
+        )
 
 
 def test_cancellation_event_110111_and_its_rules(svrs):
     b = client(svrs)
     r = now_request()
     out = b.emit(r, "c")
-    wrong = b.cancel(r.access_key, "3352600000009999", "Cobrança indevida no período", datetime.now(timezone.utc), "c")
+    wrong = b.cancel(
+        r.access_key, "3352600000009999", "Cobrança indevida no período", datetime.now(timezone.utc), "c"
+    )
     assert (wrong.status, wrong.cstat) == ("rejected", "222")
-    done = b.cancel(r.access_key, out.protocol, "Cobrança indevida no período", datetime.now(timezone.utc), "c")
+    done = b.cancel(
+        r.access_key, out.protocol, "Cobrança indevida no período", datetime.now(timezone.utc), "c"
+    )
     assert (done.status, done.cstat) == ("cancelled", "135") and len(done.protocol) == 16
     assert X.validation_errors(X.parse(done.event_xml.encode())) == []
-    again = b.cancel(r.access_key, out.protocol, "Cobrança indevida no período", datetime.now(timezone.utc), "c")
+    again = b.cancel(
+        r.access_key, out.protocol, "Cobrança indevida no período", datetime.now(timezone.utc), "c"
+    )
     assert again.status == "cancelled" and again.cstat == "218"
     assert b.consult(r.access_key, "c").cancelled is True
 

@@ -22,15 +22,29 @@ NS = {"n": X.NS, "ds": S.DSIG_NS}
 def xmlsec1_verifies(data: bytes, tmp_path: Path, id_attr: str) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "doc.xml"
     path.write_bytes(data)
-    return subprocess.run(["xmlsec1", "--verify", "--insecure", "--id-attr:Id", f"{X.NS}:{id_attr}",
-                           str(path)], capture_output=True, text=True, check=False)
+    return subprocess.run(
+        ["xmlsec1", "--verify", "--insecure", "--id-attr:Id", f"{X.NS}:{id_attr}", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_the_groups_come_in_schema_order_with_totals_that_add_up():
     doc = X.build_nfcom(request())
     inf = doc[0]
     assert [etree.QName(c).localname for c in inf] == [
-        "ide", "emit", "dest", "assinante", "det", "det", "total", "gFat", "infAdic", "gRespTec"]
+        "ide",
+        "emit",
+        "dest",
+        "assinante",
+        "det",
+        "det",
+        "total",
+        "gFat",
+        "infAdic",
+        "gRespTec",
+    ]
     assert [etree.QName(c).localname for c in doc] == ["infNFCom", "infNFComSupl"]
     assert doc.findtext("n:infNFCom/n:det[2]/n:prod/n:vItem", namespaces=NS) == "10.005"
     assert doc.findtext("n:infNFCom/n:det[2]/n:prod/n:vProd", namespaces=NS) == "20.01"
@@ -83,9 +97,14 @@ def test_the_schema_catches_what_the_builder_was_given_wrong():
 
 def test_the_cancellation_event_is_valid_signed_and_verifies(tmp_path):
     r = request()
-    ev = X.build_cancel_event(key=r.access_key, environment="homologacao", cnpj=CNPJ,
-                              protocol="3352600000000001", reason="Valor cobrado em duplicidade",
-                              at=r.issued_at)
+    ev = X.build_cancel_event(
+        key=r.access_key,
+        environment="homologacao",
+        cnpj=CNPJ,
+        protocol="3352600000000001",
+        reason="Valor cobrado em duplicidade",
+        at=r.issued_at,
+    )
     data = X.to_bytes(S.sign(ev, certificate()))
     assert X.validation_errors(X.parse(data)) == []
     assert X.parse(data)[0].get("Id") == f"ID110111{r.access_key}001"
@@ -94,8 +113,7 @@ def test_the_cancellation_event_is_valid_signed_and_verifies(tmp_path):
 
 
 def test_simples_nacional_issuers_use_icmssn_without_icms_values():
-    r = request(taxes=replace(request().taxes, icms_mode="simples"),
-                issuer=replace(request().issuer, crt=1))
+    r = request(taxes=replace(request().taxes, icms_mode="simples"), issuer=replace(request().issuer, crt=1))
     doc = X.build_nfcom(r)
     assert doc.find("n:infNFCom/n:det/n:imposto/n:ICMSSN", NS) is not None
     assert doc.findtext("n:infNFCom/n:total/n:ICMSTot/n:vICMS", namespaces=NS) == "0.00"

@@ -55,18 +55,31 @@ def backend_for(container: Any, tenant_id: str, backend: str, environment: str) 
     fs = fiscal.require_settings(tenant_id)
     cert = fiscal.get_certificate(tenant_id)
     nfs = container.nfcom.get_settings(tenant_id)
-    key = (tenant_id, backend, environment, fs.version, nfs.version if nfs else 0, cert.version if cert else 0)
+    key = (
+        tenant_id,
+        backend,
+        environment,
+        fs.version,
+        nfs.version if nfs else 0,
+        cert.version if cert else 0,
+    )
     cache = container.extras.setdefault("nfcom_backends", {})
     found = cache.get(key)
     if found is None:
         options = dict(container.extras.get("nfcom_backend_options", {}))
         if backend == "sandbox":
             options.setdefault("scope", container.settings)
-        found = make_backend(backend, certificate=fiscal.a1_of(tenant_id), issuer_cnpj=fs.issuer["cnpj"],
-                             environment=environment, clock=container.clock,
-                             credentials=dict(fs.secrets),
-                             svrs_url=container.extras.get("nfcom_svrs_url"),
-                             focus_url=getattr(container.settings, "focus_url", None), **options)
+        found = make_backend(
+            backend,
+            certificate=fiscal.a1_of(tenant_id),
+            issuer_cnpj=fs.issuer["cnpj"],
+            environment=environment,
+            clock=container.clock,
+            credentials=dict(fs.secrets),
+            svrs_url=container.extras.get("nfcom_svrs_url"),
+            focus_url=getattr(container.settings, "focus_url", None),
+            **options,
+        )
         for old in [k for k in cache if k[0] == tenant_id]:
             cache.pop(old, None)
         cache[key] = found
@@ -74,10 +87,18 @@ def backend_for(container: Any, tenant_id: str, backend: str, environment: str) 
 
 
 def _address(d: dict[str, Any], city: str = "") -> X.Address:
-    return X.Address(street=d.get("street") or "", number=d.get("number") or "", district=d.get("district") or "",
-                     municipality_ibge=d.get("municipality_ibge") or "", city=d.get("city") or city,
-                     uf=d.get("uf") or "", cep=d.get("cep") or "", complement=d.get("complement") or "",
-                     phone=d.get("phone") or "", email=d.get("email") or "")
+    return X.Address(
+        street=d.get("street") or "",
+        number=d.get("number") or "",
+        district=d.get("district") or "",
+        municipality_ibge=d.get("municipality_ibge") or "",
+        city=d.get("city") or city,
+        uf=d.get("uf") or "",
+        cep=d.get("cep") or "",
+        complement=d.get("complement") or "",
+        phone=d.get("phone") or "",
+        email=d.get("email") or "",
+    )
 
 
 def nfcom_request(n: Any) -> X.NfcomRequest:
@@ -90,51 +111,109 @@ def nfcom_request(n: Any) -> X.NfcomRequest:
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     code = (r.get("code") or str(n.customer_id).replace("-", ""))[:30]
     return X.NfcomRequest(
-        environment=n.environment, series=int(n.series), number=int(n.number), random_code=n.random_code,
+        environment=n.environment,
+        series=int(n.series),
+        number=int(n.number),
+        random_code=n.random_code,
         issued_at=n.issued_at,
-        issuer=X.Issuer(cnpj=i["cnpj"], state_registration=i["state_registration"], name=i["name"],
-                        address=_address(i, i.get("city") or ""), crt=int(i.get("crt", 3))),
-        recipient=X.Recipient(name=r["name"], document=r["document"], address=_address(r),
-                              state_registration=r.get("state_registration") or ""),
-        subscriber=X.Subscriber(code=code, kind=int(t.get("subscriber_kind", 3)),
-                                service_type=int(t.get("service_type", 4)),
-                                contract=n.contract or code[:20], contract_start=first,
-                                terminal=n.terminal, terminal_uf=r.get("uf") if n.terminal else ""),
-        items=tuple(item_of(it) for it in n.items), taxes=taxes_of(t),
-        billing=X.Billing(competence=competence, due_date=due, barcode=n.barcode or "0",
-                          period_start=first, period_end=last, pix_url=n.pix_url or ""),
-        additional_info=("Documento emitido em ambiente de homologação - sem valor fiscal"
-                         if n.environment == "homologacao" else ""))
+        issuer=X.Issuer(
+            cnpj=i["cnpj"],
+            state_registration=i["state_registration"],
+            name=i["name"],
+            address=_address(i, i.get("city") or ""),
+            crt=int(i.get("crt", 3)),
+        ),
+        recipient=X.Recipient(
+            name=r["name"],
+            document=r["document"],
+            address=_address(r),
+            state_registration=r.get("state_registration") or "",
+        ),
+        subscriber=X.Subscriber(
+            code=code,
+            kind=int(t.get("subscriber_kind", 3)),
+            service_type=int(t.get("service_type", 4)),
+            contract=n.contract or code[:20],
+            contract_start=first,
+            terminal=n.terminal,
+            terminal_uf=r.get("uf") if n.terminal else "",
+        ),
+        items=tuple(item_of(it) for it in n.items),
+        taxes=taxes_of(t),
+        billing=X.Billing(
+            competence=competence,
+            due_date=due,
+            barcode=n.barcode or "0",
+            period_start=first,
+            period_end=last,
+            pix_url=n.pix_url or "",
+        ),
+        additional_info=(
+            "Documento emitido em ambiente de homologação - sem valor fiscal"
+            if n.environment == "homologacao"
+            else ""
+        ),
+    )
 
 
 def record_emission_give_up(nfcom_id: str, version: int = 0, *, error: str, attempts: int) -> None:
-    runtime.container().nfcom.record(nfcom_id, EMIT, lambda n, m: n.fail_emission(
-        m, error=mask_documents_in_text(error), attempts=attempts))
+    runtime.container().nfcom.record(
+        nfcom_id,
+        EMIT,
+        lambda n, m: n.fail_emission(m, error=mask_documents_in_text(error), attempts=attempts),
+    )
 
 
 def _apply(container: Any, nfcom_id: str, outcome: Any, job_name: str) -> str:
     service = container.nfcom
     calls = _calls(outcome.calls)
     if outcome.status == "authorized":
-        service.record(nfcom_id, job_name, lambda n, m: n.authorize(
-            m, access_key=outcome.access_key, protocol=outcome.protocol, authorized_at=outcome.authorized_at or m.at, cstat=outcome.cstat,
-            reason=outcome.reason, xml=outcome.xml, proc_xml=outcome.proc_xml, calls=calls))
+        service.record(
+            nfcom_id,
+            job_name,
+            lambda n, m: n.authorize(
+                m,
+                access_key=outcome.access_key,
+                protocol=outcome.protocol,
+                authorized_at=outcome.authorized_at or m.at,
+                cstat=outcome.cstat,
+                reason=outcome.reason,
+                xml=outcome.xml,
+                proc_xml=outcome.proc_xml,
+                calls=calls,
+            ),
+        )
         return "authorized"
     if outcome.status == "denied":
-        service.record(nfcom_id, job_name, lambda n, m: n.deny(
-            m, cstat=outcome.cstat, reason=outcome.reason, xml=outcome.xml, calls=calls))
+        service.record(
+            nfcom_id,
+            job_name,
+            lambda n, m: n.deny(m, cstat=outcome.cstat, reason=outcome.reason, xml=outcome.xml, calls=calls),
+        )
         return "denied"
     if outcome.status == "rejected":
-        service.record(nfcom_id, job_name, lambda n, m: n.reject(
-            m, cstat=outcome.cstat, reason=outcome.reason, xml=outcome.xml, calls=calls))
+        service.record(
+            nfcom_id,
+            job_name,
+            lambda n, m: n.reject(
+                m, cstat=outcome.cstat, reason=outcome.reason, xml=outcome.xml, calls=calls
+            ),
+        )
         return "rejected"
     service.record(nfcom_id, job_name, lambda n, m: n.record_calls(m, "emit", calls))
     return outcome.status
 
 
-@job(actor_name=EMIT, queue_name="fiscal", max_retries=MAX_RETRIES, min_backoff=MIN_BACKOFF_MS,
-     max_backoff=MAX_BACKOFF_MS, throws=(PermanentError,), time_limit=120_000,
-     on_give_up=record_emission_give_up)
+@job(
+    actor_name=EMIT,
+    queue_name="fiscal",
+    max_retries=MAX_RETRIES,
+    min_backoff=MIN_BACKOFF_MS,
+    max_backoff=MAX_BACKOFF_MS,
+    throws=(PermanentError,),
+    time_limit=120_000,
+    on_give_up=record_emission_give_up,
+)
 def emit_nfcom(nfcom_id: str, version: int = 0) -> str:
     """Sends one requested NFCom. Idempotent: nothing unless still `requested`; after an earlier
     attempt failed in transit it consults the key before sending again."""
@@ -163,9 +242,14 @@ def emit_nfcom(nfcom_id: str, version: int = 0) -> str:
         except TransientBackendError as exc:
             attempt = max(current_attempt(), n.attempts + 1)
             delay = _backoff_ms(attempt, exc.retry_after)
-            container.nfcom.record(nfcom_id, EMIT, lambda x, m: x.attempt_failed(
-                m, operation="emit", attempt=attempt, error=mask_documents_in_text(str(exc)),
-                retry_in_ms=delay, calls=_calls(exc.calls)))
+            error, calls = mask_documents_in_text(str(exc)), _calls(exc.calls)
+            container.nfcom.record(
+                nfcom_id,
+                EMIT,
+                lambda x, m: x.attempt_failed(
+                    m, operation="emit", attempt=attempt, error=error, retry_in_ms=delay, calls=calls
+                ),
+            )
             if exc.retry_after:
                 raise dramatiq.Retry(str(exc), delay=delay) from None
             raise TransientError(str(exc)) from None
@@ -173,13 +257,23 @@ def emit_nfcom(nfcom_id: str, version: int = 0) -> str:
 
 
 def record_cancel_give_up(nfcom_id: str, version: int = 0, *, error: str, attempts: int) -> None:
-    runtime.container().nfcom.record(nfcom_id, CANCEL, lambda n, m: n.fail_cancellation(
-        m, error=mask_documents_in_text(error), attempts=attempts))
+    runtime.container().nfcom.record(
+        nfcom_id,
+        CANCEL,
+        lambda n, m: n.fail_cancellation(m, error=mask_documents_in_text(error), attempts=attempts),
+    )
 
 
-@job(actor_name=CANCEL, queue_name="fiscal", max_retries=MAX_RETRIES, min_backoff=MIN_BACKOFF_MS,
-     max_backoff=MAX_BACKOFF_MS, throws=(PermanentError,), time_limit=120_000,
-     on_give_up=record_cancel_give_up)
+@job(
+    actor_name=CANCEL,
+    queue_name="fiscal",
+    max_retries=MAX_RETRIES,
+    min_backoff=MIN_BACKOFF_MS,
+    max_backoff=MAX_BACKOFF_MS,
+    throws=(PermanentError,),
+    time_limit=120_000,
+    on_give_up=record_cancel_give_up,
+)
 def cancel_nfcom(nfcom_id: str, version: int = 0) -> str:
     """Sends the cancellation event 110111 for an NFCom in `cancelling`."""
     from retaguarda.fiscal.nfcom.backends import BackendConfigError, TransientBackendError
@@ -191,25 +285,38 @@ def cancel_nfcom(nfcom_id: str, version: int = 0) -> str:
             return f"skipped ({'missing' if n is None else n.status})"
         try:
             backend = backend_for(container, n.tenant_id, n.backend, n.environment)
-            outcome = backend.cancel(n.access_key, n.protocol, n.cancel_reason, container.clock.now(),
-                                     str(n.id))
+            outcome = backend.cancel(
+                n.access_key, n.protocol, n.cancel_reason, container.clock.now(), str(n.id)
+            )
         except BackendConfigError as exc:
             raise PermanentError(f"backend configuration: {exc}") from None
         except TransientBackendError as exc:
             attempt = current_attempt()
             delay = _backoff_ms(attempt, exc.retry_after)
-            container.nfcom.record(nfcom_id, CANCEL, lambda x, m: x.attempt_failed(
-                m, operation="cancel", attempt=attempt, error=mask_documents_in_text(str(exc)),
-                retry_in_ms=delay, calls=_calls(exc.calls)))
+            error, failed_calls = mask_documents_in_text(str(exc)), _calls(exc.calls)
+            container.nfcom.record(
+                nfcom_id,
+                CANCEL,
+                lambda x, m: x.attempt_failed(
+                    m, operation="cancel", attempt=attempt, error=error, retry_in_ms=delay, calls=failed_calls
+                ),
+            )
             if exc.retry_after:
                 raise dramatiq.Retry(str(exc), delay=delay) from None
             raise TransientError(str(exc)) from None
         calls = _calls(outcome.calls)
         if outcome.status == "cancelled":
-            container.nfcom.record(nfcom_id, CANCEL, lambda x, m: x.cancelled(
-                m, protocol=outcome.protocol, event_xml=outcome.event_xml, calls=calls))
+            container.nfcom.record(
+                nfcom_id,
+                CANCEL,
+                lambda x, m: x.cancelled(
+                    m, protocol=outcome.protocol, event_xml=outcome.event_xml, calls=calls
+                ),
+            )
             return "cancelled"
-        container.nfcom.record(nfcom_id, CANCEL, lambda x, m: x.cancellation_rejected(
-            m, cstat=outcome.cstat, reason=outcome.reason, calls=calls))
+        container.nfcom.record(
+            nfcom_id,
+            CANCEL,
+            lambda x, m: x.cancellation_rejected(m, cstat=outcome.cstat, reason=outcome.reason, calls=calls),
+        )
         return "rejected"
-

@@ -46,28 +46,49 @@ def create_nfcom(request: Request[Any, Any, Any], data: NfcomIn) -> Response[dic
     saved = container_of(request).nfcom.create_draft(meta_of(request), fields(data))
     settle(request, saved.position)
     nfcom_id = str(saved.aggregate.id)
-    return Response(nfcom_view(read_row(request, nfcom_id)), status_code=201,
-                    headers={"Location": f"/api/v1/fiscal/nfcom/{nfcom_id}"})
+    return Response(
+        nfcom_view(read_row(request, nfcom_id)),
+        status_code=201,
+        headers={"Location": f"/api/v1/fiscal/nfcom/{nfcom_id}"},
+    )
 
 
 @get("/fiscal/nfcom", opt=READ, sync_to_thread=True, summary="List NFCom")
-def list_nfcoms(request: Request[Any, Any, Any], status: str = "", competence: str = "", customer: str = "",
-                invoice_id: str = "", page: int = Parameter(default=1, ge=1),
-                per_page: int = Parameter(default=20, ge=1, le=200)) -> dict[str, Any]:
+def list_nfcoms(
+    request: Request[Any, Any, Any],
+    status: str = "",
+    competence: str = "",
+    customer: str = "",
+    invoice_id: str = "",
+    page: int = Parameter(default=1, ge=1),
+    per_page: int = Parameter(default=20, ge=1, le=200),
+) -> dict[str, Any]:
     if status and status not in STATUSES and status != "dead_letter":
         raise ValidationError("status", f"status must be one of {', '.join(STATUSES)} or dead_letter")
     if competence and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", competence.strip()):
         raise ValidationError("competence", "competence must be YYYY-MM")
     p = require_principal(request)
     with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
-        result = list_nfcom(conn, p.tenant_id, status=status, competence=competence.strip(), customer=customer,
-                            invoice_id=invoice_id, page=page, per_page=per_page)
+        result = list_nfcom(
+            conn,
+            p.tenant_id,
+            status=status,
+            competence=competence.strip(),
+            customer=customer,
+            invoice_id=invoice_id,
+            page=page,
+            per_page=per_page,
+        )
     result["items"] = [nfcom_view(r) for r in result["items"]]
     return result
 
 
-@get("/fiscal/nfcom/book", opt=READ, sync_to_thread=True,
-     summary="NFCom part of the fiscal book for a competence (ICMS, FUST, FUNTTEL totals)")
+@get(
+    "/fiscal/nfcom/book",
+    opt=READ,
+    sync_to_thread=True,
+    summary="NFCom part of the fiscal book for a competence (ICMS, FUST, FUNTTEL totals)",
+)
 def nfcom_book_api(request: Request[Any, Any, Any], competence: str = "") -> dict[str, Any]:
     month = competence.strip()[:7]
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
@@ -99,7 +120,9 @@ def read_nfcom(request: Request[Any, Any, Any], nfcom_id: str) -> dict[str, Any]
     return nfcom_view(read_row(request, nfcom_id))
 
 
-@patch("/fiscal/nfcom/{nfcom_id:str}", opt=WRITE, sync_to_thread=True, summary="Correct a draft/rejected NFCom")
+@patch(
+    "/fiscal/nfcom/{nfcom_id:str}", opt=WRITE, sync_to_thread=True, summary="Correct a draft/rejected NFCom"
+)
 def correct_nfcom(request: Request[Any, Any, Any], nfcom_id: str, data: NfcomPatch) -> dict[str, Any]:
     changes = fields(data)
     if not changes:
@@ -110,24 +133,39 @@ def correct_nfcom(request: Request[Any, Any, Any], nfcom_id: str, data: NfcomPat
     return nfcom_view(read_row(request, nfcom_id))
 
 
-@post("/fiscal/nfcom/{nfcom_id:str}/emit", opt=WRITE, sync_to_thread=True, status_code=202,
-      summary="Send the NFCom to the authority (asynchronous)")
+@post(
+    "/fiscal/nfcom/{nfcom_id:str}/emit",
+    opt=WRITE,
+    sync_to_thread=True,
+    status_code=202,
+    summary="Send the NFCom to the authority (asynchronous)",
+)
 def emit_nfcom(request: Request[Any, Any, Any], nfcom_id: str) -> dict[str, Any]:
     saved = container_of(request).nfcom.emit(meta_of(request), nfcom_id)
     settle(request, saved.position)
     return nfcom_view(read_row(request, nfcom_id))
 
 
-@post("/fiscal/nfcom/{nfcom_id:str}/cancel", opt=CANCEL, sync_to_thread=True, status_code=202,
-      summary="Cancel an authorized NFCom (event 110111; reason 15-255 characters)")
+@post(
+    "/fiscal/nfcom/{nfcom_id:str}/cancel",
+    opt=CANCEL,
+    sync_to_thread=True,
+    status_code=202,
+    summary="Cancel an authorized NFCom (event 110111; reason 15-255 characters)",
+)
 def cancel_nfcom(request: Request[Any, Any, Any], nfcom_id: str, data: CancelIn) -> dict[str, Any]:
     saved = container_of(request).nfcom.cancel(meta_of(request), nfcom_id, data.reason)
     settle(request, saved.position)
     return nfcom_view(read_row(request, nfcom_id))
 
 
-@post("/fiscal/nfcom/{nfcom_id:str}/retry", opt=WRITE, sync_to_thread=True, status_code=202,
-      summary="Retry a failed emission or cancellation (dead letter)")
+@post(
+    "/fiscal/nfcom/{nfcom_id:str}/retry",
+    opt=WRITE,
+    sync_to_thread=True,
+    status_code=202,
+    summary="Retry a failed emission or cancellation (dead letter)",
+)
 def retry_nfcom(request: Request[Any, Any, Any], nfcom_id: str) -> dict[str, Any]:
     saved = container_of(request).nfcom.retry(meta_of(request), nfcom_id)
     settle(request, saved.position)
@@ -146,23 +184,42 @@ def document_xml(container: Any, tenant_id: str, nfcom_id: str, which: str = "nf
     return str(text)
 
 
-@get("/fiscal/nfcom/{nfcom_id:str}/xml", opt=READ, sync_to_thread=True,
-     summary="The signed NFCom (nfcomProc with the protocol once authorized)")
+@get(
+    "/fiscal/nfcom/{nfcom_id:str}/xml",
+    opt=READ,
+    sync_to_thread=True,
+    summary="The signed NFCom (nfcomProc with the protocol once authorized)",
+)
 def nfcom_xml(request: Request[Any, Any, Any], nfcom_id: str) -> Response[bytes]:
     p = require_principal(request)
     text = document_xml(container_of(request), p.tenant_id, nfcom_id)
-    return Response(text.encode("utf-8"), media_type="application/xml", headers={
-        "Content-Disposition": f'inline; filename="nfcom-{nfcom_id}.xml"', "Cache-Control": "private, no-store"})
+    return Response(
+        text.encode("utf-8"),
+        media_type="application/xml",
+        headers={
+            "Content-Disposition": f'inline; filename="nfcom-{nfcom_id}.xml"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
-@get("/fiscal/nfcom/{nfcom_id:str}/cancellation", opt=READ, sync_to_thread=True,
-     summary="The cancellation event (procEventoNFCom)")
+@get(
+    "/fiscal/nfcom/{nfcom_id:str}/cancellation",
+    opt=READ,
+    sync_to_thread=True,
+    summary="The cancellation event (procEventoNFCom)",
+)
 def nfcom_cancellation_xml(request: Request[Any, Any, Any], nfcom_id: str) -> Response[bytes]:
     p = require_principal(request)
     text = document_xml(container_of(request), p.tenant_id, nfcom_id, "cancellation")
-    return Response(text.encode("utf-8"), media_type="application/xml", headers={
-        "Content-Disposition": f'inline; filename="nfcom-cancelamento-{nfcom_id}.xml"',
-        "Cache-Control": "private, no-store"})
+    return Response(
+        text.encode("utf-8"),
+        media_type="application/xml",
+        headers={
+            "Content-Disposition": f'inline; filename="nfcom-cancelamento-{nfcom_id}.xml"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 def danfecom_pdf(container: Any, tenant_id: str, nfcom_id: str) -> bytes:
@@ -170,11 +227,15 @@ def danfecom_pdf(container: Any, tenant_id: str, nfcom_id: str) -> bytes:
 
     n = container.nfcom.get(tenant_id, nfcom_id)
     if not n.protocol or not (n.proc_xml or n.xml):
-        raise ConflictError(f"the DANFE-COM exists once the NFCom is authorized (it is {n.status})",
-                            field="status")
-    return render_danfecom(n.proc_xml or n.xml, protocol=n.protocol,
-                           authorized_at=n.authorized_at.isoformat() if n.authorized_at else "",
-                           cancelled=n.status == "cancelled")
+        raise ConflictError(
+            f"the DANFE-COM exists once the NFCom is authorized (it is {n.status})", field="status"
+        )
+    return render_danfecom(
+        n.proc_xml or n.xml,
+        protocol=n.protocol,
+        authorized_at=n.authorized_at.isoformat() if n.authorized_at else "",
+        cancelled=n.status == "cancelled",
+    )
 
 
 @get("/fiscal/nfcom/{nfcom_id:str}/danfecom", opt=READ, sync_to_thread=True, summary="DANFE-COM (PDF)")
@@ -182,13 +243,22 @@ def danfecom(request: Request[Any, Any, Any], nfcom_id: str, download: bool = Fa
     p = require_principal(request)
     pdf = danfecom_pdf(container_of(request), p.tenant_id, nfcom_id)
     disposition = "attachment" if download else "inline"
-    return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'{disposition}; filename="danfecom-{nfcom_id}.pdf"',
-        "Cache-Control": "private, no-store"})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'{disposition}; filename="danfecom-{nfcom_id}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
-@get("/fiscal/nfcom/{nfcom_id:str}/calls", opt=READ, sync_to_thread=True,
-     summary="Integration log: every call to the authority for this NFCom")
+@get(
+    "/fiscal/nfcom/{nfcom_id:str}/calls",
+    opt=READ,
+    sync_to_thread=True,
+    summary="Integration log: every call to the authority for this NFCom",
+)
 def nfcom_calls(request: Request[Any, Any, Any], nfcom_id: str) -> dict[str, Any]:
     p = require_principal(request)
     read_row(request, nfcom_id)
@@ -197,7 +267,18 @@ def nfcom_calls(request: Request[Any, Any, Any], nfcom_id: str) -> dict[str, Any
 
 
 routes = [
-    create_nfcom, list_nfcoms, nfcom_book_api, read_nfcom_settings, write_nfcom_settings, read_nfcom,
-    correct_nfcom, emit_nfcom, cancel_nfcom, retry_nfcom, nfcom_xml, nfcom_cancellation_xml, danfecom,
+    create_nfcom,
+    list_nfcoms,
+    nfcom_book_api,
+    read_nfcom_settings,
+    write_nfcom_settings,
+    read_nfcom,
+    correct_nfcom,
+    emit_nfcom,
+    cancel_nfcom,
+    retry_nfcom,
+    nfcom_xml,
+    nfcom_cancellation_xml,
+    danfecom,
     nfcom_calls,
 ]

@@ -32,12 +32,22 @@ if TYPE_CHECKING:  # pragma: no cover
 def recipient_of(customer: Any) -> dict[str, Any]:
     """The snapshot an NFCom keeps of its customer (the customer may change later)."""
     address = dict(customer.address or {})
-    return {"document": customer.document, "name": customer.name, "email": customer.email or "",
-            "kind": customer.kind, "status": customer.status,
-            "street": address.get("street", ""), "number": address.get("number", ""),
-            "complement": address.get("complement", ""), "district": address.get("district", ""),
-            "city": address.get("city", ""), "uf": address.get("uf", ""), "cep": address.get("cep", ""),
-            "municipality_ibge": address.get("ibge_code", ""), "phone": customer_phone(customer)}
+    return {
+        "document": customer.document,
+        "name": customer.name,
+        "email": customer.email or "",
+        "kind": customer.kind,
+        "status": customer.status,
+        "street": address.get("street", ""),
+        "number": address.get("number", ""),
+        "complement": address.get("complement", ""),
+        "district": address.get("district", ""),
+        "city": address.get("city", ""),
+        "uf": address.get("uf", ""),
+        "cep": address.get("cep", ""),
+        "municipality_ibge": address.get("ibge_code", ""),
+        "phone": customer_phone(customer),
+    }
 
 
 def customer_phone(customer: Any) -> str:
@@ -89,10 +99,15 @@ class NfcomService(Service):
             raise ConflictError("configure the fiscal settings (issuer) first", field="settings")
         settings = self.settings_of(tenant_id)
         if not settings.get("state_registration"):
-            raise ConflictError("set the issuer's state registration (IE) in the NFCom settings",
-                                field="state_registration")
-        return {**fs.issuer, "state_registration": settings["state_registration"], "crt": settings["crt"],
-                "city": settings.get("city") or ""}
+            raise ConflictError(
+                "set the issuer's state registration (IE) in the NFCom settings", field="state_registration"
+            )
+        return {
+            **fs.issuer,
+            "state_registration": settings["state_registration"],
+            "crt": settings["crt"],
+            "city": settings.get("city") or "",
+        }
 
     # Drafts -----------------------------------------------------------------------------------
     def _with_recipient(self, meta: Meta, data: dict[str, Any]) -> dict[str, Any]:
@@ -125,6 +140,7 @@ class NfcomService(Service):
     def emit(self, meta: Meta, nfcom_id: str) -> Saved:
         """First emission takes the series' next number (gap-free, saved with the NFCom); a
         rejected NFCom keeps its number and gets a new random code (a new key)."""
+
         def command() -> Saved:
             nfcom = self.load(Nfcom, nfcom_id, meta.tenant_id)
             if nfcom.status not in ("draft", "rejected"):
@@ -134,19 +150,40 @@ class NfcomService(Service):
             seq = None
             if nfcom.number is None:
                 series = int(settings["series"])
-                number, seq = next_number(self, sequence_name(series), meta,
-                                          start_at=int(settings["next_number"]))
+                number, seq = next_number(
+                    self, sequence_name(series), meta, start_at=int(settings["next_number"])
+                )
             else:
                 series, number = int(nfcom.series), int(nfcom.number)
-            taxes = {k: settings[k] for k in ("crt", "icms_rate", "pis_rate", "cofins_rate", "fust_rate",
-                                              "funttel_rate", "ibscbs", "cbs_rate", "ibs_uf_rate",
-                                              "ibs_mun_rate") if k in settings}
+            taxes = {
+                k: settings[k]
+                for k in (
+                    "crt",
+                    "icms_rate",
+                    "pis_rate",
+                    "cofins_rate",
+                    "fust_rate",
+                    "funttel_rate",
+                    "ibscbs",
+                    "cbs_rate",
+                    "ibs_uf_rate",
+                    "ibs_mun_rate",
+                )
+                if k in settings
+            }
             taxes["subscriber_kind"] = settings.get("subscriber_kind", 3)
             taxes["service_type"] = settings.get("service_type", 4)
             taxes["due_days"] = settings.get("due_days", 10)
-            nfcom.request_emission(meta, series=series, number=number, random_code=random_code(number),
-                                   backend=settings["backend"], environment=settings["environment"],
-                                   issuer=issuer, taxes=taxes)
+            nfcom.request_emission(
+                meta,
+                series=series,
+                number=number,
+                random_code=random_code(number),
+                backend=settings["backend"],
+                environment=settings["environment"],
+                issuer=issuer,
+                taxes=taxes,
+            )
             return Saved(nfcom, self.save(nfcom, seq) if seq is not None else self.save(nfcom))
 
         return self.retrying(command, attempts=50)
@@ -179,10 +216,15 @@ class NfcomService(Service):
 
     def record(self, nfcom_id: str, job: str, change: Any) -> Saved:
         """Loads the NFCom, applies `change(nfcom, meta)` (False when nothing is news), saves."""
+
         def command() -> Saved:
             nfcom = self.load(Nfcom, nfcom_id, None)
-            meta = Meta(tenant_id=nfcom.tenant_id, actor=f"system:{job}",
-                        correlation_id=nfcom.correlation_id, at=self.clock.now())
+            meta = Meta(
+                tenant_id=nfcom.tenant_id,
+                actor=f"system:{job}",
+                correlation_id=nfcom.correlation_id,
+                at=self.clock.now(),
+            )
             changed = change(nfcom, meta)
             return Saved(nfcom, self.save(nfcom) if changed is not False else 0)
 

@@ -61,17 +61,19 @@ def _when(value: str) -> str:
 
 
 def _latin(text: Any) -> str:
-    return str(text).replace("—", "-").replace("–", "-").encode("latin-1", "replace").decode("latin-1")
+    return str(text).replace("—", "-").replace("-", "-").encode("latin-1", "replace").decode("latin-1")
 
 
 def _key_groups(key: str) -> str:
-    return " ".join(key[i:i + 4] for i in range(0, len(key), 4))
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 
 
 def parse(xml: str | bytes) -> dict[str, Any]:
     """The fields the DANFE-COM shows, from a signed NFCom or an nfcomProc."""
-    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml,
-                            etree.XMLParser(resolve_entities=False, no_network=True))
+    root = etree.fromstring(
+        xml.encode() if isinstance(xml, str) else xml,
+        etree.XMLParser(resolve_entities=False, no_network=True),
+    )
     nfcom = root if etree.QName(root).localname == "NFCom" else root.find(f"{{{NS}}}NFCom")
     if nfcom is None:
         raise ValueError("not an NFCom document")
@@ -84,38 +86,85 @@ def parse(xml: str | bytes) -> dict[str, Any]:
         a = el.find(f"{{{NS}}}{tag}") if el is not None else None
         if a is None:
             return ""
-        parts = [_t(a, "xLgr"), _t(a, "nro"), _t(a, "xCpl"), _t(a, "xBairro"),
-                 f"{_t(a, 'xMun')} / {_t(a, 'UF')}", f"CEP {_t(a, 'CEP')}" if _t(a, "CEP") else ""]
+        parts = [
+            _t(a, "xLgr"),
+            _t(a, "nro"),
+            _t(a, "xCpl"),
+            _t(a, "xBairro"),
+            f"{_t(a, 'xMun')} / {_t(a, 'UF')}",
+            f"CEP {_t(a, 'CEP')}" if _t(a, "CEP") else "",
+        ]
         return ", ".join(p for p in parts if p.strip(" /"))
 
     items = []
     for det in inf.findall(f"{{{NS}}}det"):
         imp = det.find(f"{{{NS}}}imposto")
-        icms = next((c for c in imp if etree.QName(c).localname.startswith("ICMS")), None) if imp is not None else None
-        items.append({"n": det.get("nItem"), "code": _t(det, "prod/cProd"), "description": _t(det, "prod/xProd"),
-                      "cclass": _t(det, "prod/cClass"), "cfop": _t(det, "prod/CFOP"),
-                      "unit": UNITS.get(_t(det, "prod/uMed"), _t(det, "prod/uMed")),
-                      "quantity": _t(det, "prod/qFaturada"), "unit_price": _t(det, "prod/vItem"),
-                      "total": _t(det, "prod/vProd"), "icms_rate": _t(icms, "pICMS") if icms is not None else "",
-                      "icms": _t(icms, "vICMS") if icms is not None else ""})
+        icms = (
+            next((c for c in imp if etree.QName(c).localname.startswith("ICMS")), None)
+            if imp is not None
+            else None
+        )
+        items.append(
+            {
+                "n": det.get("nItem"),
+                "code": _t(det, "prod/cProd"),
+                "description": _t(det, "prod/xProd"),
+                "cclass": _t(det, "prod/cClass"),
+                "cfop": _t(det, "prod/CFOP"),
+                "unit": UNITS.get(_t(det, "prod/uMed"), _t(det, "prod/uMed")),
+                "quantity": _t(det, "prod/qFaturada"),
+                "unit_price": _t(det, "prod/vItem"),
+                "total": _t(det, "prod/vProd"),
+                "icms_rate": _t(icms, "pICMS") if icms is not None else "",
+                "icms": _t(icms, "vICMS") if icms is not None else "",
+            }
+        )
     key = (inf.get("Id") or "")[5:]
     return {
-        "key": key, "environment": _t(inf, "ide/tpAmb"), "series": _t(inf, "ide/serie"),
-        "number": _t(inf, "ide/nNF"), "issued_at": _t(inf, "ide/dhEmi"), "emission_type": _t(inf, "ide/tpEmis"),
-        "issuer": {"cnpj": _t(emit, "CNPJ"), "ie": _t(emit, "IE"), "name": _t(emit, "xNome"),
-                   "address": addr(emit, "enderEmit")},
-        "recipient": {"document": _t(dest, "CNPJ") or _t(dest, "CPF"), "name": _t(dest, "xNome"),
-                      "address": addr(dest, "enderDest")},
-        "subscriber": {"code": _t(ass, "iCodAssinante"), "contract": _t(ass, "nContrato"),
-                       "terminal": _t(ass, "NroTermPrinc")},
+        "key": key,
+        "environment": _t(inf, "ide/tpAmb"),
+        "series": _t(inf, "ide/serie"),
+        "number": _t(inf, "ide/nNF"),
+        "issued_at": _t(inf, "ide/dhEmi"),
+        "emission_type": _t(inf, "ide/tpEmis"),
+        "issuer": {
+            "cnpj": _t(emit, "CNPJ"),
+            "ie": _t(emit, "IE"),
+            "name": _t(emit, "xNome"),
+            "address": addr(emit, "enderEmit"),
+        },
+        "recipient": {
+            "document": _t(dest, "CNPJ") or _t(dest, "CPF"),
+            "name": _t(dest, "xNome"),
+            "address": addr(dest, "enderDest"),
+        },
+        "subscriber": {
+            "code": _t(ass, "iCodAssinante"),
+            "contract": _t(ass, "nContrato"),
+            "terminal": _t(ass, "NroTermPrinc"),
+        },
         "items": items,
-        "totals": {k: _t(total, p) for k, p in (
-            ("products", "vProd"), ("icms_base", "ICMSTot/vBC"), ("icms", "ICMSTot/vICMS"), ("pis", "vPIS"),
-            ("cofins", "vCOFINS"), ("fust", "vFUST"), ("funttel", "vFUNTTEL"), ("discount", "vDesc"),
-            ("total", "vNF"))},
-        "billing": {"competence": _t(fat, "CompetFat"), "due": _t(fat, "dVencFat"),
-                    "barcode": _t(fat, "codBarras"), "pix": _t(fat, "gPIX/urlQRCodePIX"),
-                    "period": (_t(fat, "dPerUsoIni"), _t(fat, "dPerUsoFim"))},
+        "totals": {
+            k: _t(total, p)
+            for k, p in (
+                ("products", "vProd"),
+                ("icms_base", "ICMSTot/vBC"),
+                ("icms", "ICMSTot/vICMS"),
+                ("pis", "vPIS"),
+                ("cofins", "vCOFINS"),
+                ("fust", "vFUST"),
+                ("funttel", "vFUNTTEL"),
+                ("discount", "vDesc"),
+                ("total", "vNF"),
+            )
+        },
+        "billing": {
+            "competence": _t(fat, "CompetFat"),
+            "due": _t(fat, "dVencFat"),
+            "barcode": _t(fat, "codBarras"),
+            "pix": _t(fat, "gPIX/urlQRCodePIX"),
+            "period": (_t(fat, "dPerUsoIni"), _t(fat, "dPerUsoFim")),
+        },
         "qr": _t(nfcom, "infNFComSupl/qrCodNFCom"),
         "protocol": _t(prot, "nProt") if prot is not None else "",
         "authorized_at": _t(prot, "dhRecbto") if prot is not None else "",
@@ -123,8 +172,9 @@ def parse(xml: str | bytes) -> dict[str, Any]:
     }
 
 
-def render_danfecom(xml: str | bytes, *, protocol: str = "", authorized_at: str = "",
-                    cancelled: bool = False) -> bytes:
+def render_danfecom(
+    xml: str | bytes, *, protocol: str = "", authorized_at: str = "", cancelled: bool = False
+) -> bytes:
     """An A4 DANFE-COM. Homologation prints 'SEM VALOR FISCAL'; `cancelled` a CANCELADA stamp."""
     import segno
     from fpdf import FPDF
@@ -156,7 +206,7 @@ def render_danfecom(xml: str | bytes, *, protocol: str = "", authorized_at: str 
         pdf.set_text_color(0, 0, 0)
         pdf.set_font("Helvetica", "B", size)
         pdf.set_xy(x + 1, y + 3.6)
-        pdf.cell(w - 2, 4.5, _latin(value)[:int(w * 0.65)])
+        pdf.cell(w - 2, 4.5, _latin(value)[: int(w * 0.65)])
 
     # Header: issuer and the document --------------------------------------------------------
     i = d["issuer"]
@@ -185,8 +235,14 @@ def render_danfecom(xml: str | bytes, *, protocol: str = "", authorized_at: str 
         pdf.set_text_color(138, 90, 0)
         pdf.set_xy(left, y)
         pdf.set_font("Helvetica", "B", 9)
-        pdf.cell(150, 6, _latin("EMITIDA EM AMBIENTE DE HOMOLOGAÇÃO - SEM VALOR FISCAL"), border=1, fill=True,
-                 align="C")
+        pdf.cell(
+            150,
+            6,
+            _latin("EMITIDA EM AMBIENTE DE HOMOLOGAÇÃO - SEM VALOR FISCAL"),
+            border=1,
+            fill=True,
+            align="C",
+        )
         pdf.set_text_color(0, 0, 0)
         y += 8
     if d["emission_type"] == "2":
@@ -198,8 +254,13 @@ def render_danfecom(xml: str | bytes, *, protocol: str = "", authorized_at: str 
     field(left, y, 30, "NÚMERO", d["number"], size=11)
     field(left + 30, y, 20, "SÉRIE", d["series"])
     field(left + 50, y, 50, "EMISSÃO", _when(d["issued_at"]))
-    field(left + 100, y, 90, "PROTOCOLO DE AUTORIZAÇÃO",
-          f"{protocol} {_when(authorized_at)}" if protocol else "-")
+    field(
+        left + 100,
+        y,
+        90,
+        "PROTOCOLO DE AUTORIZAÇÃO",
+        f"{protocol} {_when(authorized_at)}" if protocol else "-",
+    )
     y += 9
     field(left, y, width, "CHAVE DE ACESSO", _key_groups(d["key"]), size=9)
     y += 12
@@ -216,7 +277,9 @@ def render_danfecom(xml: str | bytes, *, protocol: str = "", authorized_at: str 
     y += 9
     competence = b["competence"]
     col = width / 4
-    field(left, y, col, "REFERÊNCIA (COMPETÊNCIA)", f"{competence[4:]}/{competence[:4]}" if competence else "-")
+    field(
+        left, y, col, "REFERÊNCIA (COMPETÊNCIA)", f"{competence[4:]}/{competence[:4]}" if competence else "-"
+    )
     field(left + col, y, col, "VENCIMENTO", _date(b["due"]))
     field(left + 2 * col, y, col, "TOTAL A PAGAR", _brl(d["totals"]["total"]), size=11)
     field(left + 3 * col, y, col, "CONTRATO", s["contract"] or "-")
@@ -224,8 +287,17 @@ def render_danfecom(xml: str | bytes, *, protocol: str = "", authorized_at: str 
 
     # Items ----------------------------------------------------------------------------------------
     y = box_title(y, "ITENS DA FATURA")
-    cols = [("ITEM", 10), ("DESCRIÇÃO", 70), ("cClass", 18), ("CFOP", 12), ("UN", 10), ("QTD", 18),
-            ("VALOR UNIT.", 20), ("TOTAL", 20), ("ICMS %", 12)]
+    cols = [
+        ("ITEM", 10),
+        ("DESCRIÇÃO", 70),
+        ("cClass", 18),
+        ("CFOP", 12),
+        ("UN", 10),
+        ("QTD", 18),
+        ("VALOR UNIT.", 20),
+        ("TOTAL", 20),
+        ("ICMS %", 12),
+    ]
     pdf.set_font("Helvetica", "B", 6.5)
     x = left
     for label, w in cols:
@@ -236,9 +308,17 @@ def render_danfecom(xml: str | bytes, *, protocol: str = "", authorized_at: str 
     pdf.set_font("Helvetica", "", 7)
     shown = d["items"][:20]
     for item in shown:
-        values = [item["n"], item["description"][:48], item["cclass"], item["cfop"], item["unit"],
-                  _num(item["quantity"], 4), _num(item["unit_price"]), _num(item["total"]),
-                  _num(item["icms_rate"]) if item["icms_rate"] else "-"]
+        values = [
+            item["n"],
+            item["description"][:48],
+            item["cclass"],
+            item["cfop"],
+            item["unit"],
+            _num(item["quantity"], 4),
+            _num(item["unit_price"]),
+            _num(item["total"]),
+            _num(item["icms_rate"]) if item["icms_rate"] else "-",
+        ]
         x = left
         for (_label, w), value in zip(cols, values, strict=True):
             pdf.set_xy(x, y)
@@ -255,16 +335,30 @@ def render_danfecom(xml: str | bytes, *, protocol: str = "", authorized_at: str 
     y = box_title(y, "TRIBUTOS")
     t = d["totals"]
     col = width / 7
-    for n, (label, key) in enumerate((("BASE ICMS", "icms_base"), ("ICMS", "icms"), ("PIS", "pis"),
-                                      ("COFINS", "cofins"), ("FUST", "fust"), ("FUNTTEL", "funttel"),
-                                      ("VALOR TOTAL", "total"))):
+    for n, (label, key) in enumerate(
+        (
+            ("BASE ICMS", "icms_base"),
+            ("ICMS", "icms"),
+            ("PIS", "pis"),
+            ("COFINS", "cofins"),
+            ("FUST", "fust"),
+            ("FUNTTEL", "funttel"),
+            ("VALOR TOTAL", "total"),
+        )
+    ):
         field(left + n * col, y, col, label, _brl(t[key]), size=8)
     y += 12
 
     # Billing -------------------------------------------------------------------------------------------
     y = box_title(y, "FATURA")
-    field(left, y, width, "LINHA DIGITÁVEL / CÓDIGO DE BARRAS", b["barcode"] if b["barcode"] != "0" else "-",
-          size=8)
+    field(
+        left,
+        y,
+        width,
+        "LINHA DIGITÁVEL / CÓDIGO DE BARRAS",
+        b["barcode"] if b["barcode"] != "0" else "-",
+        size=8,
+    )
     y += 9
     if b["pix"]:
         field(left, y, width, "PIX", b["pix"][:120], size=7)
@@ -272,9 +366,16 @@ def render_danfecom(xml: str | bytes, *, protocol: str = "", authorized_at: str 
     y += 2
     pdf.set_xy(left, y)
     pdf.set_font("Helvetica", "", 7)
-    pdf.multi_cell(width, 3.4, _latin(
-        "Consulte pela chave de acesso em https://dfe-portal.svrs.rs.gov.br/NFCom/Consulta ou leia o QR code. "
-        + (d["additional"] or "")), align="L")
+    pdf.multi_cell(
+        width,
+        3.4,
+        _latin(
+            "Consulte pela chave de acesso em https://dfe-portal.svrs.rs.gov.br/NFCom/Consulta "
+            "ou leia o QR code. "
+            + (d["additional"] or "")
+        ),
+        align="L",
+    )
     if cancelled:
         pdf.set_text_color(185, 28, 28)
         pdf.set_font("Helvetica", "B", 60)

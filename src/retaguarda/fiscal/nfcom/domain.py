@@ -30,15 +30,42 @@ from retaguarda.shared.meta import Meta
 
 BACKENDS = ("sandbox", "svrs", "focus_nfe")
 ENVIRONMENTS = ("homologacao", "producao")
-STATUSES = ("draft", "requested", "authorized", "rejected", "denied", "failed", "cancelling",
-            "cancelled", "cancellation_rejected", "cancellation_failed")
+STATUSES = (
+    "draft",
+    "requested",
+    "authorized",
+    "rejected",
+    "denied",
+    "failed",
+    "cancelling",
+    "cancelled",
+    "cancellation_rejected",
+    "cancellation_failed",
+)
 DEAD_LETTER_STATUSES = ("failed", "cancellation_failed")
 UNITS = ("UN", "MIN", "MB", "GB")
 CRT = (1, 2, 3)
 SUBSCRIBER_KINDS = (1, 2, 3, 4, 5, 6, 7, 8, 99)
 SERVICE_TYPES = (1, 2, 3, 4, 5, 6, 7)
-VALID_CFOPS = ("1205", "5301", "5302", "5303", "5304", "5305", "5306", "5307", "5933", "6301",
-               "6302", "6303", "6304", "6305", "6306", "6307", "7301")
+VALID_CFOPS = (
+    "1205",
+    "5301",
+    "5302",
+    "5303",
+    "5304",
+    "5305",
+    "5306",
+    "5307",
+    "5933",
+    "6301",
+    "6302",
+    "6303",
+    "6304",
+    "6305",
+    "6306",
+    "6307",
+    "7301",
+)
 CENT = Decimal("0.01")
 MAX_ITEMS = 990
 CANCEL_HOURS_AFTER_MONTH = 120
@@ -55,9 +82,10 @@ def sequence_name(series: int) -> str:
 
 # Values -------------------------------------------------------------------------------------------
 
+
 def _decimal(value: Any, field: str, *, places: int, allow_zero: bool, maximum: Decimal) -> Decimal:
     if isinstance(value, float | bool):
-        raise ValidationError(field, "send numbers as decimal strings, e.g. \"99.90\"")
+        raise ValidationError(field, 'send numbers as decimal strings, e.g. "99.90"')
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
@@ -113,19 +141,27 @@ def clean_items(raw: Any, defaults: dict[str, Any]) -> list[dict[str, Any]]:
         if cfop not in VALID_CFOPS:
             errors[f"{p}.cfop"] = "CFOP must be one of the NFCom list (e.g. 5307, 6307, 5933)"
         values: dict[str, Decimal] = {}
-        for key, places, allow_zero in (("quantity", 4, False), ("unit_price", 8, False),
-                                        ("discount", 2, True)):
+        for key, places, allow_zero in (
+            ("quantity", 4, False),
+            ("unit_price", 8, False),
+            ("discount", 2, True),
+        ):
             try:
-                values[key] = _decimal(item.get(key, "0" if key == "discount" else None), f"{p}.{key}",
-                                       places=places, allow_zero=allow_zero,
-                                       maximum=Decimal("99999999999"))
+                values[key] = _decimal(
+                    item.get(key, "0" if key == "discount" else None),
+                    f"{p}.{key}",
+                    places=places,
+                    allow_zero=allow_zero,
+                    maximum=Decimal("99999999999"),
+                )
             except ValidationError as exc:
                 errors.update(exc.errors)
         if len(values) == 3 and values["discount"] > values["quantity"] * values["unit_price"]:
             errors[f"{p}.discount"] = "discount cannot exceed the item's value"
         code = " ".join(str(item.get("code") or f"{n + 1}").split())[:60]
-        out.append({"code": code, "cclass": cclass, "description": description, "unit": unit,
-                    "cfop": cfop, **values})
+        out.append(
+            {"code": code, "cclass": cclass, "description": description, "unit": unit, "cfop": cfop, **values}
+        )
     if errors:
         raise ValidationError.many(errors)
     return out
@@ -175,21 +211,31 @@ def totals(items: list[dict[str, Any]], taxes: dict[str, Any]) -> dict[str, Deci
 
 
 def item_of(i: dict[str, Any]) -> V.Item:
-    return V.Item(code=str(i["code"]), description=str(i["description"]), cclass=str(i["cclass"]),
-                  unit=str(i["unit"]), quantity=Decimal(str(i["quantity"])),
-                  unit_price=Decimal(str(i["unit_price"])), cfop=str(i["cfop"]),
-                  discount=Decimal(str(i.get("discount") or "0")))
+    return V.Item(
+        code=str(i["code"]),
+        description=str(i["description"]),
+        cclass=str(i["cclass"]),
+        unit=str(i["unit"]),
+        quantity=Decimal(str(i["quantity"])),
+        unit_price=Decimal(str(i["unit_price"])),
+        cfop=str(i["cfop"]),
+        discount=Decimal(str(i.get("discount") or "0")),
+    )
 
 
 def taxes_of(t: dict[str, Any]) -> V.Taxes:
-    return V.Taxes(icms_mode="simples" if int(t.get("crt", 3)) in (1, 2) else "normal",
-                   icms_rate=Decimal(str(t.get("icms_rate", "0"))), pis_rate=Decimal(str(t.get("pis_rate", "0"))),
-                   cofins_rate=Decimal(str(t.get("cofins_rate", "0"))),
-                   fust_rate=Decimal(str(t.get("fust_rate", "0"))),
-                   funttel_rate=Decimal(str(t.get("funttel_rate", "0"))),
-                   ibscbs=bool(t.get("ibscbs", False)), cbs_rate=Decimal(str(t.get("cbs_rate", "0.90"))),
-                   ibs_uf_rate=Decimal(str(t.get("ibs_uf_rate", "0.10"))),
-                   ibs_mun_rate=Decimal(str(t.get("ibs_mun_rate", "0.00"))))
+    return V.Taxes(
+        icms_mode="simples" if int(t.get("crt", 3)) in (1, 2) else "normal",
+        icms_rate=Decimal(str(t.get("icms_rate", "0"))),
+        pis_rate=Decimal(str(t.get("pis_rate", "0"))),
+        cofins_rate=Decimal(str(t.get("cofins_rate", "0"))),
+        fust_rate=Decimal(str(t.get("fust_rate", "0"))),
+        funttel_rate=Decimal(str(t.get("funttel_rate", "0"))),
+        ibscbs=bool(t.get("ibscbs", False)),
+        cbs_rate=Decimal(str(t.get("cbs_rate", "0.90"))),
+        ibs_uf_rate=Decimal(str(t.get("ibs_uf_rate", "0.10"))),
+        ibs_mun_rate=Decimal(str(t.get("ibs_mun_rate", "0.00"))),
+    )
 
 
 def cancel_deadline(authorized_at: datetime) -> datetime:
@@ -198,8 +244,9 @@ def cancel_deadline(authorized_at: datetime) -> datetime:
     from zoneinfo import ZoneInfo
 
     local = authorized_at.astimezone(ZoneInfo("America/Sao_Paulo"))
-    first_next = (local.replace(day=1) + timedelta(days=32)).replace(day=1, hour=0, minute=0, second=0,
-                                                                     microsecond=0)
+    first_next = (local.replace(day=1) + timedelta(days=32)).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
     return first_next + timedelta(hours=CANCEL_HOURS_AFTER_MONTH)
 
 
@@ -215,11 +262,24 @@ def clean_reason(text: Any) -> str:
 # Settings ---------------------------------------------------------------------------------------
 
 SETTINGS_DEFAULTS: dict[str, Any] = {
-    "backend": "sandbox", "environment": "homologacao", "series": 1, "next_number": 1,
-    "state_registration": "", "crt": 3, "icms_rate": "18.00", "pis_rate": "0.65",
-    "cofins_rate": "3.00", "fust_rate": "1.00", "funttel_rate": "0.50", "cclass": "0100401",
-    "cfop": "5307", "subscriber_kind": 3, "service_type": 4, "ibscbs": False,
-    "due_days": 10, "city": "",
+    "backend": "sandbox",
+    "environment": "homologacao",
+    "series": 1,
+    "next_number": 1,
+    "state_registration": "",
+    "crt": 3,
+    "icms_rate": "18.00",
+    "pis_rate": "0.65",
+    "cofins_rate": "3.00",
+    "fust_rate": "1.00",
+    "funttel_rate": "0.50",
+    "cclass": "0100401",
+    "cfop": "5307",
+    "subscriber_kind": 3,
+    "service_type": 4,
+    "ibscbs": False,
+    "due_days": 10,
+    "city": "",
 }
 
 
@@ -233,8 +293,14 @@ def clean_settings(data: dict[str, Any]) -> dict[str, Any]:
     if merged["environment"] not in ENVIRONMENTS:
         errors["environment"] = f"environment must be one of {', '.join(ENVIRONMENTS)}"
     out["environment"] = merged["environment"]
-    for key, low, high in (("series", 0, 999), ("next_number", 1, 999_999_999), ("crt", 1, 3),
-                           ("subscriber_kind", 1, 99), ("service_type", 1, 7), ("due_days", 0, 60)):
+    for key, low, high in (
+        ("series", 0, 999),
+        ("next_number", 1, 999_999_999),
+        ("crt", 1, 3),
+        ("subscriber_kind", 1, 99),
+        ("service_type", 1, 7),
+        ("due_days", 0, 60),
+    ):
         try:
             value = int(str(merged[key]).strip())
             if not low <= value <= high:
@@ -262,8 +328,11 @@ def clean_settings(data: dict[str, Any]) -> dict[str, Any]:
         errors["cfop"] = "default CFOP must be one of the NFCom list (e.g. 5307)"
     out["cfop"] = cfop
     out["city"] = " ".join(str(merged.get("city") or "").split())[:60]
-    out["ibscbs"] = bool(merged["ibscbs"]) if isinstance(merged["ibscbs"], bool) else \
-        str(merged["ibscbs"]).lower() in ("1", "true", "on", "yes")
+    out["ibscbs"] = (
+        bool(merged["ibscbs"])
+        if isinstance(merged["ibscbs"], bool)
+        else str(merged["ibscbs"]).lower() in ("1", "true", "on", "yes")
+    )
     if errors:
         raise ValidationError.many(errors)
     return out
@@ -275,20 +344,21 @@ class NfcomSettings(Aggregate):
     class Configured(Aggregate.Created):
         fields: dict[str, Any]
 
-        def apply(self, s: "NfcomSettings") -> None:
+        def apply(self, s: NfcomSettings) -> None:
             s.tenant_id = self.tenant_id
             s.fields = dict(self.fields)
 
     class Updated(Aggregate.Event):
         changes: dict[str, Any]
 
-        def apply(self, s: "NfcomSettings") -> None:
+        def apply(self, s: NfcomSettings) -> None:
             s.fields = {**s.fields, **self.changes}
 
     @classmethod
-    def configure(cls, meta: Meta, data: dict[str, Any]) -> "NfcomSettings":
-        return cls._open(cls.Configured, meta, id=nfcom_settings_id(meta.tenant_id),
-                         fields=clean_settings(data))
+    def configure(cls, meta: Meta, data: dict[str, Any]) -> NfcomSettings:
+        return cls._open(
+            cls.Configured, meta, id=nfcom_settings_id(meta.tenant_id), fields=clean_settings(data)
+        )
 
     def update(self, meta: Meta, data: dict[str, Any]) -> dict[str, Any]:
         fields = clean_settings({**self.fields, **data})
@@ -299,6 +369,7 @@ class NfcomSettings(Aggregate):
 
 
 # Nfcom ------------------------------------------------------------------------------------------
+
 
 class Nfcom(Aggregate):
     """One NFCom (model 62) from draft to authorized/cancelled.
@@ -322,14 +393,32 @@ class Nfcom(Aggregate):
         terminal: str
         totals: dict[str, Decimal]
 
-        def apply(self, n: "Nfcom") -> None:
+        def apply(self, n: Nfcom) -> None:
             super().apply(n)
             n.status = "draft"
             n.correlation_id = self.correlation_id
-            for key in ("series", "number", "random_code", "access_key", "issued_at", "backend",
-                        "environment", "protocol", "authorized_at", "cstat", "reason", "xml",
-                        "proc_xml", "last_error", "cancel_reason", "cancel_protocol",
-                        "cancel_event_xml", "cancelled_at", "requested_at", "failed_at"):
+            for key in (
+                "series",
+                "number",
+                "random_code",
+                "access_key",
+                "issued_at",
+                "backend",
+                "environment",
+                "protocol",
+                "authorized_at",
+                "cstat",
+                "reason",
+                "xml",
+                "proc_xml",
+                "last_error",
+                "cancel_reason",
+                "cancel_protocol",
+                "cancel_event_xml",
+                "cancelled_at",
+                "requested_at",
+                "failed_at",
+            ):
                 setattr(n, key, None)
             n.issuer, n.taxes = {}, {}
             n.attempts = 0
@@ -338,7 +427,7 @@ class Nfcom(Aggregate):
     class Corrected(Aggregate.Event):
         changes: dict[str, Any]
 
-        def apply(self, n: "Nfcom") -> None:
+        def apply(self, n: Nfcom) -> None:
             for key, value in self.changes.items():
                 setattr(n, key, value)
 
@@ -354,11 +443,21 @@ class Nfcom(Aggregate):
         taxes: dict[str, Any]
         totals: dict[str, Decimal]
 
-        def apply(self, n: "Nfcom") -> None:
+        def apply(self, n: Nfcom) -> None:
             n.status = "requested"
             n.correlation_id = self.correlation_id
-            for key in ("series", "number", "random_code", "access_key", "issued_at", "backend",
-                        "environment", "issuer", "taxes", "totals"):
+            for key in (
+                "series",
+                "number",
+                "random_code",
+                "access_key",
+                "issued_at",
+                "backend",
+                "environment",
+                "issuer",
+                "taxes",
+                "totals",
+            ):
                 setattr(n, key, getattr(self, key))
             n.requested_at = self.timestamp
             n.cstat = n.reason = n.last_error = None
@@ -374,7 +473,7 @@ class Nfcom(Aggregate):
         retry_in_ms: int
         calls: list[dict[str, Any]]
 
-        def apply(self, n: "Nfcom") -> None:
+        def apply(self, n: Nfcom) -> None:
             n.attempts = self.attempt
             n.last_error = self.error
 
@@ -382,7 +481,7 @@ class Nfcom(Aggregate):
         operation: str
         calls: list[dict[str, Any]]
 
-        def apply(self, n: "Nfcom") -> None:
+        def apply(self, n: Nfcom) -> None:
             pass
 
     class Authorized(Aggregate.Event):
@@ -395,7 +494,7 @@ class Nfcom(Aggregate):
         proc_xml: str
         calls: list[dict[str, Any]]
 
-        def apply(self, n: "Nfcom") -> None:
+        def apply(self, n: Nfcom) -> None:
             n.status = "authorized"
             n.access_key = self.access_key or n.access_key
             n.protocol, n.authorized_at = self.protocol, self.authorized_at
@@ -409,7 +508,7 @@ class Nfcom(Aggregate):
         xml: str
         calls: list[dict[str, Any]]
 
-        def apply(self, n: "Nfcom") -> None:
+        def apply(self, n: Nfcom) -> None:
             n.status = "rejected"
             n.cstat, n.reason = self.cstat, self.reason
             n.xml = self.xml or n.xml
@@ -420,7 +519,7 @@ class Nfcom(Aggregate):
         xml: str
         calls: list[dict[str, Any]]
 
-        def apply(self, n: "Nfcom") -> None:
+        def apply(self, n: Nfcom) -> None:
             n.status = "denied"
             n.cstat, n.reason = self.cstat, self.reason
             n.xml = self.xml or n.xml
@@ -429,20 +528,20 @@ class Nfcom(Aggregate):
         error: str
         attempts: int
 
-        def apply(self, n: "Nfcom") -> None:
+        def apply(self, n: Nfcom) -> None:
             n.status = "failed"
             n.last_error, n.attempts = self.error, self.attempts
             n.failed_at = self.timestamp
 
     class EmissionRetryRequested(Aggregate.Event):
-        def apply(self, n: "Nfcom") -> None:
+        def apply(self, n: Nfcom) -> None:
             n.status = "requested"
             n.last_error, n.attempts = None, 0
 
     class CancellationRequested(Aggregate.Event):
         reason: str
 
-        def apply(self, n: "Nfcom") -> None:
+        def apply(self, n: Nfcom) -> None:
             n.status = "cancelling"
             n.correlation_id = self.correlation_id
             n.cancel_reason = self.reason
@@ -454,7 +553,7 @@ class Nfcom(Aggregate):
         cancelled_at: datetime
         calls: list[dict[str, Any]]
 
-        def apply(self, n: "Nfcom") -> None:
+        def apply(self, n: Nfcom) -> None:
             n.status = "cancelled"
             n.cancel_protocol, n.cancel_event_xml = self.protocol, self.event_xml
             n.cancelled_at = self.cancelled_at
@@ -464,7 +563,7 @@ class Nfcom(Aggregate):
         reason: str
         calls: list[dict[str, Any]]
 
-        def apply(self, n: "Nfcom") -> None:
+        def apply(self, n: Nfcom) -> None:
             n.status = "cancellation_rejected"
             n.cstat, n.reason = self.cstat, self.reason
 
@@ -472,20 +571,20 @@ class Nfcom(Aggregate):
         error: str
         attempts: int
 
-        def apply(self, n: "Nfcom") -> None:
+        def apply(self, n: Nfcom) -> None:
             n.status = "cancellation_failed"
             n.last_error, n.attempts = self.error, self.attempts
             n.failed_at = self.timestamp
 
     class CancellationRetryRequested(Aggregate.Event):
-        def apply(self, n: "Nfcom") -> None:
+        def apply(self, n: Nfcom) -> None:
             n.status = "cancelling"
             n.last_error, n.attempts = None, 0
 
     # Commands -------------------------------------------------------------------------------------
 
     @classmethod
-    def draft(cls, nfcom_id: UUID, meta: Meta, data: dict[str, Any], defaults: dict[str, Any]) -> "Nfcom":
+    def draft(cls, nfcom_id: UUID, meta: Meta, data: dict[str, Any], defaults: dict[str, Any]) -> Nfcom:
         fields = clean_draft(data, defaults)
         fields["totals"] = totals(fields["items"], defaults)
         return cls._open(cls.Drafted, meta, id=nfcom_id, **fields)
@@ -493,13 +592,30 @@ class Nfcom(Aggregate):
     def correct(self, meta: Meta, data: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
         if self.status not in ("draft", "rejected"):
             raise ConflictError(f"only a draft or a rejected NFCom can be corrected (it is {self.status})")
-        keys = ("customer_id", "recipient", "competence", "due_date", "invoice_id", "items", "barcode",
-                "pix_url", "contract", "terminal")
+        keys = (
+            "customer_id",
+            "recipient",
+            "competence",
+            "due_date",
+            "invoice_id",
+            "items",
+            "barcode",
+            "pix_url",
+            "contract",
+            "terminal",
+        )
         merged: dict[str, Any] = {k: getattr(self, k) for k in keys}
         merged["competence"] = f"{self.competence:%Y-%m}"
         merged["due_date"] = self.due_date.isoformat() if self.due_date else None
-        merged["items"] = [{**i, "quantity": str(i["quantity"]), "unit_price": str(i["unit_price"]),
-                            "discount": str(i["discount"])} for i in self.items]
+        merged["items"] = [
+            {
+                **i,
+                "quantity": str(i["quantity"]),
+                "unit_price": str(i["unit_price"]),
+                "discount": str(i["discount"]),
+            }
+            for i in self.items
+        ]
         merged.update({k: v for k, v in data.items() if k in keys})
         fields = clean_draft(merged, defaults)
         fields["totals"] = totals(fields["items"], defaults)
@@ -508,23 +624,64 @@ class Nfcom(Aggregate):
             self._record(self.Corrected, meta, changes=diff)
         return diff
 
-    def request_emission(self, meta: Meta, *, series: int, number: int | None, random_code: str,
-                         backend: str, environment: str, issuer: dict[str, Any],
-                         taxes: dict[str, Any]) -> None:
+    def request_emission(
+        self,
+        meta: Meta,
+        *,
+        series: int,
+        number: int | None,
+        random_code: str,
+        backend: str,
+        environment: str,
+        issuer: dict[str, Any],
+        taxes: dict[str, Any],
+    ) -> None:
         if self.status not in ("draft", "rejected"):
             raise ConflictError(f"only a draft or a rejected NFCom can be sent (it is {self.status})")
         if number is None:
             raise ConflictError("an NFCom needs a number from its series")
-        key = compose(uf=issuer["uf"], issued_on=meta.at.astimezone(_tz()).date(), cnpj=issuer["cnpj"],
-                      series=series, number=number, random_code=random_code)
-        self._record(self.EmissionRequested, meta, series=series, number=number, random_code=random_code,
-                     access_key=key, issued_at=meta.at, backend=backend, environment=environment,
-                     issuer=dict(issuer), taxes=dict(taxes), totals=totals(self.items, taxes))
+        key = compose(
+            uf=issuer["uf"],
+            issued_on=meta.at.astimezone(_tz()).date(),
+            cnpj=issuer["cnpj"],
+            series=series,
+            number=number,
+            random_code=random_code,
+        )
+        self._record(
+            self.EmissionRequested,
+            meta,
+            series=series,
+            number=number,
+            random_code=random_code,
+            access_key=key,
+            issued_at=meta.at,
+            backend=backend,
+            environment=environment,
+            issuer=dict(issuer),
+            taxes=dict(taxes),
+            totals=totals(self.items, taxes),
+        )
 
-    def attempt_failed(self, meta: Meta, *, operation: str, attempt: int, error: str, retry_in_ms: int,
-                       calls: list[dict[str, Any]]) -> None:
-        self._record(self.AttemptFailed, meta, operation=operation, attempt=attempt, error=error,
-                     retry_in_ms=retry_in_ms, calls=calls)
+    def attempt_failed(
+        self,
+        meta: Meta,
+        *,
+        operation: str,
+        attempt: int,
+        error: str,
+        retry_in_ms: int,
+        calls: list[dict[str, Any]],
+    ) -> None:
+        self._record(
+            self.AttemptFailed,
+            meta,
+            operation=operation,
+            attempt=attempt,
+            error=error,
+            retry_in_ms=retry_in_ms,
+            calls=calls,
+        )
 
     def record_calls(self, meta: Meta, operation: str, calls: list[dict[str, Any]]) -> bool:
         if not calls:
@@ -532,14 +689,35 @@ class Nfcom(Aggregate):
         self._record(self.CallsRecorded, meta, operation=operation, calls=calls)
         return True
 
-    def authorize(self, meta: Meta, *, protocol: str, authorized_at: datetime, cstat: str, reason: str,
-                  xml: str, proc_xml: str, calls: list[dict[str, Any]], access_key: str = "") -> bool:
+    def authorize(
+        self,
+        meta: Meta,
+        *,
+        protocol: str,
+        authorized_at: datetime,
+        cstat: str,
+        reason: str,
+        xml: str,
+        proc_xml: str,
+        calls: list[dict[str, Any]],
+        access_key: str = "",
+    ) -> bool:
         """False (nothing recorded) when the outcome is no longer news. `access_key`: the key the
         authority (or a gateway that composes its own) answered, when it differs."""
         if self.status not in ("requested", "failed"):
             return False
-        self._record(self.Authorized, meta, access_key=access_key, protocol=protocol, authorized_at=authorized_at, cstat=cstat,
-                     reason=reason, xml=xml, proc_xml=proc_xml, calls=calls)
+        self._record(
+            self.Authorized,
+            meta,
+            access_key=access_key,
+            protocol=protocol,
+            authorized_at=authorized_at,
+            cstat=cstat,
+            reason=reason,
+            xml=xml,
+            proc_xml=proc_xml,
+            calls=calls,
+        )
         return True
 
     def reject(self, meta: Meta, *, cstat: str, reason: str, xml: str, calls: list[dict[str, Any]]) -> bool:
@@ -574,19 +752,24 @@ class Nfcom(Aggregate):
             raise ConflictError(f"only an authorized NFCom can be cancelled (it is {self.status})")
         text = clean_reason(reason)
         if self.authorized_at is not None and meta.at > cancel_deadline(self.authorized_at):
-            raise ConflictError("the cancellation window closed (120 hours after the end of the month "
-                                "of authorization); issue a substitute NFCom instead", field="reason")
+            raise ConflictError(
+                "the cancellation window closed (120 hours after the end of the month "
+                "of authorization); issue a substitute NFCom instead",
+                field="reason",
+            )
         self._record(self.CancellationRequested, meta, reason=text)
 
     def cancelled(self, meta: Meta, *, protocol: str, event_xml: str, calls: list[dict[str, Any]]) -> bool:
         if self.status not in ("cancelling", "cancellation_failed"):
             return False
-        self._record(self.Cancelled, meta, protocol=protocol, event_xml=event_xml, cancelled_at=meta.at,
-                     calls=calls)
+        self._record(
+            self.Cancelled, meta, protocol=protocol, event_xml=event_xml, cancelled_at=meta.at, calls=calls
+        )
         return True
 
-    def cancellation_rejected(self, meta: Meta, *, cstat: str, reason: str,
-                              calls: list[dict[str, Any]]) -> bool:
+    def cancellation_rejected(
+        self, meta: Meta, *, cstat: str, reason: str, calls: list[dict[str, Any]]
+    ) -> bool:
         if self.status != "cancelling":
             return False
         self._record(self.CancellationRejected, meta, cstat=cstat, reason=reason, calls=calls)

@@ -13,10 +13,23 @@ if TYPE_CHECKING:  # pragma: no cover
     from retaguarda.bootstrap import Container
 
 DEMO_NFCOM_SETTINGS: dict[str, Any] = {
-    "backend": "sandbox", "environment": "homologacao", "series": 1, "next_number": 1,
-    "state_registration": "110042490114", "crt": 3, "icms_rate": "18.00", "pis_rate": "0.65",
-    "cofins_rate": "3.00", "fust_rate": "1.00", "funttel_rate": "0.50", "cclass": "0100401",
-    "cfop": "5307", "subscriber_kind": 3, "service_type": 4, "ibscbs": False, "due_days": 10,
+    "backend": "sandbox",
+    "environment": "homologacao",
+    "series": 1,
+    "next_number": 1,
+    "state_registration": "110042490114",
+    "crt": 3,
+    "icms_rate": "18.00",
+    "pis_rate": "0.65",
+    "cofins_rate": "3.00",
+    "fust_rate": "1.00",
+    "funttel_rate": "0.50",
+    "cclass": "0100401",
+    "cfop": "5307",
+    "subscriber_kind": 3,
+    "service_type": 4,
+    "ibscbs": False,
+    "due_days": 10,
     "city": "São Paulo",
 }
 """Sandbox (simulated SVRS, homologação): nothing reaches an authority. The IE is fictitious."""
@@ -33,10 +46,15 @@ def find_stuck(container: Container, older_than: datetime) -> list[tuple[str, tu
     from projections.fiscal.nfcom_list import nfcom_rows as t
 
     with container.engine.connect() as conn:
-        rows = conn.execute(sa.select(t.c.id, t.c.status).where(
-            t.c.status.in_(("requested", "cancelling")), t.c.updated_at < older_than)).all()
-    return [("fiscal.emit_nfcom" if status == "requested" else "fiscal.cancel_nfcom", (str(i), 0))
-            for i, status in rows]
+        rows = conn.execute(
+            sa.select(t.c.id, t.c.status).where(
+                t.c.status.in_(("requested", "cancelling")), t.c.updated_at < older_than
+            )
+        ).all()
+    return [
+        ("fiscal.emit_nfcom" if status == "requested" else "fiscal.cancel_nfcom", (str(i), 0))
+        for i, status in rows
+    ]
 
 
 def install(container: Container) -> None:
@@ -44,8 +62,9 @@ def install(container: Container) -> None:
     from retaguarda.fiscal.nfcom.application import NfcomService
     from retaguarda.integrations import register_reconciler, register_trigger
 
-    container.services["nfcom"] = NfcomService(container.store, container.after_write, container.clock,
-                                               container.customers, container.fiscal)
+    container.services["nfcom"] = NfcomService(
+        container.store, container.after_write, container.clock, container.customers, container.fiscal
+    )
     register_trigger(Nfcom.EmissionRequested, "fiscal.emit_nfcom", _args)
     register_trigger(Nfcom.EmissionRetryRequested, "fiscal.emit_nfcom", _args)
     register_trigger(Nfcom.CancellationRequested, "fiscal.cancel_nfcom", _args)
@@ -60,7 +79,9 @@ def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     service = container.nfcom
     if service.get_settings(tenant_id) is not None:
         return
-    meta = Meta(tenant_id=tenant_id, actor=actor, correlation_id=new_correlation_id(), at=container.clock.now())
+    meta = Meta(
+        tenant_id=tenant_id, actor=actor, correlation_id=new_correlation_id(), at=container.clock.now()
+    )
     service.save_settings(meta, DEMO_NFCOM_SETTINGS)
     from retaguarda.shared.documents import make_cnpj
 
@@ -68,8 +89,27 @@ def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     if customer_id is None:
         return
     competence = f"{meta.at:%Y-%m}"
-    sent = service.create_draft(meta, {"customer_id": customer_id, "competence": competence, "items": [
-        {"cclass": "0100401", "description": "Internet fibra 500 Mbps (SCM)", "quantity": "1",
-         "unit": "UN", "unit_price": "149.90"},
-        {"cclass": "0100401", "description": "IP fixo", "quantity": "1", "unit": "UN", "unit_price": "30.00"}]})
+    sent = service.create_draft(
+        meta,
+        {
+            "customer_id": customer_id,
+            "competence": competence,
+            "items": [
+                {
+                    "cclass": "0100401",
+                    "description": "Internet fibra 500 Mbps (SCM)",
+                    "quantity": "1",
+                    "unit": "UN",
+                    "unit_price": "149.90",
+                },
+                {
+                    "cclass": "0100401",
+                    "description": "IP fixo",
+                    "quantity": "1",
+                    "unit": "UN",
+                    "unit_price": "30.00",
+                },
+            ],
+        },
+    )
     service.emit(meta, str(sent.aggregate.id))

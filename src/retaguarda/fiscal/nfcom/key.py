@@ -3,7 +3,7 @@
     cUF(2) AAMM(4) CNPJ(14) mod(2)=62 serie(3) nNF(9) tpEmis(1) nSiteAutoriz(1) cNF(7) cDV(1)
 
 The check digit is modulo 11 over the first 43 digits with weights 2..9 repeating from the right;
-a remainder of 0 or 1 gives DV 0, otherwise DV = 11 − remainder. Pure functions, no I/O.
+a remainder of 0 or 1 gives DV 0, otherwise DV = 11 - remainder. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -17,10 +17,33 @@ MODEL = "62"
 KEY_RE = re.compile(r"^\d{44}$")
 
 UF_CODES: dict[str, str] = {
-    "RO": "11", "AC": "12", "AM": "13", "RR": "14", "PA": "15", "AP": "16", "TO": "17", "MA": "21",
-    "PI": "22", "CE": "23", "RN": "24", "PB": "25", "PE": "26", "AL": "27", "SE": "28", "BA": "29",
-    "MG": "31", "ES": "32", "RJ": "33", "SP": "35", "PR": "41", "SC": "42", "RS": "43", "MS": "50",
-    "MT": "51", "GO": "52", "DF": "53",
+    "RO": "11",
+    "AC": "12",
+    "AM": "13",
+    "RR": "14",
+    "PA": "15",
+    "AP": "16",
+    "TO": "17",
+    "MA": "21",
+    "PI": "22",
+    "CE": "23",
+    "RN": "24",
+    "PB": "25",
+    "PE": "26",
+    "AL": "27",
+    "SE": "28",
+    "BA": "29",
+    "MG": "31",
+    "ES": "32",
+    "RJ": "33",
+    "SP": "35",
+    "PR": "41",
+    "SC": "42",
+    "RS": "43",
+    "MS": "50",
+    "MT": "51",
+    "GO": "52",
+    "DF": "53",
 }
 """IBGE codes of the states (ide/cUF)."""
 
@@ -61,8 +84,17 @@ class KeyParts:
     check_digit: int
 
 
-def compose(*, uf: str, issued_on: date, cnpj: str, series: int, number: int, random_code: str,
-            emission_type: int = 1, site: int = 0) -> str:
+def compose(
+    *,
+    uf: str,
+    issued_on: date,
+    cnpj: str,
+    series: int,
+    number: int,
+    random_code: str,
+    emission_type: int = 1,
+    site: int = 0,
+) -> str:
     """The 44-digit key. `uf` a state abbreviation (or its 2-digit IBGE code); `random_code` cNF."""
     uf_code = UF_CODES.get(uf.upper(), uf) if uf else ""
     if uf_code not in UF_CODES.values():
@@ -81,8 +113,10 @@ def compose(*, uf: str, issued_on: date, cnpj: str, series: int, number: int, ra
         raise AccessKeyError("the random code (cNF) must have 7 digits")
     if issued_on.year < 2000:
         raise AccessKeyError("the emission year must be 2000 or later")
-    body = (f"{uf_code}{issued_on:%y%m}{cnpj}{MODEL}{series:03d}{number:09d}{emission_type}{site}"
-            f"{random_code}")
+    body = (
+        f"{uf_code}{issued_on:%y%m}{cnpj}{MODEL}{series:03d}{number:09d}{emission_type}{site}"
+        f"{random_code}"
+    )
     return body + str(check_digit(body))
 
 
@@ -92,9 +126,18 @@ def parse(key: str) -> KeyParts:
         raise AccessKeyError("an NFCom key has 44 digits")
     if check_digit(key[:43]) != int(key[43]):
         raise AccessKeyError("the check digit does not match")
-    return KeyParts(uf_code=key[0:2], year_month=key[2:6], cnpj=key[6:20], model=key[20:22],
-                    series=int(key[22:25]), number=int(key[25:34]), emission_type=int(key[34]),
-                    site=int(key[35]), random_code=key[36:43], check_digit=int(key[43]))
+    return KeyParts(
+        uf_code=key[0:2],
+        year_month=key[2:6],
+        cnpj=key[6:20],
+        model=key[20:22],
+        series=int(key[22:25]),
+        number=int(key[25:34]),
+        emission_type=int(key[34]),
+        site=int(key[35]),
+        random_code=key[36:43],
+        check_digit=int(key[43]),
+    )
 
 
 def random_code(number: int, rng: secrets.SystemRandom | None = None) -> str:

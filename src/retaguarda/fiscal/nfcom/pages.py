@@ -33,16 +33,27 @@ ITEM_ROWS = 4
 
 
 def status_labels() -> dict[str, str]:
-    return {"draft": _("draft"), "requested": _("sending"), "authorized": _("authorized"),
-            "rejected": _("rejected"), "denied": _("denied"), "failed": _("failed"),
-            "cancelling": _("cancelling"), "cancelled": _("cancelled"),
-            "cancellation_rejected": _("cancel rejected"), "cancellation_failed": _("cancel failed"),
-            "dead_letter": _("dead letters")}
+    return {
+        "draft": _("draft"),
+        "requested": _("sending"),
+        "authorized": _("authorized"),
+        "rejected": _("rejected"),
+        "denied": _("denied"),
+        "failed": _("failed"),
+        "cancelling": _("cancelling"),
+        "cancelled": _("cancelled"),
+        "cancellation_rejected": _("cancel rejected"),
+        "cancellation_failed": _("cancel failed"),
+        "dead_letter": _("dead letters"),
+    }
 
 
 def backend_labels() -> dict[str, str]:
-    return {"sandbox": _("Sandbox (simulated SVRS)"), "svrs": _("SVRS (SOAP, A1 certificate)"),
-            "focus_nfe": _("Focus NFe")}
+    return {
+        "sandbox": _("Sandbox (simulated SVRS)"),
+        "svrs": _("SVRS (SOAP, A1 certificate)"),
+        "focus_nfe": _("Focus NFe"),
+    }
 
 
 def environment_labels() -> dict[str, str]:
@@ -50,8 +61,12 @@ def environment_labels() -> dict[str, str]:
 
 
 def _helpers() -> dict[str, Any]:
-    return {"fmt": format_document, "labels": status_labels(), "backends": backend_labels(),
-            "environments": environment_labels()}
+    return {
+        "fmt": format_document,
+        "labels": status_labels(),
+        "backends": backend_labels(),
+        "environments": environment_labels(),
+    }
 
 
 def _row(request: Request[Any, Any, Any], nfcom_id: str) -> dict[str, Any]:
@@ -64,30 +79,47 @@ def _row(request: Request[Any, Any, Any], nfcom_id: str) -> dict[str, Any]:
 
 
 @get("/fiscal/nfcom", opt=READ, sync_to_thread=True, include_in_schema=False)
-def nfcom_list(request: Request[Any, Any, Any], status: str = "", competence: str = "", customer: str = "",
-               page: int = 1) -> Template:
+def nfcom_list(
+    request: Request[Any, Any, Any], status: str = "", competence: str = "", customer: str = "", page: int = 1
+) -> Template:
     import re
 
     p = require_principal(request)
     status = status if status in STATUSES or status == "dead_letter" else ""
     competence = competence if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", competence or "") else ""
     with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
-        result = list_nfcom(conn, p.tenant_id, status=status, competence=competence, customer=customer,
-                            page=max(1, page))
+        result = list_nfcom(
+            conn, p.tenant_id, status=status, competence=competence, customer=customer, page=max(1, page)
+        )
     settings = container_of(request).nfcom.settings_of(p.tenant_id)
 
     def page_url(n: int) -> str:
-        return "/fiscal/nfcom?" + urlencode({"status": status, "competence": competence, "customer": customer,
-                                             "page": n})
+        return "/fiscal/nfcom?" + urlencode(
+            {"status": status, "competence": competence, "customer": customer, "page": n}
+        )
 
-    template = ("fiscal/nfcom/_rows.html" if request.headers.get("hx-target") == "nfcom-rows"
-                else "fiscal/nfcom/list.html")
-    return Template(template, context={
-        "result": result, "status": status, "competence": competence, "customer": customer,
-        "statuses": (*STATUSES, "dead_letter"), "page_url": page_url, "settings": settings, **_helpers()})
+    template = (
+        "fiscal/nfcom/_rows.html"
+        if request.headers.get("hx-target") == "nfcom-rows"
+        else "fiscal/nfcom/list.html"
+    )
+    return Template(
+        template,
+        context={
+            "result": result,
+            "status": status,
+            "competence": competence,
+            "customer": customer,
+            "statuses": (*STATUSES, "dead_letter"),
+            "page_url": page_url,
+            "settings": settings,
+            **_helpers(),
+        },
+    )
 
 
 # New draft ------------------------------------------------------------------------------------------
+
 
 def _customers(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
     p = require_principal(request)
@@ -95,13 +127,24 @@ def _customers(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
         return list(list_customers(conn, p.tenant_id, page=1, per_page=200)["items"])
 
 
-def _form(request: Request[Any, Any, Any], values: dict[str, Any], errors: dict[str, str],
-          status_code: int = 200) -> Template:
+def _form(
+    request: Request[Any, Any, Any], values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Template:
     p = require_principal(request)
     settings = container_of(request).nfcom.settings_of(p.tenant_id)
-    return Template("fiscal/nfcom/form.html", status_code=status_code, context={
-        "values": values, "errors": errors, "customers": _customers(request), "units": UNITS,
-        "rows": ITEM_ROWS, "settings": settings, **_helpers()})
+    return Template(
+        "fiscal/nfcom/form.html",
+        status_code=status_code,
+        context={
+            "values": values,
+            "errors": errors,
+            "customers": _customers(request),
+            "units": UNITS,
+            "rows": ITEM_ROWS,
+            "settings": settings,
+            **_helpers(),
+        },
+    )
 
 
 @get("/fiscal/nfcom/new", opt=WRITE, sync_to_thread=True, include_in_schema=False)
@@ -124,11 +167,21 @@ def form_data(form: dict[str, Any]) -> dict[str, Any]:
             price_value: Any = str(parse_money(price)) if price else ""
         except (ValueError, ValidationError):
             price_value = price
-        items.append({"description": description, "cclass": form.get(f"cclass_{n}") or None,
-                      "quantity": str(form.get(f"quantity_{n}") or "1").replace(",", "."),
-                      "unit": form.get(f"unit_{n}") or "UN", "unit_price": price_value})
-    return {"customer_id": form.get("customer_id") or "", "competence": form.get("competence") or "",
-            "due_date": form.get("due_date") or None, "items": items}
+        items.append(
+            {
+                "description": description,
+                "cclass": form.get(f"cclass_{n}") or None,
+                "quantity": str(form.get(f"quantity_{n}") or "1").replace(",", "."),
+                "unit": form.get(f"unit_{n}") or "UN",
+                "unit_price": price_value,
+            }
+        )
+    return {
+        "customer_id": form.get("customer_id") or "",
+        "competence": form.get("competence") or "",
+        "due_date": form.get("due_date") or None,
+        "items": items,
+    }
 
 
 @post("/fiscal/nfcom/new", opt=WRITE, sync_to_thread=True, include_in_schema=False)
@@ -143,26 +196,50 @@ def create(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
 
 # Detail --------------------------------------------------------------------------------------------
 
-def _panel(request: Request[Any, Any, Any], nfcom_id: str, flash: str | None = None, flash_kind: str = "ok",
-           status_code: int = 200) -> Template:
+
+def _panel(
+    request: Request[Any, Any, Any],
+    nfcom_id: str,
+    flash: str | None = None,
+    flash_kind: str = "ok",
+    status_code: int = 200,
+) -> Template:
     row = _row(request, nfcom_id)
-    return Template("fiscal/nfcom/_panel.html", status_code=status_code, context={
-        "n": row, "flash": flash, "flash_kind": flash_kind, "in_flight": row["status"] in IN_FLIGHT,
-        "oob": True, **_helpers()})
+    return Template(
+        "fiscal/nfcom/_panel.html",
+        status_code=status_code,
+        context={
+            "n": row,
+            "flash": flash,
+            "flash_kind": flash_kind,
+            "in_flight": row["status"] in IN_FLIGHT,
+            "oob": True,
+            **_helpers(),
+        },
+    )
 
 
 @get("/fiscal/nfcom/{nfcom_id:str}", opt=READ, sync_to_thread=True, include_in_schema=False)
-def detail(request: Request[Any, Any, Any], nfcom_id: str, tab: str = "overview", created: int = 0) -> Template:
+def detail(
+    request: Request[Any, Any, Any], nfcom_id: str, tab: str = "overview", created: int = 0
+) -> Template:
     p = require_principal(request)
     row = _row(request, nfcom_id)
     calls: list[dict[str, Any]] = []
     if tab == "log":
         with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
             calls = list_nfcom_calls(conn, p.tenant_id, nfcom_id)
-    return Template("fiscal/nfcom/detail.html", context={
-        "n": row, "tab": tab if tab in ("overview", "log", "history") else "overview", "calls": calls,
-        "flash": _("Draft created.") if created else None, "in_flight": row["status"] in IN_FLIGHT,
-        **_helpers()})
+    return Template(
+        "fiscal/nfcom/detail.html",
+        context={
+            "n": row,
+            "tab": tab if tab in ("overview", "log", "history") else "overview",
+            "calls": calls,
+            "flash": _("Draft created.") if created else None,
+            "in_flight": row["status"] in IN_FLIGHT,
+            **_helpers(),
+        },
+    )
 
 
 @get("/fiscal/nfcom/{nfcom_id:str}/panel", opt=READ, sync_to_thread=True, include_in_schema=False)
@@ -182,15 +259,23 @@ def _act(request: Request[Any, Any, Any], nfcom_id: str, action: Any, done: str)
 @post("/fiscal/nfcom/{nfcom_id:str}/emit", opt=WRITE, sync_to_thread=True, include_in_schema=False)
 def emit(request: Request[Any, Any, Any], nfcom_id: str) -> Template:
     service = container_of(request).nfcom
-    return _act(request, nfcom_id, lambda: service.emit(meta_of(request), nfcom_id),
-                _("Sent. Waiting for the authority…"))
+    return _act(
+        request,
+        nfcom_id,
+        lambda: service.emit(meta_of(request), nfcom_id),
+        _("Sent. Waiting for the authority…"),
+    )
 
 
 @post("/fiscal/nfcom/{nfcom_id:str}/cancel", opt=CANCEL, sync_to_thread=True, include_in_schema=False)
 def cancel(request: Request[Any, Any, Any], nfcom_id: str, data: dict[str, Any] = FORM) -> Template:
     service = container_of(request).nfcom
-    return _act(request, nfcom_id, lambda: service.cancel(meta_of(request), nfcom_id, data.get("reason")),
-                _("Cancellation requested."))
+    return _act(
+        request,
+        nfcom_id,
+        lambda: service.cancel(meta_of(request), nfcom_id, data.get("reason")),
+        _("Cancellation requested."),
+    )
 
 
 @post("/fiscal/nfcom/{nfcom_id:str}/retry", opt=WRITE, sync_to_thread=True, include_in_schema=False)
@@ -209,38 +294,80 @@ def retry(request: Request[Any, Any, Any], nfcom_id: str) -> Any:
 @get("/fiscal/nfcom/{nfcom_id:str}/file/xml", opt=READ, sync_to_thread=True, include_in_schema=False)
 def xml_file(request: Request[Any, Any, Any], nfcom_id: str, which: str = "nfcom") -> Response[bytes]:
     p = require_principal(request)
-    text = document_xml(container_of(request), p.tenant_id, nfcom_id,
-                        "cancellation" if which == "cancellation" else "nfcom")
-    return Response(text.encode(), media_type="application/xml", headers={
-        "Content-Disposition": f'inline; filename="nfcom-{nfcom_id}.xml"', "Cache-Control": "private, no-store"})
+    text = document_xml(
+        container_of(request), p.tenant_id, nfcom_id, "cancellation" if which == "cancellation" else "nfcom"
+    )
+    return Response(
+        text.encode(),
+        media_type="application/xml",
+        headers={
+            "Content-Disposition": f'inline; filename="nfcom-{nfcom_id}.xml"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @get("/fiscal/nfcom/{nfcom_id:str}/file/danfecom", opt=READ, sync_to_thread=True, include_in_schema=False)
 def danfecom_file(request: Request[Any, Any, Any], nfcom_id: str, download: bool = False) -> Response[bytes]:
     p = require_principal(request)
     pdf = danfecom_pdf(container_of(request), p.tenant_id, nfcom_id)
-    return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'{"attachment" if download else "inline"}; filename="danfecom-{nfcom_id}.pdf"',
-        "Cache-Control": "private, no-store"})
+    disposition = "attachment" if download else "inline"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'{disposition}; filename="danfecom-{nfcom_id}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 # Settings --------------------------------------------------------------------------------------------
+
 
 @get("/fiscal/nfcom/settings", opt=SETTINGS, sync_to_thread=True, include_in_schema=False)
 def settings_page(request: Request[Any, Any, Any], saved: int = 0) -> Template:
     p = require_principal(request)
     values = container_of(request).nfcom.settings_of(p.tenant_id)
-    return Template("fiscal/nfcom/settings.html", context={
-        "values": values, "errors": {}, "flash": _("Settings saved.") if saved else None,
-        "backend_names": BACKENDS, "environment_names": ENVIRONMENTS, **_helpers()})
+    return Template(
+        "fiscal/nfcom/settings.html",
+        context={
+            "values": values,
+            "errors": {},
+            "flash": _("Settings saved.") if saved else None,
+            "backend_names": BACKENDS,
+            "environment_names": ENVIRONMENTS,
+            **_helpers(),
+        },
+    )
 
 
 @post("/fiscal/nfcom/settings", opt=SETTINGS, sync_to_thread=True, include_in_schema=False)
 def settings_save(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
-    fields = {k: v for k, v in data.items() if k in (
-        "backend", "environment", "series", "next_number", "state_registration", "crt", "icms_rate", "pis_rate",
-        "cofins_rate", "fust_rate", "funttel_rate", "cclass", "cfop", "subscriber_kind", "service_type",
-        "due_days", "city")}
+    fields = {
+        k: v
+        for k, v in data.items()
+        if k
+        in (
+            "backend",
+            "environment",
+            "series",
+            "next_number",
+            "state_registration",
+            "crt",
+            "icms_rate",
+            "pis_rate",
+            "cofins_rate",
+            "fust_rate",
+            "funttel_rate",
+            "cclass",
+            "cfop",
+            "subscriber_kind",
+            "service_type",
+            "due_days",
+            "city",
+        )
+    }
     for key in ("icms_rate", "pis_rate", "cofins_rate", "fust_rate", "funttel_rate"):
         if key in fields:
             fields[key] = str(fields[key]).replace(",", ".")
@@ -248,14 +375,37 @@ def settings_save(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) 
     try:
         saved = container_of(request).nfcom.save_settings(meta_of(request), fields)
     except ValidationError as exc:
-        return Template("fiscal/nfcom/settings.html", status_code=422, context={
-            "values": {**container_of(request).nfcom.settings_of(require_principal(request).tenant_id), **data},
-            "errors": exc.errors, "flash": None, "backend_names": BACKENDS,
-            "environment_names": ENVIRONMENTS, **_helpers()})
+        return Template(
+            "fiscal/nfcom/settings.html",
+            status_code=422,
+            context={
+                "values": {
+                    **container_of(request).nfcom.settings_of(require_principal(request).tenant_id),
+                    **data,
+                },
+                "errors": exc.errors,
+                "flash": None,
+                "backend_names": BACKENDS,
+                "environment_names": ENVIRONMENTS,
+                **_helpers(),
+            },
+        )
     if saved.position:
         settle(request, saved.position)
     return Redirect("/fiscal/nfcom/settings?saved=1")
 
 
-pages = [nfcom_list, new_form, create, settings_page, settings_save, detail, panel, emit, cancel, retry,
-         xml_file, danfecom_file]
+pages = [
+    nfcom_list,
+    new_form,
+    create,
+    settings_page,
+    settings_save,
+    detail,
+    panel,
+    emit,
+    cancel,
+    retry,
+    xml_file,
+    danfecom_file,
+]

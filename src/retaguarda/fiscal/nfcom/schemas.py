@@ -77,7 +77,8 @@ def fields(data: msgspec.Struct) -> dict[str, Any]:
         if value is None:
             continue
         if name == "items":
-            value = [{k: getattr(i, k) for k in i.__struct_fields__ if getattr(i, k) is not None}
-                     for i in value]
+            value = [
+                {k: getattr(i, k) for k in i.__struct_fields__ if getattr(i, k) is not None} for i in value
+            ]
         out[name] = value
     return out

@@ -1,4 +1,4 @@
-"""NFCom items, tax rates and the arithmetic of the totals (MOC Anexo I G86, G99–G136). Pure."""
+"""NFCom items, tax rates and the arithmetic of the totals (MOC Anexo I G86, G99-G136). Pure."""
 
 from __future__ import annotations
 
@@ -55,21 +55,39 @@ class ItemTotals:
 
 
 def item_totals(item: Item, taxes: Taxes) -> ItemTotals:
-    """vProd = vItem × qFaturada − vDesc; each tax = base × rate (half-even to cents)."""
+    """vProd = vItem x qFaturada - vDesc; each tax = base x rate (half-even to cents)."""
     gross = cents(item.unit_price * item.quantity - item.discount)
     icms_base = gross if taxes.icms_mode == "normal" else Decimal("0.00")
     return ItemTotals(
-        gross=gross, icms_base=icms_base, icms=cents(icms_base * taxes.icms_rate / 100),
-        pis=cents(gross * taxes.pis_rate / 100), cofins=cents(gross * taxes.cofins_rate / 100),
-        fust=cents(gross * taxes.fust_rate / 100), funttel=cents(gross * taxes.funttel_rate / 100),
+        gross=gross,
+        icms_base=icms_base,
+        icms=cents(icms_base * taxes.icms_rate / 100),
+        pis=cents(gross * taxes.pis_rate / 100),
+        cofins=cents(gross * taxes.cofins_rate / 100),
+        fust=cents(gross * taxes.fust_rate / 100),
+        funttel=cents(gross * taxes.funttel_rate / 100),
         cbs=cents(gross * taxes.cbs_rate / 100) if taxes.ibscbs else Decimal("0.00"),
         ibs_uf=cents(gross * taxes.ibs_uf_rate / 100) if taxes.ibscbs else Decimal("0.00"),
-        ibs_mun=cents(gross * taxes.ibs_mun_rate / 100) if taxes.ibscbs else Decimal("0.00"))
+        ibs_mun=cents(gross * taxes.ibs_mun_rate / 100) if taxes.ibscbs else Decimal("0.00"),
+    )
 
 
 def document_totals(items: tuple[Item, ...], taxes: Taxes) -> dict[str, Decimal]:
-    out = {k: Decimal("0.00") for k in ("gross", "icms_base", "icms", "pis", "cofins", "fust", "funttel",
-                                        "cbs", "ibs_uf", "ibs_mun")}
+    out = {
+        k: Decimal("0.00")
+        for k in (
+            "gross",
+            "icms_base",
+            "icms",
+            "pis",
+            "cofins",
+            "fust",
+            "funttel",
+            "cbs",
+            "ibs_uf",
+            "ibs_mun",
+        )
+    }
     for item in items:
         t = item_totals(item, taxes)
         for key in out:

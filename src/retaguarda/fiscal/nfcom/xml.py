@@ -2,7 +2,7 @@
 built with lxml in the schema's group order and validated against the official package in
 `xsd/` (PL_NFCOM_1.00_NT2026.002_RTC_1.01) before anything leaves the process.
 
-Hygiene the MOC requires (rules C02–C05): one default namespace on the root, no prefixes, no
+Hygiene the MOC requires (rules C02-C05): one default namespace on the root, no prefixes, no
 whitespace between tags, no empty optional tags, UTF-8. `build_nfcom` returns the unsigned tree
 (infNFCom + infNFComSupl); `sign.sign_nfcom` appends the Signature as the third child.
 """
@@ -30,9 +30,29 @@ from retaguarda.fiscal.nfcom.values import (
     item_totals,
 )
 
-__all__ = ("CENT", "Address", "Billing", "Issuer", "Item", "ItemTotals", "NfcomRequest", "NfcomXmlError",
-           "Recipient", "Subscriber", "Taxes", "TechResponsible", "build_cancel_event", "build_nfcom",
-           "cents", "document_totals", "item_totals", "parse", "to_bytes", "validate", "validation_errors")
+__all__ = (
+    "CENT",
+    "Address",
+    "Billing",
+    "Issuer",
+    "Item",
+    "ItemTotals",
+    "NfcomRequest",
+    "NfcomXmlError",
+    "Recipient",
+    "Subscriber",
+    "Taxes",
+    "TechResponsible",
+    "build_cancel_event",
+    "build_nfcom",
+    "cents",
+    "document_totals",
+    "item_totals",
+    "parse",
+    "to_bytes",
+    "validate",
+    "validation_errors",
+)
 
 NS = "http://www.portalfiscal.inf.br/nfcom"
 VERSION = "1.00"
@@ -41,8 +61,10 @@ TZ = ZoneInfo("America/Sao_Paulo")
 ENVIRONMENTS = {"producao": "1", "homologacao": "2"}
 UNITS = {"MIN": "1", "MB": "2", "GB": "3", "UN": "4"}
 """uMed codes: 1 minuto, 2 MB, 3 GB, 4 UN."""
-QR_HOSTS = {"SVRS": "https://dfe-portal.svrs.rs.gov.br/NFCom/qrcode",
-            "MG": "https://portalnfcom.fazenda.mg.gov.br/qrcode"}
+QR_HOSTS = {
+    "SVRS": "https://dfe-portal.svrs.rs.gov.br/NFCom/qrcode",
+    "MG": "https://portalnfcom.fazenda.mg.gov.br/qrcode",
+}
 VER_PROC = "Retaguarda 1.0"
 
 
@@ -63,7 +85,7 @@ def rate4(value: Decimal) -> str:
 
 
 def unit_price_text(value: Decimal) -> str:
-    """vItem (13.2–8): two decimals at least, up to eight."""
+    """vItem (13.2-8): two decimals at least, up to eight."""
     exponent = value.normalize().as_tuple().exponent
     places = min(8, max(2, -exponent if isinstance(exponent, int) else 2))
     return f"{value.quantize(Decimal(1).scaleb(-places)):.{places}f}"
@@ -129,7 +151,7 @@ class Billing:
     competence: date
     due_date: date
     barcode: str
-    """Linha digitável / barcode digits (1–48), mandatory in gFat."""
+    """Linha digitável / barcode digits (1-48), mandatory in gFat."""
     period_start: date | None = None
     period_end: date | None = None
     pix_url: str = ""
@@ -168,12 +190,20 @@ class NfcomRequest:
 
     @property
     def access_key(self) -> str:
-        return compose(uf=self.issuer.address.uf, issued_on=self.issued_at.astimezone(TZ).date(),
-                       cnpj=self.issuer.cnpj, series=self.series, number=self.number,
-                       random_code=self.random_code, emission_type=self.emission_type, site=self.site)
+        return compose(
+            uf=self.issuer.address.uf,
+            issued_on=self.issued_at.astimezone(TZ).date(),
+            cnpj=self.issuer.cnpj,
+            series=self.series,
+            number=self.number,
+            random_code=self.random_code,
+            emission_type=self.emission_type,
+            site=self.site,
+        )
 
 
 # Building -----------------------------------------------------------------------------------------
+
 
 def _q(tag: str) -> str:
     return f"{{{NS}}}{tag}"
@@ -424,8 +454,9 @@ def build_nfcom(r: NfcomRequest) -> etree._Element:
 CANCEL_EVENT = "110111"
 
 
-def build_cancel_event(*, key: str, environment: str, cnpj: str, protocol: str, reason: str,
-                       at: datetime, sequence: int = 1) -> etree._Element:
+def build_cancel_event(
+    *, key: str, environment: str, cnpj: str, protocol: str, reason: str, at: datetime, sequence: int = 1
+) -> etree._Element:
     """`eventoNFCom` 110111 (Cancelamento), unsigned; `sign.sign_event` signs infEvento."""
     root = etree.Element(_q("eventoNFCom"), nsmap={None: NS})
     root.set("versao", VERSION)
@@ -480,7 +511,7 @@ def processed(nfcom: etree._Element, prot: etree._Element) -> etree._Element:
 _schema_lock = threading.Lock()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _schema_cached(name: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(XSD_DIR / name)))
 
@@ -490,13 +521,18 @@ def schema(name: str = "nfcom_v1.00.xsd") -> etree.XMLSchema:
         return _schema_cached(name)
 
 
-SCHEMA_OF = {"NFCom": "nfcom_v1.00.xsd", "nfcomProc": "procNFCom_v1.00.xsd",
-             "eventoNFCom": "eventoNFCom_v1.00.xsd", "consSitNFCom": "consSitNFCom_v1.00.xsd",
-             "consStatServNFCom": "consStatServNFCom_v1.00.xsd", "retNFCom": "retNFCom_v1.00.xsd",
-             "retEventoNFCom": "retEventoNFCom_v1.00.xsd",
-             "retConsSitNFCom": "retConsSitNFCom_v1.00.xsd",
-             "retConsStatServNFCom": "retConsStatServNFCom_v1.00.xsd",
-             "procEventoNFCom": "procEventoNFCom_v1.00.xsd"}
+SCHEMA_OF = {
+    "NFCom": "nfcom_v1.00.xsd",
+    "nfcomProc": "procNFCom_v1.00.xsd",
+    "eventoNFCom": "eventoNFCom_v1.00.xsd",
+    "consSitNFCom": "consSitNFCom_v1.00.xsd",
+    "consStatServNFCom": "consStatServNFCom_v1.00.xsd",
+    "retNFCom": "retNFCom_v1.00.xsd",
+    "retEventoNFCom": "retEventoNFCom_v1.00.xsd",
+    "retConsSitNFCom": "retConsSitNFCom_v1.00.xsd",
+    "retConsStatServNFCom": "retConsStatServNFCom_v1.00.xsd",
+    "procEventoNFCom": "procEventoNFCom_v1.00.xsd",
+}
 
 
 def validation_errors(doc: etree._Element) -> list[str]:
@@ -529,5 +565,7 @@ def to_bytes(doc: etree._Element) -> bytes:
 
 
 def parse(data: bytes) -> etree._Element:
-    return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True,
-                                                  remove_blank_text=False, huge_tree=False))
+    return etree.fromstring(
+        data,
+        etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False, huge_tree=False),
+    )

@@ -42,8 +42,9 @@ def cancel_deadline(authorized_at: datetime) -> datetime:
     """120 hours after the last day of the month of authorization (Ajuste SINIEF 7/2022 cl. 15ª),
     in the authority's local time."""
     local = authorized_at.astimezone(X.TZ)
-    first_next = (local.replace(day=1) + timedelta(days=32)).replace(day=1, hour=0, minute=0, second=0,
-                                                                     microsecond=0)
+    first_next = (local.replace(day=1) + timedelta(days=32)).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
     return first_next + timedelta(hours=120)
 
 
@@ -79,8 +80,9 @@ class SimulatedSvrs:
             self.injected.append((cstat, reason))
 
     # Reception -------------------------------------------------------------------------------
-    def _ret(self, cstat: str, reason: str, uf: str = "43", prot: etree._Element | None = None
-             ) -> etree._Element:
+    def _ret(
+        self, cstat: str, reason: str, uf: str = "43", prot: etree._Element | None = None
+    ) -> etree._Element:
         root = etree.Element(_q("retNFCom"), nsmap={None: X.NS})
         root.set("versao", X.VERSION)
         etree.SubElement(root, _q("tpAmb")).text = X.ENVIRONMENTS[self.environment]
@@ -92,8 +94,9 @@ class SimulatedSvrs:
             root.append(prot)
         return root
 
-    def _prot(self, stored: Stored, cstat: str = "100", reason: str = "Autorizado o uso da NFCom"
-              ) -> etree._Element:
+    def _prot(
+        self, stored: Stored, cstat: str = "100", reason: str = "Autorizado o uso da NFCom"
+    ) -> etree._Element:
         prot = etree.Element(_q("protNFCom"), nsmap={None: X.NS})
         prot.set("versao", X.VERSION)
         inf = etree.SubElement(prot, _q("infProt"))
@@ -142,20 +145,26 @@ class SimulatedSvrs:
 
         signer = cnpj_from_certificate(verified.certificate) or ""
         if signer[:8] != emit_cnpj[:8]:
-            return self._ret("213", "Rejeição: CNPJ-Base do Emitente difere do CNPJ-Base do "
-                                    "Certificado Digital", uf)
+            return self._ret(
+                "213", "Rejeição: CNPJ-Base do Emitente difere do CNPJ-Base do " "Certificado Digital", uf
+            )
         if _text(inf, "ide/tpAmb") != X.ENVIRONMENTS[self.environment]:
             return self._ret("252", "Rejeição: Ambiente informado diverge do Ambiente de recebimento", uf)
         key = (inf.get("Id") or "")[5:]
         if check_digit(key[:43]) != int(key[43]) or _text(inf, "ide/cDV") != key[43]:
             return self._ret("253", "Rejeição: Dígito Verificador da chave de acesso composta inválido", uf)
         issued = datetime.fromisoformat(_text(inf, "ide/dhEmi"))
-        composed = (f"{uf}{issued:%y%m}{emit_cnpj}62{int(_text(inf, 'ide/serie')):03d}"
-                    f"{int(_text(inf, 'ide/nNF')):09d}{_text(inf, 'ide/tpEmis')}"
-                    f"{_text(inf, 'ide/nSiteAutoriz')}{_text(inf, 'ide/cNF')}")
+        composed = (
+            f"{uf}{issued:%y%m}{emit_cnpj}62{int(_text(inf, 'ide/serie')):03d}"
+            f"{int(_text(inf, 'ide/nNF')):09d}{_text(inf, 'ide/tpEmis')}"
+            f"{_text(inf, 'ide/nSiteAutoriz')}{_text(inf, 'ide/cNF')}"
+        )
         if composed != key[:43]:
-            return self._ret("227", "Rejeição: Chave de Acesso do campo Id difere da concatenação "
-                                    "dos campos correspondentes", uf)
+            return self._ret(
+                "227",
+                "Rejeição: Chave de Acesso do campo Id difere da concatenação " "dos campos correspondentes",
+                uf,
+            )
         now = self.now()
         if issued - now > timedelta(minutes=5):
             return self._ret("212", "Rejeição: Data-Hora de emissão posterior à data de recebimento", uf)
@@ -163,18 +172,31 @@ class SimulatedSvrs:
         with self.lock:
             known = self.by_key.get(key)
             if known is not None:
-                return self._ret("204", f"Rejeição: Duplicidade de NFCom [nProt:{known.protocol}]"
-                                        f"[dhAut:{X.dh(known.received_at)}]", uf)
+                return self._ret(
+                    "204",
+                    f"Rejeição: Duplicidade de NFCom [nProt:{known.protocol}]"
+                    f"[dhAut:{X.dh(known.received_at)}]",
+                    uf,
+                )
             other = self.by_number.get(number)
             if other is not None:
-                return self._ret("539", f"Rejeição: Duplicidade de NFCom com diferença na Chave de "
-                                        f"Acesso [chNFCom:{other}]", uf)
+                return self._ret(
+                    "539",
+                    f"Rejeição: Duplicidade de NFCom com diferença na Chave de " f"Acesso [chNFCom:{other}]",
+                    uf,
+                )
             self.sequence += 1
             protocol = f"3{uf}{now:%y}0{self.sequence:010d}"
-            digest = doc.findtext(f"{{{S.DSIG_NS}}}Signature/{{{S.DSIG_NS}}}SignedInfo/"
-                                  f"{{{S.DSIG_NS}}}Reference/{{{S.DSIG_NS}}}DigestValue") or ""
-            stored = Stored(key=key, protocol=protocol, received_at=now, xml=raw, digest=digest,
-                            series_number=number)
+            digest = (
+                doc.findtext(
+                    f"{{{S.DSIG_NS}}}Signature/{{{S.DSIG_NS}}}SignedInfo/"
+                    f"{{{S.DSIG_NS}}}Reference/{{{S.DSIG_NS}}}DigestValue"
+                )
+                or ""
+            )
+            stored = Stored(
+                key=key, protocol=protocol, received_at=now, xml=raw, digest=digest, series_number=number
+            )
             self.by_key[key] = stored
             self.by_number[number] = key
         return self._ret("100", "Autorizado o uso da NFCom", uf, self._prot(stored))
@@ -221,8 +243,9 @@ class SimulatedSvrs:
         return root
 
     # Events ------------------------------------------------------------------------------------
-    def _ret_event(self, cstat: str, reason: str, key: str = "", tp: str = "", seq: str = "",
-                   protocol: str = "") -> etree._Element:
+    def _ret_event(
+        self, cstat: str, reason: str, key: str = "", tp: str = "", seq: str = "", protocol: str = ""
+    ) -> etree._Element:
         root = etree.Element(_q("retEventoNFCom"), nsmap={None: X.NS})
         root.set("versao", X.VERSION)
         inf = etree.SubElement(root, _q("infEvento"))
@@ -258,16 +281,22 @@ class SimulatedSvrs:
             if stored is None:
                 return self._ret_event("217", "Rejeição: NFCom não consta na base de dados da SEFAZ", key)
             if stored.cancelled:
-                return self._ret_event("218", f"Rejeição: NFCom já está cancelada na base de dados da "
-                                              f"SEFAZ [nProt:{stored.cancel_protocol}]", key)
+                return self._ret_event(
+                    "218",
+                    f"Rejeição: NFCom já está cancelada na base de dados da "
+                    f"SEFAZ [nProt:{stored.cancel_protocol}]",
+                    key,
+                )
             if seq != "1":
                 return self._ret_event("636", "Rejeição: Número do item do evento inválido", key)
             if _text(inf, "detEvento/evCancNFCom/nProt") != stored.protocol:
-                return self._ret_event("222", "Rejeição: Protocolo de Autorização de Uso difere do "
-                                              "cadastrado", key)
+                return self._ret_event(
+                    "222", "Rejeição: Protocolo de Autorização de Uso difere do " "cadastrado", key
+                )
             if self.now() > cancel_deadline(stored.received_at):
-                return self._ret_event("220", "Rejeição: Prazo de Cancelamento superior ao previsto "
-                                              "na Legislação", key)
+                return self._ret_event(
+                    "220", "Rejeição: Prazo de Cancelamento superior ao previsto " "na Legislação", key
+                )
             self.sequence += 1
             protocol = f"3{key[:2]}{self.now():%y}0{self.sequence:010d}"
             ret = self._ret_event("135", "Evento registrado e vinculado a NFCom", key, tp, seq, protocol)

@@ -22,8 +22,18 @@ ENVIRONMENTS: tuple[str, ...] = ("homologacao", "producao")
 AUTHORIZED = ("100", "150")
 DENIED = ("301", "302", "303")
 
-__all__ = ("AUTHORIZED", "BACKENDS", "DENIED", "ENVIRONMENTS", "BackendConfigError", "CallRecord",
-           "CancelOutcome", "EmitOutcome", "NfcomBackend", "TransientBackendError")
+__all__ = (
+    "AUTHORIZED",
+    "BACKENDS",
+    "DENIED",
+    "ENVIRONMENTS",
+    "BackendConfigError",
+    "CallRecord",
+    "CancelOutcome",
+    "EmitOutcome",
+    "NfcomBackend",
+    "TransientBackendError",
+)
 
 
 @dataclass
@@ -63,11 +73,11 @@ class NfcomBackend(Protocol):
         """Build, validate, sign and send one NFCom (synchronous at SVRS)."""
         ...
 
-    def consult(self, access_key: str, ref: str) -> EmitOutcome:
-        ...
+    def consult(self, access_key: str, ref: str) -> EmitOutcome: ...
 
-    def cancel(self, access_key: str, protocol: str, reason: str, at: datetime, ref: str) -> CancelOutcome:
-        ...
+    def cancel(
+        self, access_key: str, protocol: str, reason: str, at: datetime, ref: str
+    ) -> CancelOutcome: ...
 
     def status(self) -> dict[str, Any]:
         """Service status: {"ok", "cstat", "reason", "calls"}."""

@@ -54,9 +54,17 @@ class SandboxBackend(SvrsBackend):
     name = "sandbox"
     label = "Sandbox (simulated SVRS — nothing is sent to the authority)"
 
-    def __init__(self, *, certificate: A1Certificate | None, issuer_cnpj: str, environment: str,
-                 clock: Any, authority: SimulatedSvrs | None = None, scope: Any = None,
-                 **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        certificate: A1Certificate | None,
+        issuer_cnpj: str,
+        environment: str,
+        clock: Any,
+        authority: SimulatedSvrs | None = None,
+        scope: Any = None,
+        **options: Any,
+    ) -> None:
         from retaguarda.fiscal.backends.sandbox import sandbox_certificate
 
         self.authority = authority or sandbox_authority(environment, clock, scope)
@@ -66,5 +74,6 @@ class SandboxBackend(SvrsBackend):
         def transport(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
             return 200, {"content-type": "application/soap+xml; charset=utf-8"}, serve(self.authority, body)
 
-        super().__init__(certificate=cert, environment=environment, clock=clock, base_url=SANDBOX_URL,
-                         transport=transport)
+        super().__init__(
+            certificate=cert, environment=environment, clock=clock, base_url=SANDBOX_URL, transport=transport
+        )

@@ -41,8 +41,7 @@ STATUS = Service("NFComStatusServico", "nfcomStatusServicoNF")
 EVENT = Service("NFComRecepcaoEvento", "nfcomRecepcaoEvento")
 SERVICES = {s.name: s for s in (RECEPTION, CONSULT, STATUS, EVENT)}
 
-URLS = {"producao": "https://nfcom.svrs.rs.gov.br",
-        "homologacao": "https://nfcom-homologacao.svrs.rs.gov.br"}
+URLS = {"producao": "https://nfcom.svrs.rs.gov.br", "homologacao": "https://nfcom-homologacao.svrs.rs.gov.br"}
 """SVRS hosts (every state it authorises; MG and MS run their own)."""
 
 
@@ -97,7 +96,7 @@ def request_payload(data: bytes) -> tuple[Service, etree._Element | str]:
     qname = etree.QName(msg)
     if qname.localname != "nfcomDadosMsg" or not (qname.namespace or "").startswith(WSDL_NS):
         raise SoapError("the body must hold nfcomDadosMsg")
-    service = SERVICES.get((qname.namespace or "")[len(WSDL_NS):])
+    service = SERVICES.get((qname.namespace or "")[len(WSDL_NS) :])
     if service is None:
         raise SoapError(f"unknown service {qname.namespace}")
     if len(msg):
