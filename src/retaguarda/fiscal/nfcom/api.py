@@ -266,7 +266,21 @@ def nfcom_calls(request: Request[Any, Any, Any], nfcom_id: str) -> dict[str, Any
         return {"items": jsonable(list_nfcom_calls(conn, p.tenant_id, nfcom_id))}
 
 
+@get(
+    "/fiscal/invoices/{invoice_id:str}/documents",
+    opt=READ,
+    sync_to_thread=True,
+    summary="The NFCom (SCM) and NFS-e (SVA) issued for a billing invoice",
+)
+def invoice_documents(request: Request[Any, Any, Any], invoice_id: str) -> dict[str, Any]:
+    from retaguarda.fiscal.nfcom.invoicing import documents_of_invoice
+
+    p = require_principal(request)
+    return jsonable(documents_of_invoice(container_of(request), p.tenant_id, invoice_id))
+
+
 routes = [
+    invoice_documents,
     create_nfcom,
     list_nfcoms,
     nfcom_book_api,

@@ -121,10 +121,11 @@ class NfcomService(Service):
             out["recipient"] = recipient_of(customer)
         return out
 
-    def create_draft(self, meta: Meta, data: dict[str, Any]) -> Saved:
-        """A draft NFCom; validation names every offending field, nothing is written on error."""
+    def create_draft(self, meta: Meta, data: dict[str, Any], nfcom_id: UUID | None = None) -> Saved:
+        """A draft NFCom; validation names every offending field, nothing is written on error.
+        `nfcom_id`: a deterministic id (one NFCom per invoice across retries), else a new one."""
         defaults = self._defaults(meta.tenant_id)
-        nfcom = Nfcom.draft(uuid.uuid4(), meta, self._with_recipient(meta, data), defaults)
+        nfcom = Nfcom.draft(nfcom_id or uuid.uuid4(), meta, self._with_recipient(meta, data), defaults)
         return Saved(nfcom, self.save(nfcom))
 
     def correct(self, meta: Meta, nfcom_id: str, data: dict[str, Any]) -> Saved:

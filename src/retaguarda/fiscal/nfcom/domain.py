@@ -43,6 +43,9 @@ STATUSES = (
     "cancellation_failed",
 )
 DEAD_LETTER_STATUSES = ("failed", "cancellation_failed")
+ISSUE_ON = ("manual", "invoice_issued", "paid")
+"""When a billing invoice yields its documents: never by itself, when it is issued, when it is paid."""
+INVOICE_ITEM_KINDS = ("plan", "product", "service")
 UNITS = ("UN", "MIN", "MB", "GB")
 CRT = (1, 2, 3)
 SUBSCRIBER_KINDS = (1, 2, 3, 4, 5, 6, 7, 8, 99)
@@ -280,6 +283,8 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
     "ibscbs": False,
     "due_days": 10,
     "city": "",
+    "issue_on": "manual",
+    "scm_kinds": ["plan"],
 }
 
 
@@ -328,6 +333,14 @@ def clean_settings(data: dict[str, Any]) -> dict[str, Any]:
         errors["cfop"] = "default CFOP must be one of the NFCom list (e.g. 5307)"
     out["cfop"] = cfop
     out["city"] = " ".join(str(merged.get("city") or "").split())[:60]
+    if merged.get("issue_on") not in ISSUE_ON:
+        errors["issue_on"] = f"issue_on must be one of {', '.join(ISSUE_ON)}"
+    out["issue_on"] = merged.get("issue_on")
+    kinds = merged.get("scm_kinds")
+    kinds = [k.strip() for k in kinds.split(",")] if isinstance(kinds, str) else list(kinds or [])
+    if any(k not in INVOICE_ITEM_KINDS for k in kinds):
+        errors["scm_kinds"] = f"SCM item kinds must be among {', '.join(INVOICE_ITEM_KINDS)}"
+    out["scm_kinds"] = sorted(set(kinds))
     out["ibscbs"] = (
         bool(merged["ibscbs"])
         if isinstance(merged["ibscbs"], bool)

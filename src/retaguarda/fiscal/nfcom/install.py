@@ -70,6 +70,20 @@ def install(container: Container) -> None:
     register_trigger(Nfcom.CancellationRequested, "fiscal.cancel_nfcom", _args)
     register_trigger(Nfcom.CancellationRetryRequested, "fiscal.cancel_nfcom", _args)
     register_reconciler("fiscal_nfcom", find_stuck)
+    # Billing → fiscal documents (SCM → NFCom, SVA → NFS-e), through billing's public events
+    import retaguarda.fiscal.nfcom.invoicing  # noqa: F401  (records the job)
+    from retaguarda.billing import Invoice
+
+    register_trigger(Invoice.Issued, "fiscal.invoice_documents", _invoice_issued)
+    register_trigger(Invoice.PaymentReceived, "fiscal.invoice_documents", _invoice_paid)
+
+
+def _invoice_issued(event: Any) -> tuple[str, str, str]:
+    return str(event.originator_id), event.tenant_id, "invoice_issued"
+
+
+def _invoice_paid(event: Any) -> tuple[str, str, str]:
+    return str(event.originator_id), event.tenant_id, "paid"
 
 
 def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
