@@ -229,6 +229,12 @@ def detail(
     if tab == "log":
         with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
             calls = list_nfcom_calls(conn, p.tenant_id, nfcom_id)
+    nfse_id = None
+    if row.get("invoice_id"):
+        from retaguarda.fiscal.nfcom.invoicing import documents_of_invoice
+
+        nfse = documents_of_invoice(container_of(request), p.tenant_id, row["invoice_id"])["nfse"]
+        nfse_id = nfse["id"] if nfse else None
     return Template(
         "fiscal/nfcom/detail.html",
         context={
@@ -237,6 +243,7 @@ def detail(
             "calls": calls,
             "flash": _("Draft created.") if created else None,
             "in_flight": row["status"] in IN_FLIGHT,
+            "nfse_id": nfse_id,
             **_helpers(),
         },
     )
@@ -366,12 +373,14 @@ def settings_save(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) 
             "service_type",
             "due_days",
             "city",
+            "issue_on",
         )
     }
     for key in ("icms_rate", "pis_rate", "cofins_rate", "fust_rate", "funttel_rate"):
         if key in fields:
             fields[key] = str(fields[key]).replace(",", ".")
     fields["ibscbs"] = data.get("ibscbs") in ("on", "true", "1")
+    fields["scm_kinds"] = [k for k in ("plan", "product", "service") if data.get(f"scm_{k}") in ("on", "1")]
     try:
         saved = container_of(request).nfcom.save_settings(meta_of(request), fields)
     except ValidationError as exc:
