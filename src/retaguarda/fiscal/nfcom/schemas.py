@@ -67,6 +67,8 @@ class NfcomSettingsIn(msgspec.Struct, forbid_unknown_fields=True):
     ibscbs: bool | None = None
     due_days: int | None = None
     city: str | None = None
+    issue_on: str | None = None
+    scm_kinds: list[str] | None = None
 
 
 def fields(data: msgspec.Struct) -> dict[str, Any]:
