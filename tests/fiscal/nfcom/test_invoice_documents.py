@@ -21,7 +21,12 @@ from tests.fiscal.conftest import TENANT, add_customer, demo_settings, now_meta,
 
 ITEMS = [
     {"description": "Plano fibra 500 Mega", "quantity": "1", "unit_price": "119.90", "kind": "plan"},
-    {"description": "Suporte técnico premium (SVA)", "quantity": "1", "unit_price": "30.00", "kind": "service"},
+    {
+        "description": "Suporte técnico premium (SVA)",
+        "quantity": "1",
+        "unit_price": "30.00",
+        "kind": "service",
+    },
 ]
 
 
@@ -87,7 +92,11 @@ def test_on_payment_waits_for_the_payment(fiscal_container):
     c = fiscal_container
     invoice_id = _combined_invoice(c, issue_on="paid")
     run_backbone(c)
-    assert documents_of_invoice(c, TENANT, invoice_id) == {"invoice_id": invoice_id, "nfcom": None, "nfse": None}
+    assert documents_of_invoice(c, TENANT, invoice_id) == {
+        "invoice_id": invoice_id,
+        "nfcom": None,
+        "nfse": None,
+    }
 
 
 def test_manual_issues_nothing(fiscal_container):

@@ -20,10 +20,15 @@ def test_invoice_to_authorized_nfcom_to_danfecom(server, browser):  # noqa: F811
     assert r.status_code == 200, r.text
     customer = httpx.get(f"{base}/api/v1/customers", headers=h).json()["items"][0]["id"]
     due = (date.today() + timedelta(days=10)).isoformat()
-    items = [{"description": "Plano fibra 700 Mega", "quantity": "1", "unit_price": "139.90", "kind": "plan"},
-             {"description": "Antivírus (SVA)", "quantity": "1", "unit_price": "9.90", "kind": "service"}]
-    r = httpx.post(f"{base}/api/v1/billing/invoices", headers=h,
-                   json={"customer_id": customer, "due_date": due, "items": items})
+    items = [
+        {"description": "Plano fibra 700 Mega", "quantity": "1", "unit_price": "139.90", "kind": "plan"},
+        {"description": "Antivírus (SVA)", "quantity": "1", "unit_price": "9.90", "kind": "service"},
+    ]
+    r = httpx.post(
+        f"{base}/api/v1/billing/invoices",
+        headers=h,
+        json={"customer_id": customer, "due_date": due, "items": items},
+    )
     assert r.status_code == 201, r.text
     invoice_id = r.json()["id"]
     assert httpx.post(f"{base}/api/v1/billing/invoices/{invoice_id}/issue", headers=h).status_code == 200

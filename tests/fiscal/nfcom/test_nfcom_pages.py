@@ -97,3 +97,49 @@ def test_settings_form_validates_and_saves(nfcom_api):
     r = api.post("/fiscal/nfcom/settings", headers=h, data=base, follow_redirects=False)
     assert r.status_code in (302, 303)
     assert api.get("/api/v1/fiscal/nfcom/settings", headers=ADMIN).json()["series"] == 3
+
+
+def test_the_nfcom_book_page_and_its_exports(nfcom_api, customer_id):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    api = nfcom_api
+    body = {
+        "customer_id": customer_id,
+        "competence": "2026-12",
+        "items": [
+            {
+                "cclass": "0100401",
+                "description": "Internet",
+                "quantity": "1",
+                "unit": "UN",
+                "unit_price": "1234.50",
+            }
+        ],
+    }
+    nfcom_id = api.post("/api/v1/fiscal/nfcom", headers=ADMIN, json=body).json()["id"]
+    api.post(f"/api/v1/fiscal/nfcom/{nfcom_id}/emit", headers=ADMIN)
+    wait_until(
+        lambda: api.get(f"/api/v1/fiscal/nfcom/{nfcom_id}", headers=ADMIN).json()["status"] == "authorized",
+        timeout=30,
+    )
+    page = api.get("/fiscal/nfcom/book?competence=2026-12", headers=ADMIN)
+    assert (
+        page.status_code == 200 and 'data-testid="book-row"' in page.text and "222,21" in page.text
+    )  # ICMS 18 %
+    text = api.get("/fiscal/nfcom/book/export?competence=2026-12&format=csv", headers=ADMIN).content.decode(
+        "utf-8-sig"
+    )
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][0] == "NFCom" and rows[1][7] == "222.21" and rows[1][-1] == "autorizada"
+    assert rows[-1][7] == "222.21" and rows[-1][10] == "12.34"  # FUST 1 % of 1234.50, half-even
+    wb = load_workbook(
+        io.BytesIO(api.get("/fiscal/nfcom/book/export?competence=2026-12&format=xlsx", headers=ADMIN).content)
+    )
+    assert str(wb.active[4][7].value) == "222.21"
+    pdf = api.get("/api/v1/fiscal/nfcom/book/export?competence=2026-12&format=pdf", headers=ADMIN)
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
+    r = api.get("/api/v1/fiscal/nfcom/book/export?competence=2026-13&format=csv", headers=ADMIN)
+    assert r.status_code == 422 and "competence" in r.text

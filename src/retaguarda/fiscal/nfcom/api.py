@@ -100,6 +100,46 @@ def nfcom_book_api(request: Request[Any, Any, Any], competence: str = "") -> dic
     return jsonable(book)
 
 
+def book_export_response(container: Any, tenant_id: str, competence: str, format: str) -> Response[bytes]:
+    from retaguarda.fiscal.nfcom import book as exports
+
+    month = competence.strip()[:7]
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise ValidationError("competence", "competence must be YYYY-MM")
+    if format not in ("csv", "xlsx", "pdf"):
+        raise ValidationError("format", "format must be csv, xlsx or pdf")
+    with tenant_reader(container.engine, tenant_id) as conn:
+        doc = nfcom_book(conn, tenant_id, month)
+    fs = container.fiscal.get_settings(tenant_id)
+    issuer = f"{fs.issuer['name']} - CNPJ {fs.issuer['cnpj']}" if fs else ""
+    body, media = {
+        "csv": (exports.to_csv(doc), "text/csv; charset=utf-8"),
+        "xlsx": (exports.to_xlsx(doc), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        "pdf": (exports.to_pdf(doc, issuer), "application/pdf"),
+    }[format]
+    return Response(
+        body,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="livro-nfcom-{month}.{format}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@get(
+    "/fiscal/nfcom/book/export",
+    opt=READ,
+    sync_to_thread=True,
+    summary="NFCom fiscal book of a competence as CSV, XLSX or PDF",
+)
+def nfcom_book_export(
+    request: Request[Any, Any, Any], competence: str = "", format: str = "csv"
+) -> Response[bytes]:
+    p = require_principal(request)
+    return book_export_response(container_of(request), p.tenant_id, competence, format)
+
+
 @get("/fiscal/nfcom/settings", opt=READ_SETTINGS, sync_to_thread=True, summary="NFCom settings")
 def read_nfcom_settings(request: Request[Any, Any, Any]) -> dict[str, Any]:
     p = require_principal(request)
@@ -281,6 +321,7 @@ def invoice_documents(request: Request[Any, Any, Any], invoice_id: str) -> dict[
 
 routes = [
     invoice_documents,
+    nfcom_book_export,
     create_nfcom,
     list_nfcoms,
     nfcom_book_api,

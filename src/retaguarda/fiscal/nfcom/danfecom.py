@@ -371,8 +371,7 @@ def render_danfecom(
         3.4,
         _latin(
             "Consulte pela chave de acesso em https://dfe-portal.svrs.rs.gov.br/NFCom/Consulta "
-            "ou leia o QR code. "
-            + (d["additional"] or "")
+            "ou leia o QR code. " + (d["additional"] or "")
         ),
         align="L",
     )

@@ -58,7 +58,7 @@ def find_stuck(container: Container, older_than: datetime) -> list[tuple[str, tu
 
 
 def install(container: Container) -> None:
-    import retaguarda.fiscal.nfcom.actors  # noqa: F401  (records the jobs)
+    import retaguarda.fiscal.nfcom.actors
     from retaguarda.fiscal.nfcom.application import NfcomService
     from retaguarda.integrations import register_reconciler, register_trigger
 

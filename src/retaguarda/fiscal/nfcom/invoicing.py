@@ -37,7 +37,9 @@ def nfse_id_for(tenant_id: str, invoice_id: str) -> UUID:
     return uuid.uuid5(_NAMESPACE, f"nfse\x1f{tenant_id}\x1f{invoice_id}")
 
 
-def split_items(items: list[dict[str, Any]], scm_kinds: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def split_items(
+    items: list[dict[str, Any]], scm_kinds: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(SCM items, SVA items) of an invoice."""
     scm, sva = [], []
     for item in items:
@@ -57,7 +59,9 @@ def _create_once(create: Any, find: Any) -> None:
             raise
 
 
-def documents_for_invoice(container: Container, tenant_id: str, invoice_id: str, trigger: str) -> dict[str, Any]:
+def documents_for_invoice(
+    container: Container, tenant_id: str, invoice_id: str, trigger: str
+) -> dict[str, Any]:
     """Creates and sends the NFCom (SCM) and the NFS-e (SVA) of one invoice; idempotent."""
     settings = container.nfcom.settings_of(tenant_id)
     if settings.get("issue_on") != trigger:
@@ -97,13 +101,22 @@ def documents_for_invoice(container: Container, tenant_id: str, invoice_id: str,
                 for i in scm
             ],
         }
-        _create_once(lambda: container.nfcom.create_draft(meta, data, nfcom_id=nid), lambda: container.nfcom.find_nfcom(nid))
+        _create_once(
+            lambda: container.nfcom.create_draft(meta, data, nfcom_id=nid),
+            lambda: container.nfcom.find_nfcom(nid),
+        )
         if container.nfcom.find_nfcom(nid).status == "draft":
             container.nfcom.emit(meta, str(nid))
         out["nfcom_id"] = str(nid)
     if sva:
         sid = nfse_id_for(tenant_id, invoice_id)
-        amount = sum((Decimal(str(i.get("amount") or Decimal(str(i["quantity"])) * Decimal(str(i["unit_price"])))) for i in sva), Decimal("0"))
+        amount = sum(
+            (
+                Decimal(str(i.get("amount") or Decimal(str(i["quantity"])) * Decimal(str(i["unit_price"]))))
+                for i in sva
+            ),
+            Decimal("0"),
+        )
         description = "; ".join(i["description"] for i in sva)[:1900]
         data = {
             "customer_id": invoice.customer_id,
@@ -112,14 +125,24 @@ def documents_for_invoice(container: Container, tenant_id: str, invoice_id: str,
             "service": {"description": f"{description} (fatura {invoice.number})"},
         }
         if amount > 0:
-            _create_once(lambda: container.fiscal.create_draft(meta, data, note_id=sid), lambda: container.fiscal.find_note(sid))
+            _create_once(
+                lambda: container.fiscal.create_draft(meta, data, note_id=sid),
+                lambda: container.fiscal.find_note(sid),
+            )
             if container.fiscal.find_note(sid).status == "draft":
                 container.fiscal.emit(meta, str(sid))
             out["nfse_id"] = str(sid)
     return out
 
 
-@job(actor_name=INVOICE_DOCUMENTS, queue_name="fiscal", max_retries=5, min_backoff=1_000, max_backoff=60_000, time_limit=120_000)
+@job(
+    actor_name=INVOICE_DOCUMENTS,
+    queue_name="fiscal",
+    max_retries=5,
+    min_backoff=1_000,
+    max_backoff=60_000,
+    time_limit=120_000,
+)
 def invoice_documents(invoice_id: str, tenant_id: str, trigger: str) -> str:
     """One message per issued (or paid) invoice; the billing run's invoices arrive in bulk through the
     queue. Failures of the documents themselves park them in the fiscal dead-letter lists."""

@@ -329,6 +329,36 @@ def danfecom_file(request: Request[Any, Any, Any], nfcom_id: str, download: bool
     )
 
 
+# Book ---------------------------------------------------------------------------------------------
+
+
+@get("/fiscal/nfcom/book", opt=READ, sync_to_thread=True, include_in_schema=False)
+def book_page(request: Request[Any, Any, Any], competence: str = "") -> Template:
+    import re
+
+    from projections.fiscal.nfcom_list import nfcom_book
+
+    p = require_principal(request)
+    month = competence.strip()[:7]
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        month = f"{container_of(request).clock.now():%Y-%m}"
+    with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
+        doc = nfcom_book(conn, p.tenant_id, month)
+    return Template(
+        "fiscal/nfcom/book.html", context={"doc": doc, "month": month, "status": "", **_helpers()}
+    )
+
+
+@get("/fiscal/nfcom/book/export", opt=READ, sync_to_thread=True, include_in_schema=False)
+def book_export(
+    request: Request[Any, Any, Any], competence: str = "", format: str = "csv"
+) -> Response[bytes]:
+    from retaguarda.fiscal.nfcom.api import book_export_response
+
+    p = require_principal(request)
+    return book_export_response(container_of(request), p.tenant_id, competence, format)
+
+
 # Settings --------------------------------------------------------------------------------------------
 
 
@@ -405,6 +435,8 @@ def settings_save(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) 
 
 
 pages = [
+    book_page,
+    book_export,
     nfcom_list,
     new_form,
     create,
