@@ -229,7 +229,7 @@ def render_danfecom(
     qr.save(png, kind="png", scale=5, border=1)
     png.seek(0)
     pdf.image(png, x=165, y=8, w=35, h=35)
-    y = 35
+    y: float = 35
     if d["environment"] == "2":
         pdf.set_fill_color(255, 244, 214)
         pdf.set_text_color(138, 90, 0)
@@ -299,7 +299,7 @@ def render_danfecom(
         ("ICMS %", 12),
     ]
     pdf.set_font("Helvetica", "B", 6.5)
-    x = left
+    x: float = left
     for label, w in cols:
         pdf.set_xy(x, y)
         pdf.cell(w, 5, _latin(label), border=1, align="C")
@@ -319,7 +319,7 @@ def render_danfecom(
             _num(item["total"]),
             _num(item["icms_rate"]) if item["icms_rate"] else "-",
         ]
-        x = left
+        x = float(left)
         for (_label, w), value in zip(cols, values, strict=True):
             pdf.set_xy(x, y)
             pdf.cell(w, 4.5, _latin(value), border=1, align="L" if _label == "DESCRIÇÃO" else "R")

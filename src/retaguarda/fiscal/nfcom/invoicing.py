@@ -41,7 +41,8 @@ def split_items(
     items: list[dict[str, Any]], scm_kinds: list[str]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(SCM items, SVA items) of an invoice."""
-    scm, sva = [], []
+    scm: list[dict[str, Any]] = []
+    sva: list[dict[str, Any]] = []
     for item in items:
         cls = str(item.get("fiscal_class") or ("scm" if item.get("kind") in scm_kinds else "sva")).lower()
         (scm if cls == "scm" else sva).append(item)
