@@ -76,6 +76,19 @@ def install(container: Container) -> None:
 
     register_trigger(Invoice.Issued, "fiscal.invoice_documents", _invoice_issued)
     register_trigger(Invoice.PaymentReceived, "fiscal.invoice_documents", _invoice_paid)
+    _warm_up_pdf()
+
+
+def _warm_up_pdf() -> None:
+    """fpdf2 takes seconds to import on a busy machine: load it in the background once per
+    process, so the first DANFE-COM (or DANFSe) a user opens is not the one that pays for it."""
+    import importlib
+    import sys
+    import threading
+
+    if "fpdf" not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=("fpdf",), daemon=True,
+                         name="warm-up-fpdf").start()
 
 
 def _invoice_issued(event: Any) -> tuple[str, str, str]:
