@@ -29,7 +29,7 @@ def data(**changes: Any) -> dict[str, Any]:
     return {
         "customer_id": "cust-1",
         "competence": "2026-12",
-        "recipient": {"document": "52998224725", "name": "Maria"},
+        "recipient": {"document": "52998224725", "name": "Maria", "municipality_ibge": "3550308", "uf": "SP"},
         "items": [{"cclass": "0100401", "description": "Internet", "quantity": "2", "unit_price": "49.95"}],
         **changes,
     }
@@ -170,3 +170,11 @@ def test_settings_are_validated_by_field():
             {**SETTINGS_DEFAULTS, "backend": "x", "series": 1000, "cfop": "5102", "icms_rate": "101"}
         )
     assert set(caught.value.errors) >= {"backend", "series", "cfop", "icms_rate"}
+
+
+def test_a_customer_without_city_or_uf_is_refused_by_name():
+    with pytest.raises(ValidationError) as caught:
+        Nfcom.draft(
+            uuid.uuid4(), meta(), data(recipient={"document": "52998224725", "name": "Maria"}), DEFAULTS
+        )
+    assert "IBGE" in caught.value.errors["customer_id"]

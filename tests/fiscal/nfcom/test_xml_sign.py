@@ -124,3 +124,19 @@ def test_unit_prices_keep_up_to_eight_places():
     assert X.unit_price_text(Decimal("99.9")) == "99.90"
     assert X.unit_price_text(Decimal("0.12345678")) == "0.12345678"
     assert X.unit_price_text(Decimal("5")) == "5.00"
+
+
+def test_a_recipient_with_an_alphanumeric_cnpj_is_schema_valid():
+    from retaguarda.fiscal.nfcom.domain import clean_draft
+
+    r = request(recipient=replace(request().recipient, document="12ABC34501DE35"))
+    doc = S.sign(X.build_nfcom(r), certificate())
+    assert doc.findtext("n:infNFCom/n:dest/n:CNPJ", namespaces=NS) == "12ABC34501DE35"
+    assert X.validation_errors(X.parse(X.to_bytes(doc))) == []
+    body = {
+        "customer_id": "c",
+        "competence": "2026-12",
+        "recipient": {"document": "12ABC34501DE35", "municipality_ibge": "3550308", "uf": "SP"},
+        "items": [{"description": "x", "quantity": "1", "unit_price": "1.00", "cclass": "0100401"}],
+    }
+    assert clean_draft(body, {})["recipient"]["document"] == "12ABC34501DE35"

@@ -200,8 +200,14 @@ def clean_draft(data: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any
         out[key] = value
     out["recipient"] = dict(data.get("recipient") or {})
     doc = str(out["recipient"].get("document") or "")
-    if out["customer_id"] and not (len(doc) in (11, 14) and doc.isdigit()):
-        errors["customer_id"] = "the customer needs a numeric CPF or CNPJ to receive an NFCom"
+    # dest/CNPJ is TCnpjOpc: the alphanumeric CNPJ ([A-Z0-9]{12}[0-9]{2}) is accepted by the layout
+    if out["customer_id"] and not re.fullmatch(r"\d{11}|[A-Z0-9]{12}\d{2}", doc):
+        errors["customer_id"] = "the customer needs a CPF or CNPJ to receive an NFCom"
+    elif out["customer_id"] and not (
+        re.fullmatch(r"\d{7}", str(out["recipient"].get("municipality_ibge") or ""))
+        and re.fullmatch(r"[A-Z]{2}", str(out["recipient"].get("uf") or ""))
+    ):
+        errors["customer_id"] = "the customer's address needs its city (IBGE code) and UF for an NFCom"
     if errors:
         raise ValidationError.many(errors)
     return out

@@ -87,8 +87,9 @@ def _warm_up_pdf() -> None:
     import threading
 
     if "fpdf" not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=("fpdf",), daemon=True,
-                         name="warm-up-fpdf").start()
+        threading.Thread(
+            target=importlib.import_module, args=("fpdf",), daemon=True, name="warm-up-fpdf"
+        ).start()
 
 
 def _invoice_issued(event: Any) -> tuple[str, str, str]:
