@@ -15,8 +15,7 @@ def nfcom_container(fiscal_container: Any) -> Any:
     from retaguarda.fiscal.nfcom.install import DEMO_NFCOM_SETTINGS
 
     authority = SimulatedSvrs(environment="homologacao", clock=fiscal_container.clock)
-    fiscal_container.extras["nfcom_backend_options"] = {"authority": authority}
-    fiscal_container.extras["nfcom_authority"] = authority
+    fiscal_container.nfcom_backend_options = {"authority": authority}
     fiscal_container.nfcom.save_settings(now_meta(), dict(DEMO_NFCOM_SETTINGS))
     return fiscal_container
 

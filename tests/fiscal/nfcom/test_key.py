@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from retaguarda.fiscal.nfcom.key import (
@@ -103,6 +103,7 @@ keys = st.builds(
 )
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(keys)
 def test_every_composed_key_is_valid_and_parses_back(key):
     assert is_valid(key)
@@ -123,6 +124,7 @@ def test_every_composed_key_is_valid_and_parses_back(key):
     )
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(keys, st.integers(0, 42), st.integers(1, 9))
 def test_changing_any_single_digit_breaks_the_check(key, position, delta):
     digit = (int(key[position]) + delta) % 10
@@ -136,6 +138,7 @@ def test_changing_any_single_digit_breaks_the_check(key, position, delta):
             parse(altered)
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.integers(1, 999_999_999))
 def test_random_codes_have_seven_digits_and_avoid_the_number(number):
     code = random_code(number)

@@ -34,8 +34,8 @@ def svrs_container(tmp_path: Path, svrs: Any) -> Iterator[Any]:
 
     c = build_container(tmp_path / "var")
     tune_actors(c.broker, min_backoff=5, max_backoff=20)
-    c.extras["nfcom_svrs_url"] = svrs.base_url
-    c.extras["nfcom_backend_options"] = {"ca_bundle": str(svrs.ca_path), "timeout": 1.0}
+    c.nfcom_svrs_url = svrs.base_url
+    c.nfcom_backend_options = {"ca_bundle": str(svrs.ca_path), "timeout": 1.0}
     install_test_authenticator(c)
     c.fiscal.save_settings(now_meta(), demo_settings())
     c.fiscal.upload_certificate(now_meta(), svrs.client_certificate.to_pkcs12(PFX_PASSWORD), PFX_PASSWORD)

@@ -148,7 +148,7 @@ def test_a_rejection_keeps_the_number_and_a_corrected_resend_is_authorized(
     nfcom_api, nfcom_container, customer_id
 ):
     api = nfcom_api
-    nfcom_container.extras["nfcom_authority"].inject("478", "Rejeição: teste de rejeição injetada")
+    nfcom_container.nfcom_backend_options["authority"].inject("478", "Rejeição: teste de rejeição injetada")
     nfcom_id = draft(api, customer_id).json()["id"]
     api.post(f"/api/v1/fiscal/nfcom/{nfcom_id}/emit", headers=ADMIN)
     done = wait_nfcom(api, nfcom_id, "authorized", "rejected", "failed")

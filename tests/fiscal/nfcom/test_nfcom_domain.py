@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from retaguarda.fiscal.nfcom.domain import SETTINGS_DEFAULTS, Nfcom, cancel_deadline, clean_settings
@@ -149,6 +149,7 @@ def test_the_cancellation_window_closes_120_hours_after_the_month():
     n.request_cancellation(meta(deadline - timedelta(minutes=1)), "Cobrança em duplicidade")
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(
     st.datetimes(
         min_value=datetime(2022, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(timezone.utc)

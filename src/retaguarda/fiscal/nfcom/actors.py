@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import threading
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dramatiq
 import structlog
 
 from retaguarda.fiscal.nfcom import xml as X
 from retaguarda.fiscal.nfcom.domain import item_of, taxes_of
-from retaguarda.integrations import current_attempt, job, runtime
+from retaguarda.integrations import current_attempt, job
 from retaguarda.integrations.errors import PermanentError, TransientError
 from retaguarda.shared.documents import mask_documents_in_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from retaguarda.bootstrap import Container
 
 log = structlog.get_logger("retaguarda.fiscal.nfcom")
 
@@ -47,7 +50,7 @@ def _backoff_ms(attempt: int, retry_after: float | None) -> int:
     return min(delay, MAX_BACKOFF_MS * 5)
 
 
-def backend_for(container: Any, tenant_id: str, backend: str, environment: str) -> Any:
+def backend_for(container: Container, tenant_id: str, backend: str, environment: str) -> Any:
     """The tenant's NFCom adapter, cached per settings/certificate version."""
     from retaguarda.fiscal.nfcom.backends import make_backend
 
@@ -63,10 +66,10 @@ def backend_for(container: Any, tenant_id: str, backend: str, environment: str) 
         nfs.version if nfs else 0,
         cert.version if cert else 0,
     )
-    cache = container.extras.setdefault("nfcom_backends", {})
+    cache = container.nfcom_backends
     found = cache.get(key)
     if found is None:
-        options = dict(container.extras.get("nfcom_backend_options", {}))
+        options = dict(container.nfcom_backend_options)
         if backend == "sandbox":
             options.setdefault("scope", container.settings)
         found = make_backend(
@@ -76,7 +79,7 @@ def backend_for(container: Any, tenant_id: str, backend: str, environment: str) 
             environment=environment,
             clock=container.clock,
             credentials=dict(fs.secrets),
-            svrs_url=container.extras.get("nfcom_svrs_url"),
+            svrs_url=container.nfcom_svrs_url,
             focus_url=getattr(container.settings, "focus_url", None),
             **options,
         )
@@ -156,15 +159,17 @@ def nfcom_request(n: Any) -> X.NfcomRequest:
     )
 
 
-def record_emission_give_up(nfcom_id: str, version: int = 0, *, error: str, attempts: int) -> None:
-    runtime.container().nfcom.record(
+def record_emission_give_up(
+    container: Container, nfcom_id: str, version: int = 0, *, error: str, attempts: int
+) -> None:
+    container.nfcom.record(
         nfcom_id,
         EMIT,
         lambda n, m: n.fail_emission(m, error=mask_documents_in_text(error), attempts=attempts),
     )
 
 
-def _apply(container: Any, nfcom_id: str, outcome: Any, job_name: str) -> str:
+def _apply(container: Container, nfcom_id: str, outcome: Any, job_name: str) -> str:
     service = container.nfcom
     calls = _calls(outcome.calls)
     if outcome.status == "authorized":
@@ -214,12 +219,11 @@ def _apply(container: Any, nfcom_id: str, outcome: Any, job_name: str) -> str:
     time_limit=120_000,
     on_give_up=record_emission_give_up,
 )
-def emit_nfcom(nfcom_id: str, version: int = 0) -> str:
+def emit_nfcom(container: Container, nfcom_id: str, version: int = 0) -> str:
     """Sends one requested NFCom. Idempotent: nothing unless still `requested`; after an earlier
     attempt failed in transit it consults the key before sending again."""
     from retaguarda.fiscal.nfcom.backends import BackendConfigError, TransientBackendError
 
-    container = runtime.container()
     with _lock(nfcom_id):
         n = container.nfcom.find_nfcom(nfcom_id)
         if n is None or n.status != "requested":
@@ -256,8 +260,10 @@ def emit_nfcom(nfcom_id: str, version: int = 0) -> str:
         return _apply(container, nfcom_id, outcome, EMIT)
 
 
-def record_cancel_give_up(nfcom_id: str, version: int = 0, *, error: str, attempts: int) -> None:
-    runtime.container().nfcom.record(
+def record_cancel_give_up(
+    container: Container, nfcom_id: str, version: int = 0, *, error: str, attempts: int
+) -> None:
+    container.nfcom.record(
         nfcom_id,
         CANCEL,
         lambda n, m: n.fail_cancellation(m, error=mask_documents_in_text(error), attempts=attempts),
@@ -274,11 +280,10 @@ def record_cancel_give_up(nfcom_id: str, version: int = 0, *, error: str, attemp
     time_limit=120_000,
     on_give_up=record_cancel_give_up,
 )
-def cancel_nfcom(nfcom_id: str, version: int = 0) -> str:
+def cancel_nfcom(container: Container, nfcom_id: str, version: int = 0) -> str:
     """Sends the cancellation event 110111 for an NFCom in `cancelling`."""
     from retaguarda.fiscal.nfcom.backends import BackendConfigError, TransientBackendError
 
-    container = runtime.container()
     with _lock(nfcom_id):
         n = container.nfcom.find_nfcom(nfcom_id)
         if n is None or n.status != "cancelling":

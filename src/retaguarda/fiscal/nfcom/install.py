@@ -1,13 +1,12 @@
-"""Installs NFCom inside the fiscal context: the service, the triggers that turn requests into
-jobs, the reconciler of stuck documents and the demo tenant's sandbox settings. Called from
-`retaguarda.fiscal.install` (one line), so moving to the new Context shape is a one-file change."""
+"""Installs NFCom inside the fiscal context: the service (`container.nfcom`), the reconciler's
+query, the trigger arguments and the demo tenant's sandbox settings. Called from
+`retaguarda.fiscal.install`; jobs, triggers and the reconciler are declared in `context_parts`,
+which the fiscal `CONTEXT` includes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-
-from retaguarda.fiscal.nfcom.domain import Nfcom
 
 if TYPE_CHECKING:  # pragma: no cover
     from retaguarda.bootstrap import Container
@@ -35,7 +34,7 @@ DEMO_NFCOM_SETTINGS: dict[str, Any] = {
 """Sandbox (simulated SVRS, homologação): nothing reaches an authority. The IE is fictitious."""
 
 
-def _args(event: Any) -> tuple[str, int]:
+def nfcom_args(event: Any) -> tuple[str, int]:
     return str(event.originator_id), event.originator_version
 
 
@@ -58,25 +57,20 @@ def find_stuck(container: Container, older_than: datetime) -> list[tuple[str, tu
 
 
 def install(container: Container) -> None:
-    import retaguarda.fiscal.nfcom.actors
     from retaguarda.fiscal.nfcom.application import NfcomService
-    from retaguarda.integrations import register_reconciler, register_trigger
 
-    container.services["nfcom"] = NfcomService(
+    container.nfcom = NfcomService(
         container.store, container.after_write, container.clock, container.customers, container.fiscal
     )
-    register_trigger(Nfcom.EmissionRequested, "fiscal.emit_nfcom", _args)
-    register_trigger(Nfcom.EmissionRetryRequested, "fiscal.emit_nfcom", _args)
-    register_trigger(Nfcom.CancellationRequested, "fiscal.cancel_nfcom", _args)
-    register_trigger(Nfcom.CancellationRetryRequested, "fiscal.cancel_nfcom", _args)
-    register_reconciler("fiscal_nfcom", find_stuck)
-    # Billing → fiscal documents (SCM → NFCom, SVA → NFS-e), through billing's public events
-    import retaguarda.fiscal.nfcom.invoicing  # noqa: F401  (records the job)
-    from retaguarda.billing import Invoice
-
-    register_trigger(Invoice.Issued, "fiscal.invoice_documents", _invoice_issued)
-    register_trigger(Invoice.PaymentReceived, "fiscal.invoice_documents", _invoice_paid)
     _warm_up_pdf()
+
+
+def invoice_issued(event: Any) -> tuple[str, str, str]:
+    return str(event.originator_id), event.tenant_id, "invoice_issued"
+
+
+def invoice_paid(event: Any) -> tuple[str, str, str]:
+    return str(event.originator_id), event.tenant_id, "paid"
 
 
 def _warm_up_pdf() -> None:
@@ -90,14 +84,6 @@ def _warm_up_pdf() -> None:
         threading.Thread(
             target=importlib.import_module, args=("fpdf",), daemon=True, name="warm-up-fpdf"
         ).start()
-
-
-def _invoice_issued(event: Any) -> tuple[str, str, str]:
-    return str(event.originator_id), event.tenant_id, "invoice_issued"
-
-
-def _invoice_paid(event: Any) -> tuple[str, str, str]:
-    return str(event.originator_id), event.tenant_id, "paid"
 
 
 def seed_demo(container: Container, tenant_id: str, actor: str) -> None:

@@ -17,7 +17,7 @@ from uuid import UUID
 
 import structlog
 
-from retaguarda.integrations import job, runtime
+from retaguarda.integrations import job
 from retaguarda.shared.meta import Meta
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -144,10 +144,9 @@ def documents_for_invoice(
     max_backoff=60_000,
     time_limit=120_000,
 )
-def invoice_documents(invoice_id: str, tenant_id: str, trigger: str) -> str:
+def invoice_documents(container: Container, invoice_id: str, tenant_id: str, trigger: str) -> str:
     """One message per issued (or paid) invoice; the billing run's invoices arrive in bulk through the
     queue. Failures of the documents themselves park them in the fiscal dead-letter lists."""
-    container = runtime.container()
     result = documents_for_invoice(container, tenant_id, invoice_id, trigger)
     return ", ".join(f"{k}={v}" for k, v in result.items()) or "nothing to issue"
 
