@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from retaguarda.contracts.application import Contracts
     from retaguarda.customers.application import Customers
     from retaguarda.fiscal.application import Fiscal
+    from retaguarda.fiscal.nfcom.application import NfcomService
     from retaguarda.identity.application import Identity
     from retaguarda.identity.authn import AuthCache, Authenticator
     from retaguarda.integrations.broker import WorkerHandle
@@ -111,6 +112,13 @@ class Container:
     """Extra keyword arguments of the backend adapters (tests: CA bundle, simulated authority)."""
     fiscal_backends: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     """Cache of backend adapters per tenant settings/certificate version."""
+    nfcom: NfcomService = _declared()
+    nfcom_backend_options: dict[str, Any] = field(default_factory=dict)
+    """Extra keyword arguments of the NFCom adapters (tests: CA bundle, simulated SVRS, timeouts)."""
+    nfcom_backends: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    """Cache of NFCom adapters per tenant settings/certificate version."""
+    nfcom_svrs_url: str | None = None
+    """Overrides the public SVRS host (tests point it at the fake SVRS)."""
 
     # cnpj --------------------------------------------------------------------------------
     cnpj: CnpjService = _declared()

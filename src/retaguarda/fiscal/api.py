@@ -374,3 +374,7 @@ routes = [
     create_note, list_, read_note, correct_note, emit, cancel, retry, nfse_xml, dps_xml, cancellation_xml,
     danfse, calls, preview, fiscal_book, fiscal_book_export, kpis, webhook,
 ]
+
+from retaguarda.fiscal.nfcom.api import routes as _nfcom_routes  # noqa: E402  (NFCom, model 62)
+
+routes += _nfcom_routes

@@ -108,6 +108,9 @@ def install(container: Container) -> None:
     from retaguarda.integrations.broker import is_embedded
 
     container.fiscal = Fiscal(container.store, container.after_write, container.clock, container.customers)
+    from retaguarda.fiscal.nfcom.install import install as install_nfcom
+
+    install_nfcom(container)  # NFCom (model 62) lives in the fiscal context
     if is_embedded(container.broker) and container.fiscal_poll_ms is None:
         # The embedded server (demo, development) polls async gateways every 0.5 s; with
         # Redis (production) polls back off exponentially (1 s → 60 s) to spare rate limits.
@@ -116,9 +119,11 @@ def install(container: Container) -> None:
 
 def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     """Sandbox settings for the demo tenant (idempotent: kept as they are once configured)."""
+    from retaguarda.fiscal.nfcom.install import seed_demo as seed_nfcom
     from retaguarda.shared.meta import Meta, new_correlation_id
 
     if container.fiscal.get_settings(tenant_id) is not None:
+        seed_nfcom(container, tenant_id, actor)
         return
     meta = Meta(tenant_id=tenant_id, actor=actor, correlation_id=new_correlation_id(),
                 at=container.clock.now())
@@ -133,3 +138,4 @@ def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     container.fiscal.emit(meta, str(sent.aggregate.id))
     container.fiscal.create_draft(meta, {"customer_id": customer_id, "amount": "149.90",
                                          "service": {"description": "Instalação e configuração de roteador"}})
+    seed_nfcom(container, tenant_id, actor)

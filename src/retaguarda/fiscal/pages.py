@@ -435,3 +435,7 @@ pages = [
     retry, danfse_pdf, xml_file, book_page, book_export, settings_page, settings_save,
     certificate_upload, test_connection, register_webhook,
 ]
+
+from retaguarda.fiscal.nfcom.pages import pages as _nfcom_pages  # noqa: E402  (NFCom, model 62)
+
+pages += _nfcom_pages
