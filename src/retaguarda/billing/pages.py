@@ -14,12 +14,14 @@ from litestar.response import Redirect
 from projections.billing.catalogue import list_plans, list_runs, list_subscriptions
 from projections.billing.invoice_list import AGING, list_invoices, receivables, revenue_by_month
 from retaguarda.billing.application import check_public_token, local_date
-from retaguarda.billing.domain import INVOICE_STATUSES, METHODS
+from retaguarda.billing.domain import INVOICE_STATUSES, METHODS, OPEN_STATUSES
 from retaguarda.billing.views import invoice_view, parse_date, parse_instant
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
 from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.i18n import _
 from retaguarda.web.html import Template
+from retaguarda.web.qr import qr_svg
 
 READ = {"permission": "billing:read"}
 WRITE = {"permission": "billing:write"}
@@ -55,8 +57,10 @@ def invoice_detail(request: Request[Any, Any, Any], invoice_id: str, tab: str = 
     c = container_of(request)
     inv = c.billing.get_invoice(require_principal(request).tenant_id, invoice_id)
     customer = c.customers.get_customer(inv.tenant_id, inv.customer_id)
+    view = invoice_view(c, inv)
+    qr = qr_svg(view["pix"]["brcode"], label=_("PIX QR code")) if view["pix"] and inv.status in OPEN_STATUSES else ""
     return Template("billing/invoice.html", context={
-        "inv": invoice_view(c, inv), "customer": customer, "tab": "history" if tab == "history" else "overview",
+        "inv": view, "qr": qr, "customer": customer, "tab": "history" if tab == "history" else "overview",
         "methods": METHODS, "error": error, "today": local_date(c.clock.now())})
 
 
@@ -204,11 +208,7 @@ def pay_page(request: Request[Any, Any, Any], invoice_id: str, token: str, paid:
     inv = c.billing.get_invoice(None, invoice_id)
     view = invoice_view(c, inv)
     settings = c.billing.settings_for(inv.tenant_id)
-    qr = ""
-    if inv.pix and inv.status in ("issued", "partially_paid", "overdue"):
-        import segno
-
-        qr = segno.make(inv.pix["brcode"], error="m").svg_inline(scale=5)
+    qr = qr_svg(view["pix"]["brcode"], label=_("PIX QR code")) if view["pix"] and inv.status in OPEN_STATUSES else ""
     return Template("billing/pay.html", context={
         "inv": view, "qr": qr, "token": token, "paid_flag": bool(paid),
         "merchant": settings.values.get("merchant_name") or "Retaguarda",
