@@ -23,3 +23,9 @@ document.addEventListener("click", function (ev) {
     area.remove();
   }
 });
+// A control marked data-autosubmit submits its form when it changes (a real submit event, so an
+// hx-post form goes through HTMX and a plain one navigates).
+document.addEventListener("change", function (ev) {
+  const control = ev.target.closest("[data-autosubmit]");
+  if (control && control.form) control.form.requestSubmit();
+});
