@@ -29,3 +29,55 @@ document.addEventListener("change", function (ev) {
   const control = ev.target.closest("[data-autosubmit]");
   if (control && control.form) control.form.requestSubmit();
 });
+// One-shot messages arrive as ?saved=1, ?created=1, ?notice=…: once shown, drop them from the
+// address so a reload (or a bookmark) does not show them again.
+(function () {
+  const ONE_SHOT = ["created", "saved", "done", "uploaded", "notice", "error", "deleted", "sent"];
+  const url = new URL(window.location.href);
+  let changed = false;
+  ONE_SHOT.forEach(function (key) {
+    if (url.searchParams.has(key)) { url.searchParams.delete(key); changed = true; }
+  });
+  if (changed) {
+    const query = url.searchParams.toString();
+    window.history.replaceState(window.history.state, "", url.pathname + (query ? "?" + query : "") + url.hash);
+  }
+})();
+// Collapsing menu on narrow screens: the toggle opens and closes the navigation.
+document.addEventListener("click", function (ev) {
+  const toggle = ev.target.closest("[data-menu-toggle]");
+  if (toggle) {
+    const menu = document.getElementById(toggle.getAttribute("aria-controls"));
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (menu) menu.classList.toggle("open", open);
+    return;
+  }
+  // A dropdown (<details data-close-outside>) closes when one clicks elsewhere.
+  document.querySelectorAll("details[data-close-outside][open]").forEach(function (d) {
+    if (!d.contains(ev.target)) d.removeAttribute("open");
+  });
+});
+document.addEventListener("keydown", function (ev) {
+  if (ev.key !== "Escape") return;
+  document.querySelectorAll("details[data-close-outside][open]").forEach(function (d) { d.removeAttribute("open"); });
+});
+// Tables become stacked cards on a phone (CSS): every cell is labelled with its column's header.
+function labelTableCells(root) {
+  (root || document).querySelectorAll("table").forEach(function (table) {
+    const heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    if (!heads.length) return;
+    table.classList.add("stackable");
+    table.querySelectorAll("tbody tr").forEach(function (tr) {
+      let col = 0;
+      Array.prototype.forEach.call(tr.children, function (cell) {
+        if (!cell.hasAttribute("data-label") && heads[col]) cell.setAttribute("data-label", heads[col]);
+        col += cell.colSpan || 1;
+      });
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { labelTableCells(document); });
+document.addEventListener("htmx:afterSwap", function (ev) { labelTableCells(ev.target); });
