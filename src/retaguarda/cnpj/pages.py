@@ -201,7 +201,7 @@ def export_csv(request: Request[Any, Any, Any], target_id: str) -> Response[byte
     writer = csv.writer(buffer)
     writer.writerow(["field", "value"])
     writer.writerows(_lines(report))
-    return Response(buffer.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+    return Response(buffer.getvalue().encode("utf-8-sig"), media_type="text/csv",  # Litestar adds "; charset=utf-8" itself
                     headers={"Content-Disposition": f'attachment; filename="cnpj-{report["target"]["cnpj"]}.csv"'})
 
 
