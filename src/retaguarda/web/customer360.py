@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from retaguarda.shared.clock import as_utc
+
 OPEN_INVOICE_STATUSES = ("issued", "partially_paid", "overdue")
 LATEST = 5
 
@@ -65,5 +67,8 @@ def customer_360(conn: Connection, principal: Any, customer: dict[str, Any], now
 
         found = [t for t in list_targets(conn, tenant_id, search=customer["document"], per_page=5)["items"]
                  if t["cnpj"] == customer["document"]]
-        out["cnpj"] = {"target": found[0] if found else None}
+        target = dict(found[0]) if found else None
+        if target is not None:  # SQLite hands instants back naive: they are UTC
+            target["last_checked_at"] = as_utc(target.get("last_checked_at"))
+        out["cnpj"] = {"target": target}
     return out
