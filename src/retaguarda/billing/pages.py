@@ -31,7 +31,9 @@ FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 @get("/billing/invoices", opt=READ, sync_to_thread=True, include_in_schema=False)
 def invoice_list(request: Request[Any, Any, Any], status: str = "", customer: str = "", due_from: str = "",
-                 due_to: str = "", page: int = 1) -> Template:
+                 due_to: str = "", page: int = 1, customer_q: str = "") -> Template:
+    from projections.customers.customer_list import get_customer_row, list_customers
+
     p = require_principal(request)
     status = status if status in INVOICE_STATUSES else ""
     try:
@@ -39,16 +41,27 @@ def invoice_list(request: Request[Any, Any, Any], status: str = "", customer: st
         dto = parse_date(due_to, "due_to") if due_to else None
     except ValidationError:
         dfrom = dto = None
+    customer_error, matches = "", []
     with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
+        if customer_q.strip():  # a customer typed by name/document: filter when it names one customer
+            matches = list_customers(conn, p.tenant_id, search=customer_q.strip(), per_page=10)["items"]
+            exact = [m for m in matches if m["name"].casefold() == customer_q.strip().casefold()]
+            if len(matches) == 1 or exact:
+                customer, matches = (exact or matches)[0]["id"], []
+            else:
+                customer = "\x00none"
+                customer_error = _("no customer matches") if not matches else ""
+        customer_row = get_customer_row(conn, p.tenant_id, customer) if customer else None
         result = list_invoices(conn, p.tenant_id, status=status, customer=customer, due_from=dfrom, due_to=dto,
                                page=max(1, page))
 
     def page_url(n: int) -> str:
-        return "/billing/invoices?" + urlencode({"status": status, "customer": customer, "due_from": due_from,
-                                                 "due_to": due_to, "page": n})
+        return "/billing/invoices?" + urlencode({"status": status, "customer": customer, "customer_q": customer_q,
+                                                 "due_from": due_from, "due_to": due_to, "page": n})
     return Template("billing/invoices.html", context={
         "result": result, "status": status, "statuses": INVOICE_STATUSES, "customer": customer,
-        "due_from": due_from, "due_to": due_to, "page_url": page_url})
+        "due_from": due_from, "due_to": due_to, "page_url": page_url, "customer_q": customer_q,
+        "customer_row": customer_row, "customer_matches": matches, "customer_error": customer_error})
 
 
 @get("/billing/invoices/{invoice_id:str}", opt=READ, sync_to_thread=True, include_in_schema=False)
@@ -215,7 +228,9 @@ def pay_page(request: Request[Any, Any, Any], invoice_id: str, token: str, paid:
         "card": bool(settings.values.get("stripe_secret_key")), "today": local_date(c.clock.now())})
 
 
-pages = [invoice_list, invoice_detail, invoice_action, plans_page, create_plan, subscriptions_page,
+from retaguarda.billing.create_pages import pages as _create_pages  # noqa: E402 - the "new …" screens
+
+pages = [*_create_pages, invoice_list, invoice_detail, invoice_action, plans_page, create_plan, subscriptions_page,
          subscription_action, runs_page,
          run_now, receivables_page, pay_page]
 

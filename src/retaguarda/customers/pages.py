@@ -60,6 +60,22 @@ def customer_list(request: Request[Any, Any, Any], search: str = "", status: str
     })
 
 
+@get("/customers/picker", opt=READ, sync_to_thread=True, include_in_schema=False)
+def picker(request: Request[Any, Any, Any], q: str = "", field: str = "customer_id", selected: str = "") -> Template:
+    """An HTMX fragment: customers matching `q` as radio buttons named `field` (a customer search
+    for any form: invoices, subscriptions, tickets, notes). Blocked customers are included."""
+    p = require_principal(request)
+    field = field if field.replace("_", "").isalnum() else "customer_id"
+    with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
+        found = list_customers(conn, p.tenant_id, search=q.strip(), page=1, per_page=8)["items"] \
+            if len(q.strip()) >= 2 else []
+        chosen = get_customer_row(conn, p.tenant_id, selected) if selected else None
+    if chosen and all(c["id"] != chosen["id"] for c in found):
+        found = [chosen, *found]
+    return Template("customers/_picker.html", context={
+        "found": found, "q": q, "field": field, "selected": selected, "fmt": format_document})
+
+
 @get("/customers/new", opt=WRITE, sync_to_thread=False, include_in_schema=False)
 def new_form() -> Template:
     return Template("customers/form.html", context={"values": {"kind": "company"}, "errors": {},
@@ -140,4 +156,4 @@ def change_status(request: Request[Any, Any, Any], customer_id: str,
     return Redirect(f"/customers/{customer_id}?saved=1")
 
 
-pages = [customer_list, new_form, create, detail, edit_form, update, change_status]
+pages = [customer_list, picker, new_form, create, detail, edit_form, update, change_status]

@@ -81,3 +81,30 @@ function labelTableCells(root) {
 }
 document.addEventListener("DOMContentLoaded", function () { labelTableCells(document); });
 document.addEventListener("htmx:afterSwap", function (ev) { labelTableCells(ev.target); });
+// Repeating rows (invoice items): data-add-row clones the last [data-row] of the form's [data-rows]
+// with empty values and the next index in its field names; data-remove-row removes its row.
+document.addEventListener("click", function (ev) {
+  const add = ev.target.closest("[data-add-row]");
+  if (add) {
+    const box = add.closest("form").querySelector("[data-rows]");
+    const rows = box.querySelectorAll("[data-row]");
+    const last = rows[rows.length - 1];
+    const copy = last.cloneNode(true);
+    const next = rows.length;
+    copy.querySelectorAll("input, select, textarea").forEach(function (field) {
+      field.name = field.name.replace(/-(\d+)-/, "-" + next + "-");
+      field.value = field.name.endsWith("-quantity") ? "1" : "";
+      field.removeAttribute("aria-invalid");
+    });
+    copy.querySelectorAll(".field-error").forEach(function (e) { e.remove(); });
+    box.appendChild(copy);
+    const first = copy.querySelector("input");
+    if (first) first.focus();
+    return;
+  }
+  const remove = ev.target.closest("[data-remove-row]");
+  if (remove) {
+    const box = remove.closest("[data-rows]");
+    if (box && box.querySelectorAll("[data-row]").length > 1) remove.closest("[data-row]").remove();
+  }
+});
