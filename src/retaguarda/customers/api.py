@@ -81,3 +81,7 @@ routes = [
     _transition("deactivate", "Deactivate a customer"),
     _transition("reactivate", "Reactivate a customer"),
 ]
+
+from retaguarda.cep.api import routes as _cep_routes  # noqa: E402 - the address autofill used by customer forms
+
+routes += _cep_routes

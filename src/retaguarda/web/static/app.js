@@ -108,3 +108,50 @@ document.addEventListener("click", function (ev) {
     if (box && box.querySelectorAll("[data-row]").length > 1) remove.closest("[data-row]").remove();
   }
 });
+// Address autofill from the CEP (GET /api/v1/cep/{cep}: BrasilAPI, then ViaCEP, cached): fills the
+// street, district, city, UF and IBGE code of the form the CEP field is in; the number stays to type.
+(function () {
+  const FIELDS = { street: "address.street", district: "address.district", city: "address.city",
+                   uf: "address.uf", ibge_code: "address.ibge_code" };
+  let last = "";
+  function lookup(input) {
+    const digits = (input.value || "").replace(/\D/g, "");
+    if (digits.length !== 8 || digits === last) return;
+    last = digits;
+    input.value = digits.slice(0, 5) + "-" + digits.slice(5);
+    const form = input.form;
+    const status = form.querySelector("[data-cep-status]");
+    const say = function (key, cls) {
+      if (!status) return;
+      status.textContent = status.getAttribute("data-" + key) || "";
+      status.className = "cep-status " + (cls || "");
+    };
+    say("loading");
+    input.setAttribute("aria-busy", "true");
+    fetch("/api/v1/cep/" + digits, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) {
+        if (r.status === 404) { say("notfound", "field-error"); return null; }
+        if (!r.ok) { say("down", "field-error"); return null; }
+        return r.json();
+      })
+      .then(function (found) {
+        if (!found) return;
+        Object.keys(FIELDS).forEach(function (key) {
+          const field = form.querySelector('[name="' + FIELDS[key] + '"]');
+          if (field && found[key]) field.value = found[key];
+        });
+        say("found", "hint-ok");
+        const number = form.querySelector('[name="address.number"]');
+        if (number && !number.value) number.focus();
+      })
+      .catch(function () { say("down", "field-error"); })
+      .finally(function () { input.removeAttribute("aria-busy"); });
+  }
+  document.addEventListener("change", function (ev) {
+    if (ev.target.matches && ev.target.matches("[data-cep-lookup]")) lookup(ev.target);
+  });
+  document.addEventListener("input", function (ev) {
+    if (ev.target.matches && ev.target.matches("[data-cep-lookup]") &&
+        (ev.target.value || "").replace(/\D/g, "").length === 8) lookup(ev.target);
+  });
+})();
