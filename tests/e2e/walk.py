@@ -67,6 +67,9 @@ def walk(browser: Any, base: str, email: str, password: str, *, width: int = 390
             seen.add(shape(path))
             errors.clear()
             response = page.goto(base + path)
+            kind = (response.headers.get("content-type", "") if response else "")
+            if response is not None and response.status < 400 and "text/html" not in kind:
+                continue  # a document (XML, PDF, CSV) opened from a page, not a page
             try:
                 page.wait_for_load_state("networkidle", timeout=5000)
             except Exception:  # noqa: BLE001 - polling pages never go idle; the load event is enough
