@@ -34,7 +34,8 @@ class Clock:
 
 
 def service(fake: FakeCep, clock: Clock, **kw: Any) -> CepService:
-    return CepService([BrasilApiCep(fake.brasilapi.base_url, timeout=1.0), ViaCep(fake.viacep.base_url, timeout=1.0)],
+    return CepService([BrasilApiCep(fake.brasilapi.base_url, timeout=1.0),
+                       ViaCep(fake.viacep.base_url, timeout=1.0)],
                       monotonic=clock.monotonic, sleep=clock.sleep, **kw)
 
 
@@ -124,7 +125,8 @@ def test_the_api_the_form_calls(tmp_path, fake):
     from tests.conftest import build_container
     from tests.integrations.helpers import install_test_authenticator
 
-    c = build_container(tmp_path / "var", brasilapi_url=fake.brasilapi.base_url, viacep_url=fake.viacep.base_url)
+    c = build_container(tmp_path / "var", brasilapi_url=fake.brasilapi.base_url,
+                        viacep_url=fake.viacep.base_url)
     install_test_authenticator(c)
     try:
         with TestClient(create_app(c), base_url="http://127.0.0.1:8000") as client:

@@ -1,7 +1,7 @@
-"""Works on a phone, and no page logs an error: Chromium at 390×844 opens every page reachable from
+"""Works on a phone, and no page logs an error: Chromium at 390x844 opens every page reachable from
 each demo role's menu (sub-menus and one detail page of each kind) and fails on sideways scroll
 (`scrollWidth > innerWidth`), a console error, an uncaught exception or a failed request. The same
-walk at 1366×900 for the admin. Plus the controls the defects broke: the collapsing menu, the ticket
+walk at 1366x900 for the admin. Plus the controls the defects broke: the collapsing menu, the ticket
 priority select (CSP blocked its inline handler), one-shot messages after a reload, the address
 autofill from the CEP (fake BrasilAPI/ViaCEP over real sockets)."""
 
@@ -112,7 +112,8 @@ def test_the_ticket_priority_can_be_changed(phone_server, browser):
         target = "low" if current != "low" else "high"
         select.select_option(target)
         page.wait_for_function(
-            "t => document.querySelector('[data-testid=ticket-priority]').textContent.trim() === t", arg=target)
+            "t => document.querySelector('[data-testid=ticket-priority]').textContent.trim() === t",
+            arg=target)
         page.reload()
         assert page.locator("[data-testid=ticket-priority]").inner_text().strip() == target
         assert not errors, errors
@@ -120,7 +121,8 @@ def test_the_ticket_priority_can_be_changed(phone_server, browser):
         context.close()
 
 
-def test_a_success_message_does_not_come_back_after_a_reload_and_the_cep_fills_the_address(phone_server, browser):
+def test_a_success_message_does_not_come_back_after_a_reload_and_the_cep_fills_the_address(
+        phone_server, browser):
     context, page, errors = _page(browser, phone_server, "admin")
     try:
         page.goto(phone_server["base"] + "/customers/new")

@@ -57,7 +57,8 @@ def test_draft_form_preview_emit_cancel_and_book_exports(api, customer_id):
     rows = list(csv.reader(io.StringIO(csv_text), delimiter=";"))
     # Brazilian spreadsheet formats: decimal comma, dd/mm/aaaa, the CNPJ/CPF with its mask (defect 9)
     assert rows[1][-2:] == ["1.234,56", "autorizada"] and rows[-1][-2] == "1.234,56"
-    assert re.fullmatch(r"\d\d/\d\d/\d{4}", rows[1][1]) and re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", rows[1][2])
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", rows[1][1])
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", rows[1][2])
     assert re.fullmatch(r"\d\d\.\d{3}\.\d{3}/\d{4}-\d\d|\d{3}\.\d{3}\.\d{3}-\d\d", rows[1][4]), rows[1]
     wb = load_workbook(io.BytesIO(api.get("/fiscal/book/export?competence=2026-11&format=xlsx",
                                           headers=ADMIN).content))

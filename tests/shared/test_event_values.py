@@ -50,7 +50,8 @@ def test_values_round_trip_exactly(tmp_path: Path):
         assert isinstance(loaded.colour, Colour) and loaded.amount == Decimal("1234.50")
         assert str(loaded.amount) == "1234.50"  # the exponent is kept, not just the value
         # Stored instants are UTC: the same instant as the São Paulo 09:00 given, with offset zero.
-        assert loaded.at == datetime(2026, 3, 1, 12, tzinfo=timezone.utc) and loaded.at.utcoffset() == timedelta(0)
+        assert loaded.at == datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+        assert loaded.at.utcoffset() == timedelta(0)
         event = container.store.history(agg.id)[0]
         assert (event.tenant_id, event.actor, event.correlation_id) == ("t", "u", "c")
         assert event.timestamp == meta.at and event.timestamp.tzinfo is not None

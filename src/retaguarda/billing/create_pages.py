@@ -57,7 +57,8 @@ def form_items(data: dict[str, Any]) -> list[dict[str, str]]:
     for key, value in data.items():
         m = _ITEM_KEY.match(key)
         if m and int(m.group(1)) < MAX_ITEMS:
-            rows.setdefault(int(m.group(1)), {})[m.group(2)] = str(value if not isinstance(value, list) else value[-1])
+            last = value[-1] if isinstance(value, list) else value
+            rows.setdefault(int(m.group(1)), {})[m.group(2)] = str(last)
     ordered = [rows[i] for i in sorted(rows)]
     return [r for r in ordered if any(str(v).strip() for v in r.values())]
 
@@ -134,8 +135,8 @@ def _subscription_context(request: Request[Any, Any, Any], values: dict[str, Any
 def new_subscription_form(request: Request[Any, Any, Any], customer: str = "") -> Template:
     today = local_date(container_of(request).clock.now())
     return Template("billing/subscription_form.html", context=_subscription_context(
-        request, {"customer_id": customer, "due_day": str(min(today.day, 28)), "start_date": today.isoformat()},
-        {}))
+        request, {"customer_id": customer, "due_day": str(min(today.day, 28)),
+                  "start_date": today.isoformat()}, {}))
 
 
 @post("/billing/subscriptions/new", opt=WRITE, sync_to_thread=True, include_in_schema=False)

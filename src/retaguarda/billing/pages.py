@@ -16,10 +16,10 @@ from projections.billing.invoice_list import AGING, list_invoices, receivables, 
 from retaguarda.billing.application import check_public_token, local_date
 from retaguarda.billing.domain import INVOICE_STATUSES, METHODS, OPEN_STATUSES
 from retaguarda.billing.views import invoice_view, parse_date, parse_instant
+from retaguarda.i18n import _
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
 from retaguarda.web.context import container_of, meta_of, require_principal, settle
-from retaguarda.i18n import _
 from retaguarda.web.html import Template
 from retaguarda.web.qr import qr_svg
 
@@ -56,7 +56,8 @@ def invoice_list(request: Request[Any, Any, Any], status: str = "", customer: st
                                page=max(1, page))
 
     def page_url(n: int) -> str:
-        return "/billing/invoices?" + urlencode({"status": status, "customer": customer, "customer_q": customer_q,
+        return "/billing/invoices?" + urlencode({"status": status, "customer": customer,
+                                                 "customer_q": customer_q,
                                                  "due_from": due_from, "due_to": due_to, "page": n})
     return Template("billing/invoices.html", context={
         "result": result, "status": status, "statuses": INVOICE_STATUSES, "customer": customer,
@@ -71,7 +72,8 @@ def invoice_detail(request: Request[Any, Any, Any], invoice_id: str, tab: str = 
     inv = c.billing.get_invoice(require_principal(request).tenant_id, invoice_id)
     customer = c.customers.get_customer(inv.tenant_id, inv.customer_id)
     view = invoice_view(c, inv)
-    qr = qr_svg(view["pix"]["brcode"], label=_("PIX QR code")) if view["pix"] and inv.status in OPEN_STATUSES else ""
+    qr = qr_svg(view["pix"]["brcode"], label=_("PIX QR code")) \
+        if view["pix"] and inv.status in OPEN_STATUSES else ""
     return Template("billing/invoice.html", context={
         "inv": view, "qr": qr, "customer": customer, "tab": "history" if tab == "history" else "overview",
         "methods": METHODS, "error": error, "today": local_date(c.clock.now())})
@@ -221,7 +223,8 @@ def pay_page(request: Request[Any, Any, Any], invoice_id: str, token: str, paid:
     inv = c.billing.get_invoice(None, invoice_id)
     view = invoice_view(c, inv)
     settings = c.billing.settings_for(inv.tenant_id)
-    qr = qr_svg(view["pix"]["brcode"], label=_("PIX QR code")) if view["pix"] and inv.status in OPEN_STATUSES else ""
+    qr = qr_svg(view["pix"]["brcode"], label=_("PIX QR code")) \
+        if view["pix"] and inv.status in OPEN_STATUSES else ""
     return Template("billing/pay.html", context={
         "inv": view, "qr": qr, "token": token, "paid_flag": bool(paid),
         "merchant": settings.values.get("merchant_name") or "Retaguarda",
@@ -230,7 +233,8 @@ def pay_page(request: Request[Any, Any, Any], invoice_id: str, token: str, paid:
 
 from retaguarda.billing.create_pages import pages as _create_pages  # noqa: E402 - the "new …" screens
 
-pages = [*_create_pages, invoice_list, invoice_detail, invoice_action, plans_page, create_plan, subscriptions_page,
+pages = [*_create_pages, invoice_list, invoice_detail, invoice_action, plans_page, create_plan,
+         subscriptions_page,
          subscription_action, runs_page,
          run_now, receivables_page, pay_page]
 

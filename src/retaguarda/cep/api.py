@@ -24,8 +24,8 @@ def cep_lookup(request: Request[Any, Any, Any], cep: str) -> Any:
     except CepNotFound:
         raise NotFoundError("CEP", cep) from None
     except CepUnavailable:
-        return problem(503, _("CEP lookup unavailable"), _("The CEP services did not answer; type the address."),
-                       headers={"Retry-After": "30"})
+        return problem(503, _("CEP lookup unavailable"),
+                       _("The CEP services did not answer; type the address."), headers={"Retry-After": "30"})
     return Response(found.as_dict(), headers={"Cache-Control": "private, max-age=3600"})
 
 

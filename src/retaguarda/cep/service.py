@@ -11,13 +11,21 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from retaguarda.cep import CepAddress, CepNotFound, CepProvider, CepUnavailable, ProviderTransient, normalize_cep
+from retaguarda.cep import (
+    CepAddress,
+    CepNotFound,
+    CepProvider,
+    CepUnavailable,
+    ProviderTransient,
+    normalize_cep,
+)
 
 _MISSING = object()
 
 
 class CepService:
-    def __init__(self, providers: Sequence[CepProvider], *, ttl: float = 30 * 86400, negative_ttl: float = 3600,
+    def __init__(self, providers: Sequence[CepProvider], *, ttl: float = 30 * 86400,
+                 negative_ttl: float = 3600,
                  cooldown: float = 60, backoff: float = 0.2, max_wait: float = 2.0,
                  monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, max_entries: int = 20_000) -> None:

@@ -82,6 +82,7 @@ routes = [
     _transition("reactivate", "Reactivate a customer"),
 ]
 
-from retaguarda.cep.api import routes as _cep_routes  # noqa: E402 - the address autofill used by customer forms
+# The address autofill the customer forms use.
+from retaguarda.cep.api import routes as _cep_routes  # noqa: E402
 
 routes += _cep_routes

@@ -61,7 +61,8 @@ def customer_list(request: Request[Any, Any, Any], search: str = "", status: str
 
 
 @get("/customers/picker", opt=READ, sync_to_thread=True, include_in_schema=False)
-def picker(request: Request[Any, Any, Any], q: str = "", field: str = "customer_id", selected: str = "") -> Template:
+def picker(request: Request[Any, Any, Any], q: str = "", field: str = "customer_id",
+           selected: str = "") -> Template:
     """An HTMX fragment: customers matching `q` as radio buttons named `field` (a customer search
     for any form: invoices, subscriptions, tickets, notes). Blocked customers are included."""
     p = require_principal(request)

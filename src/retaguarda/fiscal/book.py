@@ -67,8 +67,9 @@ def to_csv(doc: dict[str, Any]) -> bytes:
     for item in doc["items"]:
         writer.writerow([_csv_cell(item, key) for key, _ in COLUMNS])
     totals = doc["totals"]
-    writer.writerow(["TOTAL (autorizadas)", _month_br(doc["competence"]), "", "", "", "", _br_decimal(totals["base"]),
-                     "", _br_decimal(totals["iss"]), _br_decimal(totals["iss_withheld"]), _br_decimal(totals["cbs"]),
+    writer.writerow(["TOTAL (autorizadas)", _month_br(doc["competence"]), "", "", "", "",
+                     _br_decimal(totals["base"]), "", _br_decimal(totals["iss"]),
+                     _br_decimal(totals["iss_withheld"]), _br_decimal(totals["cbs"]),
                      _br_decimal(totals["ibs"]), _br_decimal(totals["amount"]),
                      f"{doc['count']} nota(s); {doc['cancelled']} cancelada(s) fora do total"])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

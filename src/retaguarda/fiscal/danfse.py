@@ -64,7 +64,8 @@ def parse_nfse(xml: str | bytes) -> dict[str, Any]:
     # Names the note itself gives for its codes, then the IBGE table: addresses carry only cMun.
     known = {code: name for code, name in (
         (_text(dps, "cLocEmi") if dps is not None else "", _text(inf, "xLocEmi")),
-        (_text(dps, "serv", "locPrest", "cLocPrestacao") if dps is not None else "", _text(inf, "xLocPrestacao")),
+        (_text(dps, "serv", "locPrest", "cLocPrestacao") if dps is not None else "",
+         _text(inf, "xLocPrestacao")),
         (_text(inf, "cLocIncid"), _text(inf, "xLocIncid"))) if code and name}
     data: dict[str, Any] = {
         "access_key": key,
@@ -81,7 +82,8 @@ def parse_nfse(xml: str | bytes) -> dict[str, Any]:
             "name": _text(emit, "xNome") if emit is not None else "",
             "email": _text(emit, "email") if emit is not None else "",
             "address": ", ".join(x for x in (_text(addr, "xLgr"), _text(addr, "nro"), _text(addr, "xBairro"),
-                                             f"{municipality_name(_text(addr, 'cMun'), known)} / {_text(addr, 'UF')}",
+                                             f"{municipality_name(_text(addr, 'cMun'), known)} / "
+                                             f"{_text(addr, 'UF')}",
                                              f"CEP {_text(addr, 'CEP')}") if x.strip(" /"))
             if addr is not None else "",
         },

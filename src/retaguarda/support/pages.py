@@ -98,7 +98,8 @@ def _new_context(request: Request[Any, Any, Any], values: dict[str, Any], errors
                             .where(c.c.tenant_id == p.tenant_id, c.c.status.in_(("active", "blocked")))
                             .order_by(c.c.search_name).limit(500)).all()
     settings = container.support.get_settings(p.tenant_id)
-    return {"values": values, "errors": errors, "customers": [{"id": r.id, "name": r.name, "status": r.status} for r in rows],
+    return {"values": values, "errors": errors,
+            "customers": [{"id": r.id, "name": r.name, "status": r.status} for r in rows],
             "priorities": PRIORITIES, "channels": CHANNELS, "categories": settings.categories}
 
 

@@ -46,7 +46,8 @@ def customer_360(conn: Connection, principal: Any, customer: dict[str, Any], now
             "subscriptions": subscriptions_of(conn, tenant_id, customer_id),
             "invoices": invoices["items"][:LATEST], "invoice_total": invoices["total"],
             "open_balance": sum((Decimal(i["balance"]) for i in open_rows), Decimal("0.00")),
-            "open_count": len(open_rows), "overdue_count": sum(1 for i in open_rows if i["status"] == "overdue"),
+            "open_count": len(open_rows),
+            "overdue_count": sum(1 for i in open_rows if i["status"] == "overdue"),
             "credit": Decimal(account.get("credit") or 0).quantize(Decimal("0.01")),
             "blocked": bool(account.get("blocked")), "block_reason": account.get("block_reason") or "",
         }

@@ -8,6 +8,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.response import Redirect
 
+from retaguarda.i18n import _
 from retaguarda.shared.errors import (
     AuthenticationError,
     ConflictError,
@@ -17,7 +18,6 @@ from retaguarda.shared.errors import (
     TooManyRequestsError,
     ValidationError,
 )
-from retaguarda.i18n import _
 from retaguarda.web.html import Template
 
 PROBLEM = "application/problem+json"

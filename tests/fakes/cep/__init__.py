@@ -35,22 +35,25 @@ class FakeCep:
         self.brasilapi.stop()
         self.viacep.stop()
 
-    def _brasilapi(self, handler: Any, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _brasilapi(self, handler: Any, method: str, path: str,
+                   body: bytes) -> tuple[int, dict[str, str], bytes]:
         m = re.fullmatch(r"/api/cep/v1/([0-9-]+)", path)
         if not m:
             return json_reply(404, {"message": "not found"})
         cep = m.group(1).replace("-", "")
         if len(cep) != 8:
-            return json_reply(400, {"name": "CepPromiseError", "message": "CEP deve conter exatamente 8 caracteres.",
-                                    "type": "validation_error", "errors": []})
+            return json_reply(400, {"name": "CepPromiseError", "type": "validation_error", "errors": [],
+                                    "message": "CEP deve conter exatamente 8 caracteres."})
         if cep not in self.addresses:
-            return json_reply(404, {"name": "CepPromiseError", "message": "Todos os serviços de CEP retornaram erro.",
-                                    "type": "service_error", "errors": []})
+            return json_reply(404, {"name": "CepPromiseError", "type": "service_error", "errors": [],
+                                    "message": "Todos os serviços de CEP retornaram erro."})
         street, district, city, uf, ibge = self.addresses[cep]
-        return json_reply(200, {"cep": cep, "state": uf, "city": city, "neighborhood": district, "street": street,
+        return json_reply(200, {"cep": cep, "state": uf, "city": city, "neighborhood": district,
+                                "street": street,
                                 "service": "open-cep", "ibge": {"city": ibge, "state": ibge[:2]}})
 
-    def _viacep(self, handler: Any, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _viacep(self, handler: Any, method: str, path: str,
+                body: bytes) -> tuple[int, dict[str, str], bytes]:
         m = re.fullmatch(r"/ws/([^/]+)/json/", path)
         if not m or not re.fullmatch(r"\d{8}", m.group(1)):
             return 400, {"Content-Type": "text/html"}, b"<h2>Bad Request (400)</h2>"

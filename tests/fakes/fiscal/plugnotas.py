@@ -104,7 +104,8 @@ class FakePlugNotas:
             out.update({"numeroNfse": n.numero, "chaveAcesso": n.chave,
                         "pdf": f"{self.base_url}/nfse/pdf/{n.id}", "xml": f"{self.base_url}/nfse/xml/{n.id}",
                         "retorno": {"situacao": n.status, "numeroNfse": n.numero, "codigoVerificacao": n.chave,
-                                    "dataAutorizacao": self.authorized_text or datetime.now(timezone.utc).isoformat(),
+                                    "dataAutorizacao": self.authorized_text
+                                    or datetime.now(timezone.utc).isoformat(),
                                     "mensagemRetorno": "Autorizada"}})
         if n.mensagem:
             out["retorno"] = {"situacao": n.status, "mensagemRetorno": n.mensagem}

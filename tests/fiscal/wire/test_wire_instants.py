@@ -93,7 +93,8 @@ def plugnotas() -> Any:
 @given(at=instants, how=renderings)
 def test_focus_nfe_data_emissao_is_read_as_the_instant_it_names(focus, at, how):
     focus.authorized_text = render(at, how)
-    backend = make_backend("focus_nfe", settings=focus.settings, credentials={"focus_token": "focus-instants"},
+    backend = make_backend("focus_nfe", settings=focus.settings,
+                           credentials={"focus_token": "focus-instants"},
                            certificate=None, issuer_cnpj=ISSUER_CNPJ, environment="producao_restrita",
                            clock=FixedClock(at), sleep=lambda s: None, timeout=2.0)
     outcome = backend.emit(make_request(number=next(_numbers)), f"inst-focus-{next(_numbers)}")

@@ -34,8 +34,8 @@ from retaguarda.fiscal.backends.base import (
 from retaguarda.fiscal.backends.http import Exchanger, Response, json_of
 from retaguarda.fiscal.dps import OP_SIMP_NAC, date_time
 from retaguarda.fiscal.errors_map import local_error, read_errors
-from retaguarda.shared.clock import parse_instant
 from retaguarda.fiscal.taxes import cents
+from retaguarda.shared.clock import parse_instant
 
 _budget_lock = threading.Lock()
 _budgets: dict[int, tuple[int, float]] = {}
