@@ -47,6 +47,15 @@ def test_an_invoice_is_created_and_issued_from_the_page(client, admin, customer_
     assert inv["status"] == "issued" and Decimal(inv["total"]) == Decimal("1250.50")
     assert [i["description"] for i in inv["items"]] == ["Instalação", "Roteador"]
     assert inv["pix"]["brcode"]
+    page = client.get(f"/billing/invoices/{invoice_id}", headers=admin).text
+    assert 'data-testid="pix-brcode"' in page and 'data-testid="copy-boleto"' in page
+    # Paid: the page no longer offers PIX or boleto (defect 9)
+    paid = client.post(f"/api/v1/billing/invoices/{invoice_id}/payments", headers=admin,
+                       json={"amount": inv["amount_due"], "method": "pix"})
+    assert paid.status_code in (200, 201) and paid.json()["status"] == "paid", paid.text
+    page = client.get(f"/billing/invoices/{invoice_id}", headers=admin).text
+    assert 'data-testid="pix-brcode"' not in page and 'data-testid="boleto-line"' not in page
+    assert 'data-testid="pix-qr"' not in page
 
 
 def test_a_subscription_is_created_from_the_page_and_shows_on_the_customer(client, admin, customer_id):
