@@ -35,3 +35,32 @@ def test_the_boleto_line_is_grouped_as_printed_on_the_boleto() -> None:
     # gateways-payments.md 6.5-1: 10492.00650 61000.100042 00997.263900 9 89810000021403
     assert group_digitable_line("10492006506100010004200997263900989810000021403") == \
         "10492.00650 61000.100042 00997.263900 9 89810000021403"
+
+
+def test_the_overdue_reminder_carries_a_pix_for_the_amount_it_says_is_due(client, admin, customer_id,
+                                                                          live_container) -> None:
+    """Defect 3: the reminder said one amount while its PIX code charged the issued one."""
+    from uuid import UUID
+
+    from tests.billing.conftest import PIX_SETTINGS
+
+    assert client.patch("/api/v1/billing/settings", headers=admin, json=PIX_SETTINGS).status_code == 200
+    plan = client.post("/api/v1/billing/plans", headers=admin,
+                       json={"name": "Fibra 300M", "price": "99.90", "cycle": "monthly"}).json()
+    assert client.post("/api/v1/billing/subscriptions", headers=admin, json={
+        "customer_id": customer_id, "plan_id": plan["id"], "due_day": 10,
+        "start_date": "2026-09-10"}).status_code == 201
+    assert client.post("/api/v1/billing/runs", headers=admin, json={"date": "2026-10-25"}).status_code == 200
+    invoices = client.get(f"/api/v1/billing/invoices?customer={customer_id}", headers=admin).json()["items"]
+    checked = 0
+    for item in invoices:
+        for event in live_container.store.history(UUID(item["id"])):
+            if type(event).__name__ != "ReminderSent":
+                continue
+            email = live_container.store.get(UUID(event.email_id))
+            params = email.params
+            assert params["brcode"], params
+            assert parse_brcode(params["brcode"])["amount"] == Decimal(params["amount"]), params
+            assert Decimal(params["amount"]) > Decimal(item["total"])  # overdue: fine and interest
+            checked += 1
+    assert checked >= 1, "the run sends an overdue reminder"
