@@ -51,6 +51,11 @@ def reminder_email(params: dict[str, Any], container: Container) -> tuple[str, s
         lines += ["", "PIX copy-and-paste code:", params["brcode"]]
     if params.get("digitable_line"):
         lines += ["", f"Boleto: {params['digitable_line']}"]
+        if key.startswith("+"):
+            from retaguarda.i18n import _
+
+            lines.append(_("The boleto shows its original amount; the bank adds the fine and interest "
+                           "when it is paid after the due date."))
     lines += ["", "If you have already paid, please ignore this message."]
     return subject, "\n".join(lines)
 

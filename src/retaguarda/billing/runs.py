@@ -20,6 +20,7 @@ from projections.billing.catalogue import billing_tenants, customers_with_credit
 from projections.billing.invoice_list import invoiced_periods, open_invoices, open_invoices_due, overdue_past
 import retaguarda.billing.money as m
 from retaguarda.billing.application import public_token
+from retaguarda.billing.due import pix_for_amount
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.meta import Meta
 
@@ -152,7 +153,7 @@ def send_reminders(container: Container, tenant_id: str, run_date: date, *, acto
         params = {
             "number": inv.number, "customer_name": r.customer_name or "", "due_date": inv.due_date.isoformat(),
             "amount": str(inv.due_on(run_date, settings.terms)), "link": link, "key": key,
-            "brcode": (inv.pix or {}).get("brcode", ""),
+            "brcode": (pix_for_amount(inv.pix, inv.due_on(run_date, settings.terms)) or {}).get("brcode", ""),
             "digitable_line": (inv.boleto or {}).get("digitable_line", ""),
         }
         if billing.send_reminder(_meta(tenant_id, actor, now), r.id, key, r.email, params):

@@ -196,7 +196,8 @@ def export_csv(request: Request[Any, Any, Any], target_id: str) -> Response[byte
     writer = csv.writer(buffer)
     writer.writerow(["field", "value"])
     writer.writerows(_lines(report))
-    return Response(buffer.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+    # text/csv only: Litestar adds "; charset=utf-8" itself (it was sent twice)
+    return Response(buffer.getvalue().encode("utf-8-sig"), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="cnpj-{report["target"]["cnpj"]}.csv"'})
 
 

@@ -86,3 +86,8 @@ routes = [
     _transition("deactivate", "Deactivate a customer"),
     _transition("reactivate", "Reactivate a customer"),
 ]
+
+# The address autofill the customer forms use.
+from retaguarda.cep.api import routes as _cep_routes  # noqa: E402
+
+routes += _cep_routes

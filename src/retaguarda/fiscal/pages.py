@@ -25,9 +25,11 @@ from retaguarda.fiscal.domain import BACKENDS, CANCEL_REASONS, ENVIRONMENTS, SPE
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.clock import SAO_PAULO
 from retaguarda.shared.documents import format_document
+from retaguarda.shared.municipalities import municipality_name
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
 from retaguarda.web.context import container_of, meta_of, require_principal
 from retaguarda.web.html import Template
+from retaguarda.web.middleware import FRAMABLE_BY_SELF
 
 if TYPE_CHECKING:
     from retaguarda.bootstrap import Container
@@ -51,7 +53,8 @@ SPECIAL_LABELS = {0: "Nenhum", 1: "Ato cooperado", 2: "Estimativa", 3: "Microemp
 
 
 def _helpers() -> dict[str, Any]:
-    return {"fmt": format_document, "labels": STATUS_LABELS, "local": _local, "brl": _brl}
+    return {"fmt": format_document, "labels": STATUS_LABELS, "local": _local, "brl": _brl,
+            "city": municipality_name}
 
 
 def _local(value: Any) -> str:
@@ -288,7 +291,8 @@ def danfse_pdf(request: Request[Any, Any, Any], note_id: str, download: bool = F
     pdf, source = documents.danfse(container_of(request), p.tenant_id, note_id)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'{"attachment" if download else "inline"}; filename="danfse-{note_id}.pdf"',
-        "X-Danfse-Source": source, "Cache-Control": "private, no-store"})
+        "X-Danfse-Source": source, "Cache-Control": "private, no-store",
+        **FRAMABLE_BY_SELF})  # the note page previews it in an iframe; other sites still cannot
 
 
 @get("/fiscal/nfse/{note_id:str}/xml/{which:str}", opt=READ, sync_to_thread=True, include_in_schema=False)

@@ -93,10 +93,13 @@ def _new_context(request: Request[Any, Any, Any], values: dict[str, Any], errors
     container = container_of(request)
     with tenant_reader(container.engine, p.tenant_id) as conn:
         c = customers_table
-        rows = conn.execute(sa.select(c.c.id, c.c.name).where(c.c.tenant_id == p.tenant_id, c.c.status == "active")
+        # Blocked customers too: a customer blocked for an overdue invoice is exactly the one who calls.
+        rows = conn.execute(sa.select(c.c.id, c.c.name, c.c.status)
+                            .where(c.c.tenant_id == p.tenant_id, c.c.status.in_(("active", "blocked")))
                             .order_by(c.c.search_name).limit(500)).all()
     settings = container.support.get_settings(p.tenant_id)
-    return {"values": values, "errors": errors, "customers": [{"id": r.id, "name": r.name} for r in rows],
+    return {"values": values, "errors": errors,
+            "customers": [{"id": r.id, "name": r.name, "status": r.status} for r in rows],
             "priorities": PRIORITIES, "channels": CHANNELS, "categories": settings.categories}
 
 
