@@ -39,7 +39,10 @@ def preferences_id(tenant_id: str, user_id: str) -> UUID:
 
 
 class Notice(Aggregate):
-    """State: recipient_id, kind, title, body, link, source_id, source_version, read, read_at."""
+    """State: recipient_id, kind, title, body, link, params, source_id, source_version, read, read_at.
+
+    `title`/`body` are English msgids with `%(name)s` placeholders filled from `params` when shown,
+    in the reader's language."""
 
     class Posted(Aggregate.Created):
         recipient_id: str
@@ -49,6 +52,7 @@ class Notice(Aggregate):
         link: str
         source_id: str
         source_version: int
+        params: dict[str, Any]
 
         def apply(self, n: Any) -> None:
             super().apply(n)
@@ -62,13 +66,15 @@ class Notice(Aggregate):
 
     @classmethod
     def post(cls, meta: Meta, *, recipient_id: str, kind: str, title: str, body: str = "", link: str = "",
-             source_id: str, source_version: int) -> Notice:
+             source_id: str, source_version: int, params: dict[str, Any] | None = None) -> Notice:
         if kind not in KINDS:
             raise ValidationError("kind", f"kind must be one of: {', '.join(KINDS)}")
         notice: Notice = cls._open(
             cls.Posted, meta, id=notice_id(source_id, source_version, recipient_id, kind),
             recipient_id=str(recipient_id), kind=kind, title=str(title)[:200], body=str(body)[:2000],
-            link=str(link)[:500], source_id=str(source_id), source_version=int(source_version))
+            link=str(link)[:500], source_id=str(source_id), source_version=int(source_version),
+            params={str(k): v if isinstance(v, (str, int, bool)) or v is None else str(v)
+                    for k, v in (params or {}).items()})
         return notice
 
     def mark_read(self, meta: Meta) -> bool:
