@@ -148,7 +148,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def list_orders(conn: Connection, tenant_id: str, *, status: str | None = None, technician: str | None = None,
-                customer: str | None = None, day_from: datetime | None = None, day_to: datetime | None = None,
+                customer: str | None = None, ticket: str | None = None, day_from: datetime | None = None, day_to: datetime | None = None,
                 unscheduled: bool = False, page: int = 1, per_page: int = 25) -> dict[str, Any]:
     t = field_orders
     where: list[Any] = [t.c.tenant_id == tenant_id]
@@ -160,6 +160,8 @@ def list_orders(conn: Connection, tenant_id: str, *, status: str | None = None, 
         where.append(t.c.technician_id == technician)
     if customer:
         where.append(t.c.customer_id == customer)
+    if ticket:
+        where.append(t.c.ticket_id == ticket)
     if day_from is not None and day_to is not None:
         where += [t.c.window_start >= day_from, t.c.window_start < day_to]
     if unscheduled:

@@ -16,6 +16,7 @@ from retaguarda.billing.context import CONTEXT as BILLING
 from retaguarda.campaigns.context import CONTEXT as CAMPAIGNS
 from retaguarda.cnpj.context import CONTEXT as CNPJ
 from retaguarda.customers.context import CONTEXT as CUSTOMERS
+from retaguarda.field.context import CONTEXT as FIELD
 from retaguarda.fiscal.context import CONTEXT as FISCAL
 from retaguarda.identity.context import CONTEXT as IDENTITY
 from retaguarda.integrations.context import CONTEXT as INTEGRATIONS
@@ -28,7 +29,7 @@ SPINE: tuple[Context, ...] = (CUSTOMERS, IDENTITY, AUDIT, NOTIFICATIONS, INTEGRA
 """Always present: the register, users and permissions, the audit trail, e-mail, the job
 backbone, the web shell (home page, health, metrics)."""
 
-BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS)
+BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS, FIELD)
 
 CONTEXTS: tuple[Context, ...] = SPINE + BUSINESS
 
