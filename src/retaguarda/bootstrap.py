@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from retaguarda.cnpj.telemetry import Telemetry
     from retaguarda.contracts.application import Contracts
     from retaguarda.customers.application import Customers
+    from retaguarda.field.application import Field
     from retaguarda.fiscal.application import Fiscal
     from retaguarda.fiscal.nfcom.application import NfcomService
     from retaguarda.identity.application import Identity
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
     from retaguarda.notifications.mailers import Mailer
     from retaguarda.plugin import Registry
     from retaguarda.support.application import Support
-    from retaguarda.support.attachments import AttachmentStore
+    from retaguarda.files import AttachmentStore
 
     TenantSettings = Any  # a context's settings aggregate, passed to its port factories
 
@@ -97,6 +98,8 @@ class Container:
     worker: WorkerHandle = _declared()
     start_embedded: Callable[[], None] | None = None
     """Starts dispatcher + in-process worker + scheduler (the embedded server, tests)."""
+    announcers: dict[type, Callable[[Any, Any], list[Any]]] = field(default_factory=dict)
+    """Aggregate type → router of its announced events (notifications.announce); contexts add theirs."""
     ready_max_lag: int | None = None
     """Overrides web.ops.DEFAULT_MAX_LAG for /health/ready (tests set it low)."""
 
@@ -133,6 +136,11 @@ class Container:
     stripe_factory: Callable[[TenantSettings], StripeClient | None] = _declared()
     mercadopago_factory: Callable[[TenantSettings], MercadoPagoClient | None] = _declared()
     access_network_factory: Callable[[TenantSettings], AccessNetworkWebhook | None] = _declared()
+
+    # field -------------------------------------------------------------------------------
+    service_orders: Field = _declared()
+    """The field context's service (named for what it holds: `field` is dataclasses' own)."""
+    field_photos: AttachmentStore = _declared()
 
     # campaigns ---------------------------------------------------------------------------
     campaigns: Campaigns = _declared()

@@ -17,6 +17,7 @@ from retaguarda.campaigns.context import CONTEXT as CAMPAIGNS
 from retaguarda.cnpj.context import CONTEXT as CNPJ
 from retaguarda.contracts.context import CONTEXT as CONTRACTS
 from retaguarda.customers.context import CONTEXT as CUSTOMERS
+from retaguarda.field.context import CONTEXT as FIELD
 from retaguarda.fiscal.context import CONTEXT as FISCAL
 from retaguarda.identity.context import CONTEXT as IDENTITY
 from retaguarda.integrations.context import CONTEXT as INTEGRATIONS
@@ -29,7 +30,7 @@ SPINE: tuple[Context, ...] = (CUSTOMERS, IDENTITY, AUDIT, NOTIFICATIONS, INTEGRA
 """Always present: the register, users and permissions, the audit trail, e-mail, the job
 backbone, the web shell (home page, health, metrics)."""
 
-BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS, CONTRACTS)
+BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS, CONTRACTS, FIELD)
 
 CONTEXTS: tuple[Context, ...] = SPINE + BUSINESS
 

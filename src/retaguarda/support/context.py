@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.support import projections
 from retaguarda.integrations import Every, PeriodicJob, Trigger
+from retaguarda.notifications.announce import ANNOUNCE, announce_args
 from retaguarda.notifications.templates import EmailTemplate
 from retaguarda.plugin import Context
 from retaguarda.support import actors, api, dashboard, emails, pages
@@ -14,7 +15,9 @@ CONTEXT = Context(
     name="support", install=install, routes=api.routes, pages=pages.pages, projections=projections,
     jobs=(actors.check_sla, actors.sla_alert),
     triggers=(Trigger(Ticket.SlaWarning, actors.SLA_ALERT_ACTOR, actors.alert_args),
-              Trigger(Ticket.SlaBreached, actors.SLA_ALERT_ACTOR, actors.alert_args)),
+              Trigger(Ticket.SlaBreached, actors.SLA_ALERT_ACTOR, actors.alert_args),
+              *(Trigger(event, ANNOUNCE, announce_args) for event in (
+                  Ticket.Opened, Ticket.Assigned, Ticket.CommentAdded, Ticket.StatusChanged))),
     periodic=(PeriodicJob(SLA_JOB, Every(SLA_JOB_EVERY), actors.CHECK_SLA,
                           "Records SLA warnings (80 %) and breaches (100 %) of open tickets"),),
     email_templates=(EmailTemplate(emails.SLA_ALERT, emails.render_sla_alert),),

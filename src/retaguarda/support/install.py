@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from retaguarda.shared.meta import Meta, new_correlation_id
 from retaguarda.support.application import Actor, Support
-from retaguarda.support.attachments import AttachmentStore
+from retaguarda.support.domain import Ticket
+from retaguarda.files import AttachmentStore
 
 if TYPE_CHECKING:
     from retaguarda.bootstrap import Container
@@ -32,6 +33,9 @@ def install(container: Container) -> None:
 
     container.support = Support(container.store, container.after_write, users=find_user,
                                 customers=find_customer)
+    from retaguarda.support.notify import routes
+
+    container.announcers[Ticket] = routes
     settings = container.settings
     container.support_attachments = AttachmentStore(settings.attachments_dir
                                                     or settings.var_dir / "attachments")
