@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from projections.base import Envelope, Projection, Writer, handles, metadata, page_result
-from retaguarda.cash.domain import CashAccount, CashImport, CashMovement, NfseFollowUp
+from retaguarda.cash.domain import CashAccount, CashImport, CashMovement, CashRemittance, NfseFollowUp, PixNotice
 
 MONEY = sa.Numeric(14, 2)
 ZERO = Decimal("0.00")
@@ -111,10 +111,38 @@ follow_ups = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+notices = sa.Table(
+    "cash_pix_notices", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), nullable=False, index=True),
+    sa.Column("account_id", sa.String(36), nullable=False),
+    sa.Column("e2eid", sa.String(32), nullable=False),
+    sa.Column("txid", sa.String(35), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("error", sa.String(300), nullable=False, server_default=""),
+    sa.Column("movement_id", sa.String(36)),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+remittances = sa.Table(
+    "cash_remittances", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), nullable=False, index=True),
+    sa.Column("account_id", sa.String(36), nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("titles", sa.Integer, nullable=False),
+    sa.Column("total", MONEY, nullable=False),
+    sa.Column("filename", sa.String(40), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("invoice_ids", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 
 class CashLedger(Projection):
     name = "cash_ledger"
-    tables = (accounts, imports, movements, keys, follow_ups)
+    tables = (accounts, imports, movements, keys, follow_ups, notices, remittances)
 
     @handles(CashAccount.Opened)
     def opened(self, env: Envelope, w: Writer) -> None:
@@ -196,6 +224,33 @@ class CashLedger(Projection):
         w.insert(follow_ups, {"id": str(e.originator_id), "tenant_id": e.tenant_id, "receipt": e.receipt,
                               "movement_id": e.movement_id, "invoice_id": e.invoice_id, "nfse_id": e.nfse_id,
                               "trigger": e.trigger, "created_at": e.timestamp})
+
+    @handles(PixNotice.Received)
+    def notice(self, env: Envelope, w: Writer) -> None:
+        e = env.event
+        w.insert(notices, {"id": str(e.originator_id), "tenant_id": e.tenant_id, "account_id": e.account_id,
+                           "e2eid": e.e2eid, "txid": e.txid, "status": "received", "error": "",
+                           "movement_id": None, "received_at": e.timestamp, "updated_at": e.timestamp})
+
+    @handles(PixNotice.Confirmed, PixNotice.Failed, PixNotice.RetryRequested)
+    def notice_changed(self, env: Envelope, w: Writer) -> None:
+        e = env.event
+        values: dict[str, Any] = {"updated_at": e.timestamp}
+        if isinstance(e, PixNotice.Confirmed):
+            values.update(status="confirmed", error="", movement_id=e.movement_id)
+        elif isinstance(e, PixNotice.Failed):
+            values.update(status="failed", error=e.error)
+        else:
+            values.update(status="received")
+        w.update(notices, {"id": str(e.originator_id)}, values)
+
+    @handles(CashRemittance.Generated)
+    def remittance(self, env: Envelope, w: Writer) -> None:
+        e = env.event
+        w.insert(remittances, {"id": str(e.originator_id), "tenant_id": e.tenant_id, "account_id": e.account_id,
+                               "sequence": e.sequence, "titles": len(e.invoice_ids), "total": e.total,
+                               "filename": e.filename, "sha256": e.sha256, "invoice_ids": list(e.invoice_ids),
+                               "created_at": e.timestamp})
 
 
 # Queries ------------------------------------------------------------------------------------------
@@ -345,3 +400,21 @@ def follow_up_of(conn: Connection, tenant_id: str, receipt: str) -> dict[str, An
     r = conn.execute(sa.select(follow_ups).where(follow_ups.c.tenant_id == tenant_id,
                                                  follow_ups.c.receipt == receipt)).first()
     return dict(r._mapping) if r else None
+
+
+def failed_notices(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(sa.select(notices).where(notices.c.tenant_id == tenant_id, notices.c.status == "failed")
+                        .order_by(notices.c.updated_at.desc())).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def list_remittances(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(sa.select(remittances).where(remittances.c.tenant_id == tenant_id)
+                        .order_by(remittances.c.created_at.desc()).limit(50)).all()
+    return [_money(dict(r._mapping), "total") for r in rows]
+
+
+def get_remittance_row(conn: Connection, tenant_id: str, remittance_id: str) -> dict[str, Any] | None:
+    r = conn.execute(sa.select(remittances).where(remittances.c.tenant_id == tenant_id,
+                                                  remittances.c.id == remittance_id)).first()
+    return _money(dict(r._mapping), "total") if r else None

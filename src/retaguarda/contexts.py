@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-CONTEXTS: tuple[str, ...] = ("support", "fiscal", "cnpj", "billing", "campaigns")
+CONTEXTS: tuple[str, ...] = ("support", "fiscal", "cnpj", "billing", "campaigns", "cash")
 
 
 def optional_module(name: str) -> ModuleType | None:

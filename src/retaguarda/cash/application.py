@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -313,6 +314,7 @@ class Cash(Service):
                 continue
             found = matcher.find(receipt_of(mv))
             if found is None:
+                self._flag_if_referenced(meta, mv)
                 continue
             if self.settle(meta, str(mv.id), found.invoice.id, found.rule, automatic=True):
                 matched += 1
@@ -366,6 +368,25 @@ class Cash(Service):
         return True
 
     invoice_customer: Callable[[str, str], str] | None = None
+    referenced_invoice: Callable[[str, str], Any] | None = None
+
+    def _flag_if_referenced(self, meta: Meta, mv: CashMovement) -> None:
+        """A credit naming an invoice that is not open (paid, cancelled): a possible double payment."""
+        tokens = [mv.txid] if mv.txid else []
+        tokens += [t for t in re.findall(r"[A-Za-z0-9]{22}", f"{mv.memo} {mv.counterpart_name}") if t not in tokens]
+        for token in tokens:
+            inv = self.referenced_invoice(meta.tenant_id, token) if self.referenced_invoice else None
+            if inv is None:
+                continue
+
+            def flag(inv: Any = inv) -> Saved:
+                m = self.load(CashMovement, str(mv.id), meta.tenant_id)
+                m.flag(meta, f"invoice {inv.number} is {inv.status}, not open: check for a double payment",
+                       str(inv.id))
+                return Saved(m, self.save(m))
+
+            self.retrying(flag)
+            return
 
     def _invoice_customer(self, tenant_id: str, invoice_id: str) -> str | None:
         return self.invoice_customer(tenant_id, invoice_id) if self.invoice_customer else None
@@ -401,7 +422,67 @@ class Cash(Service):
 
         self.retrying(command)
 
+    # Remittance (CNAB 240 remessa) ------------------------------------------------------------------
+    def generate_remittance(self, meta: Meta, account_id: str, *, beneficiary: Any,
+                            titles: list[tuple[str, Any]]) -> Saved:
+        """Registers the boletos of `titles` ((invoice id, Title)) not registered before, in one
+        remessa; each invoice is claimed so a later remessa never repeats it."""
+        from io import BytesIO
+
+        from retaguarda.cash.domain import CashRemittance
+        from retaguarda.cash.formats.cnab240 import write_remessa_240
+        from retaguarda.shared.sequence import next_number
+
+        self.load(CashAccount, account_id, meta.tenant_id)
+
+        def command() -> Saved:
+            pending = [(inv, t) for inv, t in titles
+                       if self.find(Claim, claim_id("cash-remitted", f"{meta.tenant_id}:{inv}")) is None]
+            number, seq = next_number(self, f"cash:remessa:{account_id}", meta)
+            rem = write_remessa_240(beneficiary, [t for _, t in pending], sequence=number, at=meta.at)
+            sha, _size = self.files.store(BytesIO(rem.text.encode("latin-1")))
+            filename = f"CB{meta.at:%d%m}{number:02d}.REM"[:30]
+            remittance = CashRemittance.generate(meta, uuid.uuid4(), account_id=account_id, sequence=number,
+                                                 invoice_ids=[inv for inv, _ in pending], total=rem.total,
+                                                 sha256=sha, filename=filename)
+            claims = [Claim.take("cash-remitted", f"{meta.tenant_id}:{inv}", str(remittance.id), meta)
+                      for inv, _ in pending]
+            return Saved(remittance, self.save(remittance, seq, *claims))
+
+        return self.retrying(command)
+
     # API Pix ----------------------------------------------------------------------------------------
+    def receive_pix_webhook(self, meta: Meta, account_id: str, items: list[Any]) -> dict[str, int]:
+        """Records a notice per Pix of a PSP webhook (`{"pix": [...]}`); the actor confirms each with
+        the PSP. A repeated delivery records nothing new."""
+        from retaguarda.cash.domain import PixNotice
+
+        new = repeated = 0
+        for i, item in enumerate(items[:1000]):
+            if not isinstance(item, dict):
+                raise ValidationError(f"pix[{i}]", "each Pix is an object")
+            notice = PixNotice.receive(meta, account_id=account_id, e2eid=str(item.get("endToEndId") or ""),
+                                       txid=str(item.get("txid") or ""))
+            if self.find(PixNotice, notice.id) is not None:
+                repeated += 1
+                continue
+            try:
+                self.save(notice)
+                new += 1
+            except IntegrityError:
+                repeated += 1
+        return {"received": new, "repeated": repeated}
+
+    def retry_pix_notice(self, meta: Meta, notice_id: str) -> Saved:
+        from retaguarda.cash.domain import PixNotice
+
+        def command() -> Saved:
+            n = self.load(PixNotice, notice_id, meta.tenant_id)
+            n.retry(meta)
+            return Saved(n, self.save(n))
+
+        return self.retrying(command)
+
     def record_pix(self, meta: Meta, account_id: str, *, e2eid: str, txid: str, amount: Decimal, at: datetime,
                    payer_document: str = "", payer_name: str = "", info: str = "") -> tuple[CashMovement | None, bool]:
         """Records a Pix confirmed by the PSP and matches it. (movement, new?)"""

@@ -361,6 +361,83 @@ class NfseFollowUp(Aggregate):
                          nfse_id=nfse_id, trigger=trigger)
 
 
+class CashRemittance(Aggregate):
+    """A CNAB 240 remessa registering boletos at the bank (each invoice once: claims)."""
+
+    class Generated(Aggregate.Created):
+        account_id: str
+        sequence: int
+        invoice_ids: list[str]
+        total: Decimal
+        sha256: str
+        filename: str
+
+    @classmethod
+    def generate(cls, meta: Meta, remittance_id: UUID, *, account_id: str, sequence: int, invoice_ids: list[str],
+                 total: Decimal, sha256: str, filename: str) -> "CashRemittance":
+        if not invoice_ids:
+            raise ConflictError("no issued boleto is waiting to be registered", field="account_id")
+        return cls._open(cls.Generated, meta, id=remittance_id, account_id=account_id, sequence=sequence,
+                         invoice_ids=list(invoice_ids), total=total, sha256=sha256, filename=filename)
+
+
+class PixNotice(Aggregate):
+    """A PSP webhook said a Pix arrived. Only a trigger: the actor asks the PSP before anything
+    is recorded. One per e2eid (a repeated webhook is the same notice)."""
+
+    class Received(Aggregate.Created):
+        account_id: str
+        e2eid: str
+        txid: str
+
+        def apply(self, n: "PixNotice") -> None:
+            super().apply(n)
+            n.status = "received"
+            n.error = ""
+            n.attempts = 0
+
+    class Confirmed(Aggregate.Event):
+        movement_id: str
+
+        def apply(self, n: "PixNotice") -> None:
+            n.status = "confirmed"
+            n.error = ""
+
+    class Failed(Aggregate.Event):
+        error: str
+        attempts: int
+
+        def apply(self, n: "PixNotice") -> None:
+            n.status = "failed"
+            n.error = self.error
+            n.attempts = self.attempts
+
+    class RetryRequested(Aggregate.Event):
+        def apply(self, n: "PixNotice") -> None:
+            n.status = "received"
+
+    @classmethod
+    def receive(cls, meta: Meta, *, account_id: str, e2eid: str, txid: str) -> "PixNotice":
+        if not re.fullmatch(r"[A-Za-z0-9]{32}", e2eid or ""):
+            raise ValidationError("pix.endToEndId", "must be 32 letters or digits")
+        return cls._open(cls.Received, meta, id=uuid.uuid5(NAMESPACE, f"pix\x1f{meta.tenant_id}\x1f{e2eid}"),
+                         account_id=account_id, e2eid=e2eid, txid=(txid or "")[:35])
+
+    def confirm(self, meta: Meta, movement_id: str) -> bool:
+        if self.status == "confirmed":
+            return False
+        self._record(self.Confirmed, meta, movement_id=movement_id)
+        return True
+
+    def fail(self, meta: Meta, error: str, attempts: int) -> None:
+        self._record(self.Failed, meta, error=error[:300], attempts=attempts)
+
+    def retry(self, meta: Meta) -> None:
+        if self.status != "failed":
+            raise ConflictError("only a failed notice can be retried", field="id")
+        self._record(self.RetryRequested, meta)
+
+
 # Matching -----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -83,15 +83,21 @@ def _element(block: str, line: int) -> ET.Element:
         raise FileFormatError(line, f"unreadable transaction: {exc}") from None
 
 
-def _line_of(elem: ET.Element, line: int) -> Line:
+def _line_of(elem: ET.Element, line: int, block: str = "") -> Line:
     def text(tag: str) -> str:
         return (elem.findtext(tag) or "").strip()
+
+    def at(tag: str) -> int:
+        """The physical line of `<tag>` inside the transaction (errors name it exactly)."""
+        pos = block.upper().find(f"<{tag}>")
+        return line + block.count("\n", 0, pos) if pos >= 0 else line
 
     trntype = text("TRNTYPE").upper()
     if not text("TRNAMT"):
         raise FileFormatError(line, "transaction without TRNAMT")
-    amount = parse_ofx_amount(text("TRNAMT"), line)
-    posted = parse_ofx_date(text("DTPOSTED"), line, "DTPOSTED") or parse_ofx_date(text("DTUSER"), line, "DTUSER")
+    amount = parse_ofx_amount(text("TRNAMT"), at("TRNAMT"))
+    posted = (parse_ofx_date(text("DTPOSTED"), at("DTPOSTED"), "DTPOSTED")
+              or parse_ofx_date(text("DTUSER"), at("DTUSER"), "DTUSER"))
     if posted is None:
         raise FileFormatError(line, "transaction without DTPOSTED")
     if amount > 0 and trntype in DEBIT_TYPES:
@@ -150,7 +156,7 @@ def read_ofx(stream: IO[bytes]) -> Iterator[Line]:
         if "<" not in body:
             raise FileFormatError(start_line, "empty <STMTTRN>")
         elem = _element("<STMTTRN>" + body + "</STMTTRN>", start_line)
-        yield _line_of(elem, start_line)
+        yield _line_of(elem, start_line, "<STMTTRN>" + body)
         found_any = True
         cut = end.end() if end.group(0).upper() == "</STMTTRN>" else end.start()
         consumed_lines += buf.count("\n", 0, cut)
