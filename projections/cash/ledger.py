@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from retaguarda.shared.clock import as_utc
 from projections.base import Envelope, Projection, Writer, handles, metadata, page_result
 from retaguarda.cash.domain import CashAccount, CashImport, CashMovement, CashRemittance, NfseFollowUp, PixNotice
 
@@ -256,6 +257,10 @@ class CashLedger(Projection):
 # Queries ------------------------------------------------------------------------------------------
 
 def _money(d: dict[str, Any], *names: str) -> dict[str, Any]:
+    """Money columns as Decimal cents, and timestamps tz-aware (SQLite returns them naive)."""
+    for key in ("created_at", "updated_at", "confirmed_at", "received_at"):
+        if d.get(key) is not None:
+            d[key] = as_utc(d[key])
     for n in names:
         if d.get(n) is not None:
             d[n] = Decimal(d[n]).quantize(Decimal("0.01"))
@@ -405,7 +410,7 @@ def follow_up_of(conn: Connection, tenant_id: str, receipt: str) -> dict[str, An
 def failed_notices(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(sa.select(notices).where(notices.c.tenant_id == tenant_id, notices.c.status == "failed")
                         .order_by(notices.c.updated_at.desc())).all()
-    return [dict(r._mapping) for r in rows]
+    return [_money(dict(r._mapping)) for r in rows]
 
 
 def list_remittances(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:

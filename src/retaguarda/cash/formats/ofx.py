@@ -9,6 +9,7 @@ send a decimal comma, `00000000` dates and dates without a UTC offset (local tim
 from __future__ import annotations
 
 import codecs
+import html
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
@@ -85,7 +86,7 @@ def _element(block: str, line: int) -> ET.Element:
 
 def _line_of(elem: ET.Element, line: int, block: str = "") -> Line:
     def text(tag: str) -> str:
-        return (elem.findtext(tag) or "").strip()
+        return html.unescape(elem.findtext(tag) or "").strip()  # &amp; &lt; … in SGML text
 
     def at(tag: str) -> int:
         """The physical line of `<tag>` inside the transaction (errors name it exactly)."""
