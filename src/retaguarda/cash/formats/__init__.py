@@ -83,12 +83,17 @@ _E2E_RE = re.compile(r"(?<![A-Za-z0-9])([ED][0-9]{8}[0-9]{12}[A-Za-z0-9]{11})(?!
 _DOC_RE = re.compile(r"(?<![0-9])(\d{3}\.?\d{3}\.?\d{3}-?\d{2}|\d{2}\.?\d{3}\.?\d{3}/?\d{4}-?\d{2})(?![0-9])")
 
 
+_HAS_REF_RE = re.compile(r"[A-Za-z0-9]{22}|\d{3}\.?\d{3}\.?\d{3}-?\d{2}")
+
+
 def references_in(*texts: str) -> dict[str, str]:
     """txid, e2eid and payer CPF/CNPJ (valid check digits) found in free text (MEMO, NAME)."""
-    from stdnum.br import cnpj, cpf
-
     found: dict[str, str] = {}
     joined = " ".join(t for t in texts if t)
+    if not _HAS_REF_RE.search(joined):
+        return found  # most lines: no token long enough to be a reference
+    from stdnum.br import cnpj, cpf
+
     m = _E2E_RE.search(joined)
     if m:
         found["e2eid"] = m.group(1)
