@@ -20,16 +20,27 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from _common import Timer, base_parser, bench_container, bench_meta, customer_fields, emit, peak_rss_mb, quiet_logs
+from _common import (
+    Timer,
+    base_parser,
+    bench_container,
+    bench_meta,
+    customer_fields,
+    emit,
+    peak_rss_mb,
+    quiet_logs,
+)
 
 
 def write_statement(path: Path, lines: int, payers: list[tuple[str, str, Decimal, str]]) -> None:
     """OFX 1.x SGML (latin-1, unclosed leaf tags), written line by line."""
     with path.open("w", encoding="latin-1", newline="\r\n") as out:
-        out.write("OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING:USASCII\nCHARSET:1252\n"
-                  "COMPRESSION:NONE\nOLDFILEUID:NONE\nNEWFILEUID:NONE\n\n<OFX>\n<BANKMSGSRSV1>\n<STMTTRNRS>\n"
-                  "<STMTRS>\n<CURDEF>BRL\n<BANKACCTFROM>\n<BANKID>1\n<ACCTID>12345-6\n</BANKACCTFROM>\n"
-                  "<BANKTRANLIST>\n")
+        out.write(
+            "OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING:USASCII\nCHARSET:1252\n"
+            "COMPRESSION:NONE\nOLDFILEUID:NONE\nNEWFILEUID:NONE\n\n<OFX>\n<BANKMSGSRSV1>\n<STMTTRNRS>\n"
+            "<STMTRS>\n<CURDEF>BRL\n<BANKACCTFROM>\n<BANKID>1\n<ACCTID>12345-6\n</BANKACCTFROM>\n"
+            "<BANKTRANLIST>\n"
+        )
         start = date(2026, 1, 1)
         for i in range(lines):
             day = start + timedelta(days=i % 28)
@@ -40,11 +51,15 @@ def write_statement(path: Path, lines: int, payers: list[tuple[str, str, Decimal
                 amount, memo = -Decimal(10 + i % 500) / 10, f"PAGAMENTO FORNECEDOR {i}"
             else:
                 amount, memo = Decimal(1000 + i % 9000) / 100 + Decimal("0.07"), f"DEPÓSITO IDENTIFICADO {i}"
-            out.write(f"<STMTTRN>\n<TRNTYPE>{'CREDIT' if amount > 0 else 'DEBIT'}\n"
-                      f"<DTPOSTED>{day:%Y%m%d}120000[-3:BRT]\n<TRNAMT>{str(amount).replace('.', ',')}\n"
-                      f"<FITID>{i:010d}\n<MEMO>{memo}\n</STMTTRN>\n")
-        out.write("</BANKTRANLIST>\n<LEDGERBAL>\n<BALAMT>0,00\n<DTASOF>20260201\n</LEDGERBAL>\n</STMTRS>\n"
-                  "</STMTTRNRS>\n</BANKMSGSRSV1>\n</OFX>\n")
+            out.write(
+                f"<STMTTRN>\n<TRNTYPE>{'CREDIT' if amount > 0 else 'DEBIT'}\n"
+                f"<DTPOSTED>{day:%Y%m%d}120000[-3:BRT]\n<TRNAMT>{str(amount).replace('.', ',')}\n"
+                f"<FITID>{i:010d}\n<MEMO>{memo}\n</STMTTRN>\n"
+            )
+        out.write(
+            "</BANKTRANLIST>\n<LEDGERBAL>\n<BALAMT>0,00\n<DTASOF>20260201\n</LEDGERBAL>\n</STMTRS>\n"
+            "</STMTTRNRS>\n</BANKMSGSRSV1>\n</OFX>\n"
+        )
 
 
 def parse_peak_mb(path: Path) -> float:
@@ -69,11 +84,17 @@ def setup(c: Any, invoices: int) -> list[tuple[str, str, Decimal, str]]:
         fields = customer_fields(i)
         cust = c.customers.register_customer(bench_meta(i), **fields).aggregate
         price = Decimal(5000 + i) / 100
-        inv = c.billing.create_invoice(bench_meta(i), customer_id=str(cust.id), due_date=date(2026, 1, 10),
-                                       items=[{"description": "Plano", "unit_price": str(price)}]).aggregate
+        inv = c.billing.create_invoice(
+            bench_meta(i),
+            customer_id=str(cust.id),
+            due_date=date(2026, 1, 10),
+            items=[{"description": "Plano", "unit_price": str(price)}],
+        ).aggregate
         c.billing.issue_invoice(bench_meta(i), str(inv.id))
         issued = c.billing.get_invoice(meta.tenant_id, str(inv.id))
-        payers.append((issued.pix["txid"], fields["document"], issued.total, "txid" if i % 2 == 0 else "document"))
+        payers.append(
+            (issued.pix["txid"], fields["document"], issued.total, "txid" if i % 2 == 0 else "document")
+        )
     return payers
 
 
@@ -87,8 +108,9 @@ def main() -> None:
         payers = setup(c, args.invoices)
         c.runner.catch_up()
         meta = bench_meta(10)
-        acc = c.cash.open_account(meta, name="Bench", bank="001", agency="1234-5", number="12345-6",
-                                  opening_date=date(2025, 12, 31)).aggregate
+        acc = c.cash.open_account(
+            meta, name="Bench", bank="001", agency="1234-5", number="12345-6", opening_date=date(2025, 12, 31)
+        ).aggregate
         c.runner.catch_up()
         tmp = Path(c.settings.var_dir)
         big, small = tmp / "big.ofx", tmp / "small.ofx"
@@ -109,20 +131,32 @@ def main() -> None:
         again = c.cash.preview_import(meta, str(acc.id), io.BytesIO(big.read_bytes())).aggregate
         again_result = c.cash.confirm_import(meta, str(again.id))
         again_s = t.seconds
-        emit({
-            "benchmark": "cash_import_match", "database": "postgresql" if args.database_url else "sqlite",
-            "lines": args.lines, "file_mb": round(big.stat().st_size / (1024 * 1024), 2),
-            "open_invoices": args.invoices, "preview_seconds": round(preview_s, 2),
-            "preview_lines_per_second": round(args.lines / preview_s),
-            "confirm_seconds": round(confirm_s, 2), "recorded": result.recorded, "matched": result.matched,
-            "unmatched_credits": result.unmatched, "movements_per_second": round(result.recorded / confirm_s),
-            "end_to_end_movements_per_second": round(result.recorded / (preview_s + confirm_s)),
-            "matched_per_second": round(result.matched / confirm_s, 1),
-            "projection_catch_up_seconds": round(catch_up_s, 2),
-            "reimport_seconds": round(again_s, 2), "reimport_duplicates": again.duplicates,
-            "reimport_recorded": again_result.recorded,
-            "parse_peak_mb_small": parse_small, "parse_peak_mb_big": parse_big,
-            "parse_lines_small": max(args.lines // 10, 1), "peak_rss_mb": peak_rss_mb()})
+        emit(
+            {
+                "benchmark": "cash_import_match",
+                "database": "postgresql" if args.database_url else "sqlite",
+                "lines": args.lines,
+                "file_mb": round(big.stat().st_size / (1024 * 1024), 2),
+                "open_invoices": args.invoices,
+                "preview_seconds": round(preview_s, 2),
+                "preview_lines_per_second": round(args.lines / preview_s),
+                "confirm_seconds": round(confirm_s, 2),
+                "recorded": result.recorded,
+                "matched": result.matched,
+                "unmatched_credits": result.unmatched,
+                "movements_per_second": round(result.recorded / confirm_s),
+                "end_to_end_movements_per_second": round(result.recorded / (preview_s + confirm_s)),
+                "matched_per_second": round(result.matched / confirm_s, 1),
+                "projection_catch_up_seconds": round(catch_up_s, 2),
+                "reimport_seconds": round(again_s, 2),
+                "reimport_duplicates": again.duplicates,
+                "reimport_recorded": again_result.recorded,
+                "parse_peak_mb_small": parse_small,
+                "parse_peak_mb_big": parse_big,
+                "parse_lines_small": max(args.lines // 10, 1),
+                "peak_rss_mb": peak_rss_mb(),
+            }
+        )
 
 
 if __name__ == "__main__":

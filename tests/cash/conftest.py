@@ -23,17 +23,29 @@ def admin(client: Any) -> dict[str, str]:
 
 @pytest.fixture
 def customer_id(client: Any, admin: dict[str, str]) -> str:
-    r = client.post("/api/v1/customers", headers=admin, json={
-        "name": "José da Conceição", "kind": "person", "document": CPF, "email": "jose@cliente.test"})
+    r = client.post(
+        "/api/v1/customers",
+        headers=admin,
+        json={"name": "José da Conceição", "kind": "person", "document": CPF, "email": "jose@cliente.test"},
+    )
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 
 
 @pytest.fixture
 def account_id(client: Any, admin: dict[str, str]) -> str:
-    r = client.post("/api/v1/cash/accounts", headers=admin, json={
-        "name": "BB movimento", "bank": "001", "agency": "1234-5", "number": "12345-6",
-        "opening_balance": "1000.00", "opening_date": "2026-11-01"})
+    r = client.post(
+        "/api/v1/cash/accounts",
+        headers=admin,
+        json={
+            "name": "BB movimento",
+            "bank": "001",
+            "agency": "1234-5",
+            "number": "12345-6",
+            "opening_balance": "1000.00",
+            "opening_date": "2026-11-01",
+        },
+    )
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 
@@ -41,9 +53,15 @@ def account_id(client: Any, admin: dict[str, str]) -> str:
 @pytest.fixture
 def issued_invoice(client: Any, admin: dict[str, str], customer_id: str) -> Callable[..., dict[str, Any]]:
     def make(price: str = "149.90", due: str = "2026-12-10") -> dict[str, Any]:
-        r = client.post("/api/v1/billing/invoices", headers=admin, json={
-            "customer_id": customer_id, "due_date": due,
-            "items": [{"description": "Plano Fibra 300M", "quantity": "1", "unit_price": price}]})
+        r = client.post(
+            "/api/v1/billing/invoices",
+            headers=admin,
+            json={
+                "customer_id": customer_id,
+                "due_date": due,
+                "items": [{"description": "Plano Fibra 300M", "quantity": "1", "unit_price": price}],
+            },
+        )
         assert r.status_code == 201, r.text
         inv = r.json()
         r = client.post(f"/api/v1/billing/invoices/{inv['id']}/issue", headers=admin)
@@ -53,10 +71,15 @@ def issued_invoice(client: Any, admin: dict[str, str], customer_id: str) -> Call
     return make
 
 
-def upload(client: Any, headers: dict[str, str], account_id: str, data: bytes, name: str = "extrato.ofx",
-           **form: str) -> Any:
-    return client.post("/api/v1/cash/imports", headers=headers, files={"file": (name, data)},
-                       data={"account_id": account_id, **form})
+def upload(
+    client: Any, headers: dict[str, str], account_id: str, data: bytes, name: str = "extrato.ofx", **form: str
+) -> Any:
+    return client.post(
+        "/api/v1/cash/imports",
+        headers=headers,
+        files={"file": (name, data)},
+        data={"account_id": account_id, **form},
+    )
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 30.0) -> Any:

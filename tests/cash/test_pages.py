@@ -18,15 +18,28 @@ def _csrf(client: Any, admin: dict[str, str]) -> dict[str, str]:
     return {**admin, "x-csrftoken": client.cookies.get("rg_csrf")}
 
 
-def test_wizard_queue_and_book(client: Any, admin: dict[str, str], account_id: str, issued_invoice: Any) -> None:
+def test_wizard_queue_and_book(
+    client: Any, admin: dict[str, str], account_id: str, issued_invoice: Any
+) -> None:
     inv = issued_invoice("77.70")
     h = _csrf(client, admin)
     page = client.get("/cash/imports", headers=admin)
-    assert page.status_code == 200 and 'data-testid="import-form"' in page.text and "BB movimento" in page.text
-    data = ofx_statement([{"fitid": "W1", "date": date(2026, 12, 1), "amount": "77.70", "memo": "DEPOSITO"},
-                          {"fitid": "W2", "date": date(2026, 12, 1), "amount": "-3.00", "memo": "TARIFA &amp; CIA"}])
-    r = client.post("/cash/imports", headers=h, files={"file": ("extrato.ofx", data)},
-                    data={"account_id": account_id}, follow_redirects=False)
+    assert (
+        page.status_code == 200 and 'data-testid="import-form"' in page.text and "BB movimento" in page.text
+    )
+    data = ofx_statement(
+        [
+            {"fitid": "W1", "date": date(2026, 12, 1), "amount": "77.70", "memo": "DEPOSITO"},
+            {"fitid": "W2", "date": date(2026, 12, 1), "amount": "-3.00", "memo": "TARIFA &amp; CIA"},
+        ]
+    )
+    r = client.post(
+        "/cash/imports",
+        headers=h,
+        files={"file": ("extrato.ofx", data)},
+        data={"account_id": account_id},
+        follow_redirects=False,
+    )
     assert r.status_code in (302, 303), r.text
     preview = client.get(r.headers["location"], headers=admin)
     assert 'data-testid="preview-credits">1<' in preview.text and 'data-testid="line-new"' in preview.text
@@ -36,20 +49,33 @@ def test_wizard_queue_and_book(client: Any, admin: dict[str, str], account_id: s
     done = client.get(r.headers["location"], headers=admin)
     assert 'data-testid="import-result"' in done.text
     # The same file again: both lines greyed as duplicates
-    r = client.post("/cash/imports", headers=h, files={"file": ("extrato.ofx", data)},
-                    data={"account_id": account_id}, follow_redirects=False)
+    r = client.post(
+        "/cash/imports",
+        headers=h,
+        files={"file": ("extrato.ofx", data)},
+        data={"account_id": account_id},
+        follow_redirects=False,
+    )
     again = client.get(r.headers["location"], headers=admin).text
     assert again.count('data-testid="line-dup"') == 2 and 'data-testid="preview-duplicates">2<' in again
     # A bad file comes back on the form naming the problem
-    r = client.post("/cash/imports", headers=h, files={"file": ("x.ofx", b"OFXHEADER:100\n<OFX>")},
-                    data={"account_id": account_id})
+    r = client.post(
+        "/cash/imports",
+        headers=h,
+        files={"file": ("x.ofx", b"OFXHEADER:100\n<OFX>")},
+        data={"account_id": account_id},
+    )
     assert r.status_code == 422 and 'data-testid="import-error"' in r.text and "file" in r.text
     # The queue suggests the invoice with the same amount; one click pays it
     queue = client.get("/cash/reconciliation", headers=admin)
     assert 'data-testid="suggestion"' in queue.text and str(inv["number"]) in queue.text
     mv = client.get("/api/v1/cash/movements?status=unmatched", headers=admin).json()["items"][0]
-    r = client.post(f"/cash/movements/{mv['id']}/action", headers=h,
-                    data={"action": "match", "invoice_id": inv["id"]}, follow_redirects=False)
+    r = client.post(
+        f"/cash/movements/{mv['id']}/action",
+        headers=h,
+        data={"action": "match", "invoice_id": inv["id"]},
+        follow_redirects=False,
+    )
     assert r.status_code in (302, 303)
     assert client.get(f"/api/v1/billing/invoices/{inv['id']}", headers=admin).json()["status"] == "paid"
     detail = client.get(f"/cash/movements/{mv['id']}", headers=admin).text
@@ -61,5 +87,11 @@ def test_wizard_queue_and_book(client: Any, admin: dict[str, str], account_id: s
     bad = client.get("/cash/book?from=2026-12-05&to=2026-12-01", headers=admin)
     assert bad.status_code == 200 and "from" in bad.text
     # Without the CSRF token a form post is refused
-    assert client.post(f"/cash/movements/{mv['id']}/action", headers=admin,
-                       data={"action": "not_revenue", "category": "loan"}).status_code == 403
+    assert (
+        client.post(
+            f"/cash/movements/{mv['id']}/action",
+            headers=admin,
+            data={"action": "not_revenue", "category": "loan"},
+        ).status_code
+        == 403
+    )

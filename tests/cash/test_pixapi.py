@@ -29,12 +29,22 @@ def client_for(psp: FakePsp, **kw: Any) -> PixApiClient:
 
 def test_cob_cobv_pix_and_webhook_over_mtls(psp: FakePsp) -> None:
     c = client_for(psp)
-    cob = c.put_cob(TXID, amount=Decimal("149.90"), key="financeiro@demo.test",
-                    debtor={"cpf": "52998224725", "nome": "José"})
+    cob = c.put_cob(
+        TXID,
+        amount=Decimal("149.90"),
+        key="financeiro@demo.test",
+        debtor={"cpf": "52998224725", "nome": "José"},
+    )
     assert cob["status"] == "ATIVA" and cob["txid"] == TXID and cob["pixCopiaECola"].startswith("000201")
-    cobv = c.put_cobv("V" * 30, amount=Decimal("99.90"), key="k", due_date="2026-12-10",
-                      debtor={"cnpj": "11222333000181", "nome": "ACME"}, fine_percent=Decimal("2"),
-                      interest_percent_month=Decimal("1"))
+    cobv = c.put_cobv(
+        "V" * 30,
+        amount=Decimal("99.90"),
+        key="k",
+        due_date="2026-12-10",
+        debtor={"cnpj": "11222333000181", "nome": "ACME"},
+        fine_percent=Decimal("2"),
+        interest_percent_month=Decimal("1"),
+    )
     assert cobv["valor"]["multa"] == {"modalidade": 2, "valorPerc": "2.00"}
     paid = psp.pay(TXID, Decimal("149.90"), payer_document="52998224725", payer_name="José")
     pix = c.get_pix(paid["endToEndId"])
@@ -85,35 +95,72 @@ def test_errors_are_classified_and_expired_token_is_refreshed(psp: FakePsp) -> N
         slow.get_cob(TXID)
 
 
-def test_webhook_is_confirmed_with_the_psp_and_pays_once(client: Any, admin: dict[str, str], account_id: str,
-                                                         issued_invoice: Any, psp: FakePsp,
-                                                         live_container: Any) -> None:
+def test_webhook_is_confirmed_with_the_psp_and_pays_once(
+    client: Any,
+    admin: dict[str, str],
+    account_id: str,
+    issued_invoice: Any,
+    psp: FakePsp,
+    live_container: Any,
+) -> None:
     inv = issued_invoice("149.90")
-    r = client.put(f"/api/v1/cash/accounts/{account_id}/psp", headers=admin, json={
-        "base_url": psp.base_url, "client_id": psp.client_id, "client_secret": psp.client_secret,
-        "pix_key": "financeiro@demo.test", "cert_pem": psp.client_cert_pem.decode(),
-        "key_pem": psp.client_key_pem.decode(), "ca_pem": psp.ca_pem.decode()})
+    r = client.put(
+        f"/api/v1/cash/accounts/{account_id}/psp",
+        headers=admin,
+        json={
+            "base_url": psp.base_url,
+            "client_id": psp.client_id,
+            "client_secret": psp.client_secret,
+            "pix_key": "financeiro@demo.test",
+            "cert_pem": psp.client_cert_pem.decode(),
+            "key_pem": psp.client_key_pem.decode(),
+            "ca_pem": psp.ca_pem.decode(),
+        },
+    )
     assert r.status_code == 200, r.text
     hook = r.json()["webhook_url"]
     token = hook.rsplit("/", 1)[1]
     psp.webhooks["financeiro@demo.test"] = hook
-    psp.deliver = lambda url, body: client.post(url.replace(live_container.settings.base_url, ""), content=body)
+    psp.deliver = lambda url, body: client.post(
+        url.replace(live_container.settings.base_url, ""), content=body
+    )
     # A forged webhook for an unknown Pix changes nothing: the PSP does not know it
-    r = client.post(f"/api/v1/cash/webhooks/pix/{token}", json={"pix": [
-        {"endToEndId": "E" * 32, "txid": inv["pix"]["txid"], "valor": "149.90", "horario": "2026-12-02T12:00:00Z"}]})
+    r = client.post(
+        f"/api/v1/cash/webhooks/pix/{token}",
+        json={
+            "pix": [
+                {
+                    "endToEndId": "E" * 32,
+                    "txid": inv["pix"]["txid"],
+                    "valor": "149.90",
+                    "horario": "2026-12-02T12:00:00Z",
+                }
+            ]
+        },
+    )
     assert r.status_code == 200
     assert client.post("/api/v1/cash/webhooks/pix/wrong-token", json={"pix": []}).status_code == 404
     assert client.post(f"/api/v1/cash/webhooks/pix/{token}", content=b"nope").status_code in (400, 422)
     paid = psp.pay(inv["pix"]["txid"], Decimal("149.90"), payer_document="52998224725")
-    wait_for(lambda: client.get(f"/api/v1/billing/invoices/{inv['id']}", headers=admin).json()["status"] == "paid")
+    wait_for(
+        lambda: client.get(f"/api/v1/billing/invoices/{inv['id']}", headers=admin).json()["status"] == "paid"
+    )
     # The same Pix again (webhook redelivered) and then on the statement: still one movement, one payment
     client.post(f"/api/v1/cash/webhooks/pix/{token}/pix", json={"pix": [paid]})
     from datetime import date
 
     from tests.fakes.cash.bank import ofx_statement
 
-    st = ofx_statement([{"fitid": "P1", "date": date(2026, 12, 4), "amount": "149.90",
-                         "memo": f"PIX RECEBIDO {paid['endToEndId']}"}])
+    st = ofx_statement(
+        [
+            {
+                "fitid": "P1",
+                "date": date(2026, 12, 4),
+                "amount": "149.90",
+                "memo": f"PIX RECEBIDO {paid['endToEndId']}",
+            }
+        ]
+    )
     imp = upload(client, admin, account_id, st).json()
     assert imp["duplicates"] == 1
     failed = wait_for(lambda: client.get("/api/v1/cash/pix-notices/failed", headers=admin).json()["items"])

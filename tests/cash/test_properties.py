@@ -19,15 +19,43 @@ from tests.fakes.cash.bank import ofx_statement
 
 amounts = st.sampled_from([Decimal(x) for x in ("10.00", "49.90", "99.90", "149.90", "0.01")])
 docs = st.sampled_from(["", "52998224725", "11222333000181"])
-invoices = st.lists(st.builds(lambda i, a, d, off: OpenInvoice(
-    id=f"inv-{i}", number=i, customer_id=f"c-{d}", balance=a, due_date=date(2026, 12, 10) + timedelta(days=off),
-    document=d, txid=f"TX{i:020d}", nosso_numero=f"1234567{i:010d}"),
-    st.integers(1, 40), amounts, docs, st.integers(-10, 10)), max_size=25, unique_by=lambda i: i.id)
-receipts = st.lists(st.builds(
-    lambda a, d, ref, i, off: Receipt(amount=a, posted_on=date(2026, 12, 10) + timedelta(days=off),
-                                      txid=f"TX{i:020d}" if ref == "txid" else "",
-                                      nosso_numero=f"1234567{i:010d}" if ref == "nn" else "", payer_document=d),
-    amounts, docs, st.sampled_from(["", "txid", "nn"]), st.integers(1, 40), st.integers(-10, 10)), max_size=40)
+invoices = st.lists(
+    st.builds(
+        lambda i, a, d, off: OpenInvoice(
+            id=f"inv-{i}",
+            number=i,
+            customer_id=f"c-{d}",
+            balance=a,
+            due_date=date(2026, 12, 10) + timedelta(days=off),
+            document=d,
+            txid=f"TX{i:020d}",
+            nosso_numero=f"1234567{i:010d}",
+        ),
+        st.integers(1, 40),
+        amounts,
+        docs,
+        st.integers(-10, 10),
+    ),
+    max_size=25,
+    unique_by=lambda i: i.id,
+)
+receipts = st.lists(
+    st.builds(
+        lambda a, d, ref, i, off: Receipt(
+            amount=a,
+            posted_on=date(2026, 12, 10) + timedelta(days=off),
+            txid=f"TX{i:020d}" if ref == "txid" else "",
+            nosso_numero=f"1234567{i:010d}" if ref == "nn" else "",
+            payer_document=d,
+        ),
+        amounts,
+        docs,
+        st.sampled_from(["", "txid", "nn"]),
+        st.integers(1, 40),
+        st.integers(-10, 10),
+    ),
+    max_size=40,
+)
 
 
 @given(invoices, receipts)
@@ -41,12 +69,18 @@ def test_matcher_never_pays_an_invoice_twice(invs: list[OpenInvoice], rs: list[R
             assert fresh is not None and fresh.rule == "reference" and fresh.invoice.txid == r.txid
 
 
-lines = st.lists(st.fixed_dictionaries({
-    "fitid": st.sampled_from(["", "F1", "F2", "F3", "F4"]),
-    "date": st.sampled_from([date(2026, 12, 1), date(2026, 12, 2)]),
-    "amount": st.sampled_from([Decimal("10.00"), Decimal("-5.00"), Decimal("99.90")]),
-    "memo": st.sampled_from(["PIX", "TED", "Depósito"]),
-}), min_size=1, max_size=30)
+lines = st.lists(
+    st.fixed_dictionaries(
+        {
+            "fitid": st.sampled_from(["", "F1", "F2", "F3", "F4"]),
+            "date": st.sampled_from([date(2026, 12, 1), date(2026, 12, 2)]),
+            "amount": st.sampled_from([Decimal("10.00"), Decimal("-5.00"), Decimal("99.90")]),
+            "memo": st.sampled_from(["PIX", "TED", "Depósito"]),
+        }
+    ),
+    min_size=1,
+    max_size=30,
+)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -55,10 +89,13 @@ def test_import_confirm_twice_records_each_movement_once(container: Any, rows: l
     import uuid
 
     tenant = f"t-{uuid.uuid4().hex[:8]}"
-    meta = Meta(tenant_id=tenant, actor="u", correlation_id="c", at=datetime(2026, 12, 4, 12, tzinfo=timezone.utc))
+    meta = Meta(
+        tenant_id=tenant, actor="u", correlation_id="c", at=datetime(2026, 12, 4, 12, tzinfo=timezone.utc)
+    )
     cash = container.cash
-    acc = cash.open_account(meta, name="A", bank="001", agency="1", number="2",
-                            opening_date=date(2026, 11, 1)).aggregate
+    acc = cash.open_account(
+        meta, name="A", bank="001", agency="1", number="2", opening_date=date(2026, 11, 1)
+    ).aggregate
     data = ofx_statement(rows).replace(b"<FITID>\n", b"")  # a line without FITID has no tag
     first = cash.preview_import(meta, str(acc.id), io.BytesIO(data)).aggregate
     assert first.credits + first.debits + first.duplicates == len(rows) and first.duplicates == 0
@@ -74,8 +111,13 @@ def test_import_confirm_twice_records_each_movement_once(container: Any, rows: l
 
 
 def test_nfse_is_requested_once_per_receipt_across_retries_and_crashes(
-        client: Any, admin: dict[str, str], account_id: str, issued_invoice: Any, live_container: Any,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    client: Any,
+    admin: dict[str, str],
+    account_id: str,
+    issued_invoice: Any,
+    live_container: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from retaguarda.cash.actors import nfse_follow_up
     from retaguarda.fiscal.install import DEMO_SETTINGS
     from retaguarda.integrations import runtime
@@ -83,8 +125,9 @@ def test_nfse_is_requested_once_per_receipt_across_retries_and_crashes(
 
     assert client.put("/api/v1/fiscal/settings", headers=admin, json=dict(DEMO_SETTINGS)).status_code == 200
     inv = issued_invoice("75.00")
-    data = ofx_statement([{"fitid": "R1", "date": date(2026, 12, 2), "amount": "75.00",
-                           "memo": f"PIX {inv['pix']['txid']}"}])
+    data = ofx_statement(
+        [{"fitid": "R1", "date": date(2026, 12, 2), "amount": "75.00", "memo": f"PIX {inv['pix']['txid']}"}]
+    )
     imp = upload(client, admin, account_id, data).json()
     client.post(f"/api/v1/cash/imports/{imp['id']}/confirm", headers=admin)  # flags off: no note yet
     mv = client.get("/api/v1/cash/movements?status=matched", headers=admin).json()["items"][0]
@@ -108,6 +151,8 @@ def test_nfse_is_requested_once_per_receipt_across_retries_and_crashes(
             nfse_follow_up(tenant, mv["id"], inv["id"], trigger)
     notes = wait_for(lambda: client.get("/api/v1/fiscal/nfse", headers=admin).json())
     assert notes["total"] == 1
-    nfse_id = wait_for(lambda: client.get(f"/api/v1/cash/movements/{mv['id']}", headers=admin).json()["nfse_id"])
+    nfse_id = wait_for(
+        lambda: client.get(f"/api/v1/cash/movements/{mv['id']}", headers=admin).json()["nfse_id"]
+    )
     assert nfse_id == notes["items"][0]["id"]
     assert calls["n"] == 2  # emitted once after the crash; later runs found it sent

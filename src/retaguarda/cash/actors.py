@@ -45,8 +45,12 @@ def paid_args(event: Any) -> tuple[str, str, str, str]:
 
 
 def _meta(container: Any, tenant_id: str, job_name: str) -> Meta:
-    return Meta(tenant_id=tenant_id, actor=f"system:{job_name}", correlation_id=uuid.uuid4().hex,
-                at=container.clock.now())
+    return Meta(
+        tenant_id=tenant_id,
+        actor=f"system:{job_name}",
+        correlation_id=uuid.uuid4().hex,
+        at=container.clock.now(),
+    )
 
 
 def _pix_gave_up(container: Any, notice_id: str, error: str) -> None:
@@ -63,8 +67,14 @@ def record_pix_give_up(notice_id: str, version: int = 0, *, error: str, attempts
     _pix_gave_up(runtime.container(), notice_id, error or "the PSP did not answer")
 
 
-@job(actor_name=CONFIRM_PIX, queue_name="cash", max_retries=PIX_RETRIES, min_backoff=1000, max_backoff=60_000,
-     on_give_up=record_pix_give_up)
+@job(
+    actor_name=CONFIRM_PIX,
+    queue_name="cash",
+    max_retries=PIX_RETRIES,
+    min_backoff=1000,
+    max_backoff=60_000,
+    on_give_up=record_pix_give_up,
+)
 def confirm_pix(notice_id: str, version: int) -> str:
     container = runtime.container()
     cash = container.cash
@@ -91,8 +101,17 @@ def confirm_pix(notice_id: str, version: int) -> str:
     finally:
         client.close()
     at = datetime.fromisoformat(pix.at.replace("Z", "+00:00"))
-    mv, new = cash.record_pix(meta, notice.account_id, e2eid=pix.e2eid, txid=pix.txid, amount=pix.amount, at=at,
-                              payer_document=pix.payer_document, payer_name=pix.payer_name, info=pix.payer_info)
+    mv, new = cash.record_pix(
+        meta,
+        notice.account_id,
+        e2eid=pix.e2eid,
+        txid=pix.txid,
+        amount=pix.amount,
+        at=at,
+        payer_document=pix.payer_document,
+        payer_name=pix.payer_name,
+        info=pix.payer_info,
+    )
     notice = cash.find(PixNotice, uuid.UUID(notice_id))
     if notice is not None and mv is not None and notice.confirm(meta, str(mv.id)):
         try:
@@ -114,8 +133,14 @@ def note_id_for(follow_up: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"note\x1f{follow_up}")
 
 
-@job(actor_name=NFSE_FOLLOW_UP, queue_name="cash", max_retries=8, min_backoff=1000, max_backoff=60_000,
-     time_limit=120_000)
+@job(
+    actor_name=NFSE_FOLLOW_UP,
+    queue_name="cash",
+    max_retries=8,
+    min_backoff=1000,
+    max_backoff=60_000,
+    time_limit=120_000,
+)
 def nfse_follow_up(tenant_id: str, movement_id: str, invoice_id: str, trigger: str) -> str:
     container = runtime.container()
     cash, fiscal = container.cash, container.services.get("fiscal")
@@ -139,8 +164,11 @@ def nfse_follow_up(tenant_id: str, movement_id: str, invoice_id: str, trigger: s
         note_id = note_id_for(fu_id)
         if invoice is not None:
             lines = "; ".join(str(i.get("description", "")) for i in invoice.items)[:1000]
-            data = {"customer_id": invoice.customer_id, "amount": str(invoice.total),
-                    "service": {"description": f"{lines} (fatura {invoice.number})"[:1000]}}
+            data = {
+                "customer_id": invoice.customer_id,
+                "amount": str(invoice.total),
+                "service": {"description": f"{lines} (fatura {invoice.number})"[:1000]},
+            }
             customer_id = invoice.customer_id
         else:
             assert movement is not None
@@ -151,9 +179,17 @@ def nfse_follow_up(tenant_id: str, movement_id: str, invoice_id: str, trigger: s
         except IntegrityError:
             pass  # an earlier attempt drafted it
         try:
-            cash.save(NfseFollowUp.start(meta, receipt=receipt, movement_id=movement_id or None,
-                                         invoice_id=invoice_id or None, customer_id=customer_id,
-                                         nfse_id=str(note_id), trigger=trigger))
+            cash.save(
+                NfseFollowUp.start(
+                    meta,
+                    receipt=receipt,
+                    movement_id=movement_id or None,
+                    invoice_id=invoice_id or None,
+                    customer_id=customer_id,
+                    nfse_id=str(note_id),
+                    trigger=trigger,
+                )
+            )
         except IntegrityError:
             pass
         fu = cash.find(NfseFollowUp, fu_id)

@@ -99,14 +99,23 @@ def keyed_lines(lines: Iterable[Line], account_id: str) -> Iterator[tuple[Line, 
     """(line, source key, reference keys); identical statement lines of one file get nth 0, 1, …"""
     seen: dict[str, int] = {}
     for line in lines:
-        base = source_key(account_id, source=line.source, posted_on=line.posted_on, amount=line.amount,
-                          kind=line.kind, fitid=line.fitid, memo=line.memo, nosso_numero=line.nosso_numero,
-                          occurrence=line.occurrence)
+        base = source_key(
+            account_id,
+            source=line.source,
+            posted_on=line.posted_on,
+            amount=line.amount,
+            kind=line.kind,
+            fitid=line.fitid,
+            memo=line.memo,
+            nosso_numero=line.nosso_numero,
+            occurrence=line.occurrence,
+        )
         nth = seen.get(base, 0)
         seen[base] = nth + 1
         key = base if nth == 0 else base[: base.rfind(":") + 1] + str(nth)
-        refs = reference_keys(e2eid=line.e2eid, txid=line.txid if line.kind == "credit" else "",
-                              nosso_numero=line.nosso_numero)
+        refs = reference_keys(
+            e2eid=line.e2eid, txid=line.txid if line.kind == "credit" else "", nosso_numero=line.nosso_numero
+        )
         yield line, key, refs
 
 
@@ -122,10 +131,16 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 class Cash(Service):
-    def __init__(self, store: Any, on_saved: Any, *, files: ImportFiles,
-                 known: Callable[[str, list[str]], set[str]],
-                 open_invoices: Callable[[str], list[OpenInvoice]],
-                 pay: Callable[..., Any]) -> None:
+    def __init__(
+        self,
+        store: Any,
+        on_saved: Any,
+        *,
+        files: ImportFiles,
+        known: Callable[[str, list[str]], set[str]],
+        open_invoices: Callable[[str], list[OpenInvoice]],
+        pay: Callable[..., Any],
+    ) -> None:
         super().__init__(store, on_saved)
         self.files = files
         self._known = known
@@ -134,7 +149,9 @@ class Cash(Service):
 
     # Accounts ----------------------------------------------------------------------------------
     def open_account(self, meta: Meta, **fields: Any) -> Saved:
-        acc = CashAccount.open(meta, opening_date=fields.pop("opening_date", None) or meta.at.date(), **fields)
+        acc = CashAccount.open(
+            meta, opening_date=fields.pop("opening_date", None) or meta.at.date(), **fields
+        )
         if self.find(CashAccount, acc.id) is not None:
             raise ConflictError("this account is already registered", field="number")
         try:
@@ -159,8 +176,16 @@ class Cash(Service):
     def _lines(self, fmt: str, stream: IO[bytes], mapping: dict[str, str]) -> Iterator[Line]:
         return read(stream, fmt, mapping=mapping)
 
-    def preview_import(self, meta: Meta, account_id: str, stream: IO[bytes], *, filename: str = "",
-                       fmt: str = "", mapping: dict[str, str] | None = None) -> Saved:
+    def preview_import(
+        self,
+        meta: Meta,
+        account_id: str,
+        stream: IO[bytes],
+        *,
+        filename: str = "",
+        fmt: str = "",
+        mapping: dict[str, str] | None = None,
+    ) -> Saved:
         """Stores the file, reads it through (streamed) and counts credits, debits and duplicates.
         Records only the preview; an unreadable file raises ValidationError("file", "line N: …")."""
         acc = self.load(CashAccount, account_id, meta.tenant_id)
@@ -194,25 +219,42 @@ class Cash(Service):
             raise ValidationError("file", "cannot read the file: unknown text encoding") from None
         if counts["lines"] == 0:
             raise ValidationError("file", "no movements found in the file")
-        imp = CashImport.preview(meta, uuid.uuid4(), account_id=str(acc.id), filename=filename[:200], format=fmt,
-                                 sha256=sha, size=size, credit_total=totals["credit"],
-                                 debit_total=totals["debit"], mapping=use_mapping if fmt == "csv" else {},
-                                 **counts)
+        imp = CashImport.preview(
+            meta,
+            uuid.uuid4(),
+            account_id=str(acc.id),
+            filename=filename[:200],
+            format=fmt,
+            sha256=sha,
+            size=size,
+            credit_total=totals["credit"],
+            debit_total=totals["debit"],
+            mapping=use_mapping if fmt == "csv" else {},
+            **counts,
+        )
         return Saved(imp, self.save(imp))
 
-    def preview_lines(self, tenant_id: str, import_id: str, *, offset: int = 0,
-                      limit: int = 50) -> tuple[list[dict[str, Any]], int]:
+    def preview_lines(
+        self, tenant_id: str, import_id: str, *, offset: int = 0, limit: int = 50
+    ) -> tuple[list[dict[str, Any]], int]:
         """A page of the import's lines, each with `duplicate` (already recorded)."""
         imp = self.load(CashImport, import_id, tenant_id)
         out: list[dict[str, Any]] = []
         total = 0
         with self.files.open(imp.sha256) as fh:
-            for chunk in _chunks(keyed_lines(self._lines(imp.format, fh, imp.mapping), imp.account_id), BATCH):
+            for chunk in _chunks(
+                keyed_lines(self._lines(imp.format, fh, imp.mapping), imp.account_id), BATCH
+            ):
                 window = [c for i, c in enumerate(chunk, start=total) if offset <= i < offset + limit]
                 dup = self._duplicates(tenant_id, window) if window else set()
                 for line, key, _ in window:
-                    out.append({**line.as_dict(), "duplicate": key in dup,
-                                "movement_id": str(movement_id(tenant_id, key))})
+                    out.append(
+                        {
+                            **line.as_dict(),
+                            "duplicate": key in dup,
+                            "movement_id": str(movement_id(tenant_id, key)),
+                        }
+                    )
                 total += len(chunk)
         return out, total
 
@@ -238,7 +280,9 @@ class Cash(Service):
         recorded = duplicates = credits = matched = 0
         matcher = self.matcher(meta.tenant_id)
         with self.files.open(imp.sha256) as fh:
-            for chunk in _chunks(keyed_lines(self._lines(imp.format, fh, imp.mapping), imp.account_id), BATCH):
+            for chunk in _chunks(
+                keyed_lines(self._lines(imp.format, fh, imp.mapping), imp.account_id), BATCH
+            ):
                 dup = self._duplicates(meta.tenant_id, chunk)
                 fresh = [(line, key) for line, key, _ in chunk if key not in dup]
                 duplicates += len(chunk) - len(fresh)
@@ -249,26 +293,45 @@ class Cash(Service):
                 credits += len(batch_credits)
                 matched += self.match_movements(meta, batch_credits, matcher)
         imp = self.load(CashImport, import_id, meta.tenant_id)
-        imp.confirm(meta, recorded=recorded, matched=matched, unmatched=credits - matched, duplicates=duplicates)
+        imp.confirm(
+            meta, recorded=recorded, matched=matched, unmatched=credits - matched, duplicates=duplicates
+        )
         try:
             self.save(imp)
         except IntegrityError:
-            raise ConflictError("this import was confirmed at the same time by someone else", field="id") from None
+            raise ConflictError(
+                "this import was confirmed at the same time by someone else", field="id"
+            ) from None
         return ConfirmResult(recorded, matched, credits - matched, duplicates)
 
     def _movement(self, meta: Meta, account_id: str, import_id: str, line: Line, key: str) -> CashMovement:
         return CashMovement.record(
-            meta, account_id=account_id, import_id=import_id, source=line.source, key=key,
-            posted_on=line.posted_on, amount=line.amount, kind=line.kind, memo=line.memo,
-            counterpart_name=line.name, counterpart_document=line.payer_document, fitid=line.fitid,
-            txid=line.txid if line.kind == "credit" else "", e2eid=line.e2eid, nosso_numero=line.nosso_numero,
-            fees=line.fees, interest=line.interest, credit_on=line.credit_on)
+            meta,
+            account_id=account_id,
+            import_id=import_id,
+            source=line.source,
+            key=key,
+            posted_on=line.posted_on,
+            amount=line.amount,
+            kind=line.kind,
+            memo=line.memo,
+            counterpart_name=line.name,
+            counterpart_document=line.payer_document,
+            fitid=line.fitid,
+            txid=line.txid if line.kind == "credit" else "",
+            e2eid=line.e2eid,
+            nosso_numero=line.nosso_numero,
+            fees=line.fees,
+            interest=line.interest,
+            credit_on=line.credit_on,
+        )
 
     def _claims(self, meta: Meta, mv: CashMovement) -> list[Claim]:
         return [Claim.take(CLAIM_SCOPE, f"{meta.tenant_id}:{ref}", str(mv.id), meta) for ref in mv.references]
 
-    def _record_batch(self, meta: Meta, account_id: str, import_id: str,
-                      lines: list[tuple[Line, str]]) -> list[CashMovement]:
+    def _record_batch(
+        self, meta: Meta, account_id: str, import_id: str, lines: list[tuple[Line, str]]
+    ) -> list[CashMovement]:
         """Saves the batch atomically; when another writer got one of them first, line by line."""
         if not lines:
             return []
@@ -303,8 +366,9 @@ class Cash(Service):
     def matcher(self, tenant_id: str) -> Matcher:
         return Matcher(self._open_invoices(tenant_id))
 
-    def match_movements(self, meta: Meta, movements: list[CashMovement],
-                        matcher: Matcher | None = None) -> int:
+    def match_movements(
+        self, meta: Meta, movements: list[CashMovement], matcher: Matcher | None = None
+    ) -> int:
         if not movements:
             return 0
         matcher = matcher or self.matcher(meta.tenant_id)
@@ -336,18 +400,28 @@ class Cash(Service):
                 except IntegrityError:
                     holder = self.find(Claim, claim_id(AUTO_SCOPE, key))
             if holder is not None and holder.owner_id != str(mv.id):
+
                 def flag() -> Saved:
                     m = self.load(CashMovement, movement_id_, meta.tenant_id)
-                    m.flag(meta, f"invoice already paid by movement {holder.owner_id}: check for a double payment",
-                           invoice_id)
+                    m.flag(
+                        meta,
+                        f"invoice already paid by movement {holder.owner_id}: check for a double payment",
+                        invoice_id,
+                    )
                     return Saved(m, self.save(m))
 
                 self.retrying(flag)
                 return False
         paid_at = paid_at_of(mv.posted_on, None, SAO_PAULO)
         try:
-            self._pay(meta, invoice_id, amount=mv.amount, method=METHOD_OF_SOURCE.get(mv.source, "transfer"),
-                      paid_at=min(paid_at, meta.at), reference=str(mv.id))
+            self._pay(
+                meta,
+                invoice_id,
+                amount=mv.amount,
+                method=METHOD_OF_SOURCE.get(mv.source, "transfer"),
+                paid_at=min(paid_at, meta.at),
+                reference=str(mv.id),
+            )
         except ConflictError as exc:
             if exc.field != "reference":
                 raise
@@ -361,7 +435,9 @@ class Cash(Service):
             m = self.load(CashMovement, movement_id_, meta.tenant_id)
             if m.status == "matched":
                 return Saved(m, 0)
-            m.match(meta, invoice_id=invoice_id, customer_id=customer_id, rule=rule, payment_reference=str(mv.id))
+            m.match(
+                meta, invoice_id=invoice_id, customer_id=customer_id, rule=rule, payment_reference=str(mv.id)
+            )
             return Saved(m, self.save(m))
 
         self.retrying(command)
@@ -373,7 +449,9 @@ class Cash(Service):
     def _flag_if_referenced(self, meta: Meta, mv: CashMovement) -> None:
         """A credit naming an invoice that is not open (paid, cancelled): a possible double payment."""
         tokens = [mv.txid] if mv.txid else []
-        tokens += [t for t in re.findall(r"[A-Za-z0-9]{22}", f"{mv.memo} {mv.counterpart_name}") if t not in tokens]
+        tokens += [
+            t for t in re.findall(r"[A-Za-z0-9]{22}", f"{mv.memo} {mv.counterpart_name}") if t not in tokens
+        ]
         for token in tokens:
             inv = self.referenced_invoice(meta.tenant_id, token) if self.referenced_invoice else None
             if inv is None:
@@ -381,8 +459,11 @@ class Cash(Service):
 
             def flag(inv: Any = inv) -> Saved:
                 m = self.load(CashMovement, str(mv.id), meta.tenant_id)
-                m.flag(meta, f"invoice {inv.number} is {inv.status}, not open: check for a double payment",
-                       str(inv.id))
+                m.flag(
+                    meta,
+                    f"invoice {inv.number} is {inv.status}, not open: check for a double payment",
+                    str(inv.id),
+                )
                 return Saved(m, self.save(m))
 
             self.retrying(flag)
@@ -400,9 +481,12 @@ class Cash(Service):
 
     def match_to_customer(self, meta: Meta, movement_id_: str, customer_id: str) -> CashMovement:
         """A receipt without invoice (e.g. an advance): kept as the customer's, for the NFS-e."""
+
         def command() -> Saved:
             mv = self.load(CashMovement, movement_id_, meta.tenant_id)
-            mv.match(meta, invoice_id=None, customer_id=customer_id, rule="manual_customer", payment_reference="")
+            mv.match(
+                meta, invoice_id=None, customer_id=customer_id, rule="manual_customer", payment_reference=""
+            )
             return Saved(mv, self.save(mv))
 
         return self.retrying(command).aggregate
@@ -423,8 +507,9 @@ class Cash(Service):
         self.retrying(command)
 
     # Remittance (CNAB 240 remessa) ------------------------------------------------------------------
-    def generate_remittance(self, meta: Meta, account_id: str, *, beneficiary: Any,
-                            titles: list[tuple[str, Any]]) -> Saved:
+    def generate_remittance(
+        self, meta: Meta, account_id: str, *, beneficiary: Any, titles: list[tuple[str, Any]]
+    ) -> Saved:
         """Registers the boletos of `titles` ((invoice id, Title)) not registered before, in one
         remessa; each invoice is claimed so a later remessa never repeats it."""
         from io import BytesIO
@@ -436,17 +521,29 @@ class Cash(Service):
         self.load(CashAccount, account_id, meta.tenant_id)
 
         def command() -> Saved:
-            pending = [(inv, t) for inv, t in titles
-                       if self.find(Claim, claim_id("cash-remitted", f"{meta.tenant_id}:{inv}")) is None]
+            pending = [
+                (inv, t)
+                for inv, t in titles
+                if self.find(Claim, claim_id("cash-remitted", f"{meta.tenant_id}:{inv}")) is None
+            ]
             number, seq = next_number(self, f"cash:remessa:{account_id}", meta)
             rem = write_remessa_240(beneficiary, [t for _, t in pending], sequence=number, at=meta.at)
             sha, _size = self.files.store(BytesIO(rem.text.encode("latin-1")))
             filename = f"CB{meta.at:%d%m}{number:02d}.REM"[:30]
-            remittance = CashRemittance.generate(meta, uuid.uuid4(), account_id=account_id, sequence=number,
-                                                 invoice_ids=[inv for inv, _ in pending], total=rem.total,
-                                                 sha256=sha, filename=filename)
-            claims = [Claim.take("cash-remitted", f"{meta.tenant_id}:{inv}", str(remittance.id), meta)
-                      for inv, _ in pending]
+            remittance = CashRemittance.generate(
+                meta,
+                uuid.uuid4(),
+                account_id=account_id,
+                sequence=number,
+                invoice_ids=[inv for inv, _ in pending],
+                total=rem.total,
+                sha256=sha,
+                filename=filename,
+            )
+            claims = [
+                Claim.take("cash-remitted", f"{meta.tenant_id}:{inv}", str(remittance.id), meta)
+                for inv, _ in pending
+            ]
             return Saved(remittance, self.save(remittance, seq, *claims))
 
         return self.retrying(command)
@@ -461,8 +558,12 @@ class Cash(Service):
         for i, item in enumerate(items[:1000]):
             if not isinstance(item, dict):
                 raise ValidationError(f"pix[{i}]", "each Pix is an object")
-            notice = PixNotice.receive(meta, account_id=account_id, e2eid=str(item.get("endToEndId") or ""),
-                                       txid=str(item.get("txid") or ""))
+            notice = PixNotice.receive(
+                meta,
+                account_id=account_id,
+                e2eid=str(item.get("endToEndId") or ""),
+                txid=str(item.get("txid") or ""),
+            )
             if self.find(PixNotice, notice.id) is not None:
                 repeated += 1
                 continue
@@ -483,14 +584,36 @@ class Cash(Service):
 
         return self.retrying(command)
 
-    def record_pix(self, meta: Meta, account_id: str, *, e2eid: str, txid: str, amount: Decimal, at: datetime,
-                   payer_document: str = "", payer_name: str = "", info: str = "") -> tuple[CashMovement | None, bool]:
+    def record_pix(
+        self,
+        meta: Meta,
+        account_id: str,
+        *,
+        e2eid: str,
+        txid: str,
+        amount: Decimal,
+        at: datetime,
+        payer_document: str = "",
+        payer_name: str = "",
+        info: str = "",
+    ) -> tuple[CashMovement | None, bool]:
         """Records a Pix confirmed by the PSP and matches it. (movement, new?)"""
-        line = Line(line_no=0, posted_on=at.astimezone(SAO_PAULO).date(), posted_at=at, amount=amount,
-                    kind="credit", source="api_pix", e2eid=e2eid, txid=txid, memo=info,
-                    name=payer_name, payer_document=payer_document)
-        key = source_key(account_id, source="api_pix", posted_on=line.posted_on, amount=amount, kind="credit",
-                         e2eid=e2eid)
+        line = Line(
+            line_no=0,
+            posted_on=at.astimezone(SAO_PAULO).date(),
+            posted_at=at,
+            amount=amount,
+            kind="credit",
+            source="api_pix",
+            e2eid=e2eid,
+            txid=txid,
+            memo=info,
+            name=payer_name,
+            payer_document=payer_document,
+        )
+        key = source_key(
+            account_id, source="api_pix", posted_on=line.posted_on, amount=amount, kind="credit", e2eid=e2eid
+        )
         mv = self._movement(meta, account_id, "", line, key)
         new = self.record_one(meta, mv)
         if not new:
@@ -501,8 +624,14 @@ class Cash(Service):
 
 
 def receipt_of(mv: CashMovement) -> Receipt:
-    return Receipt(amount=mv.amount, posted_on=mv.posted_on, txid=mv.txid, nosso_numero=mv.nosso_numero,
-                   payer_document=mv.counterpart_document, text=f"{mv.memo} {mv.counterpart_name}")
+    return Receipt(
+        amount=mv.amount,
+        posted_on=mv.posted_on,
+        txid=mv.txid,
+        nosso_numero=mv.nosso_numero,
+        payer_document=mv.counterpart_document,
+        text=f"{mv.memo} {mv.counterpart_name}",
+    )
 
 
 def as_date(value: Any) -> date:

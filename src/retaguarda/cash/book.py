@@ -24,7 +24,9 @@ def _rows(book: dict[str, Any]) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for acc in book["accounts"]:
         for d in acc["days"]:
-            rows.append([acc["name"], d["date"].strftime("%d/%m/%Y"), d["credits"], d["debits"], d["balance"]])
+            rows.append(
+                [acc["name"], d["date"].strftime("%d/%m/%Y"), d["credits"], d["debits"], d["balance"]]
+            )
     return rows
 
 
@@ -54,7 +56,7 @@ def to_xlsx(book: dict[str, Any]) -> bytes:
     for r in _rows(book):
         ws.append([_cell(r[0]), r[1], *r[2:]])
         for c in ws[ws.max_row][2:]:
-            c.number_format = '#,##0.00'
+            c.number_format = "#,##0.00"
     rec = wb.create_sheet(_("Reconciliation")[:31])
     rec.append([_("Status"), _("Count"), _("Amount")])
     for status in ("matched", "unmatched", "not_revenue"):
@@ -71,7 +73,7 @@ def balance_svg(book: dict[str, Any], width: int = 640, height: int = 220) -> st
     if not series:
         return ""
     values = [v for _, vs in series for v in vs]
-    lo, hi = min(values + [Decimal("0")]), max(values + [Decimal("0")])
+    lo, hi = min([*values, Decimal("0")]), max([*values, Decimal("0")])
     span = (hi - lo) or Decimal("1")
     pad_l, pad_b, pad_t = 70, 24, 12
     w, h = width - pad_l - 8, height - pad_b - pad_t
@@ -84,22 +86,32 @@ def balance_svg(book: dict[str, Any], width: int = 640, height: int = 220) -> st
     def y(v: Decimal) -> float:
         return pad_t + float((hi - v) / span) * h
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="{escape(_("Balance per day"))}" class="cash-chart" preserveAspectRatio="none">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(_("Balance per day"))}" class="cash-chart" preserveAspectRatio="none">'
+    ]
     zero = y(Decimal("0"))
-    parts.append(f'<line x1="{pad_l}" y1="{zero:.1f}" x2="{width - 8}" y2="{zero:.1f}" stroke="#999" '
-                 'stroke-dasharray="3 3"/>')
+    parts.append(
+        f'<line x1="{pad_l}" y1="{zero:.1f}" x2="{width - 8}" y2="{zero:.1f}" stroke="#999" '
+        'stroke-dasharray="3 3"/>'
+    )
     for label_v in (hi, lo):
-        parts.append(f'<text x="{pad_l - 6}" y="{y(label_v) + 4:.1f}" text-anchor="end" font-size="11">'
-                     f'{escape(format_money(label_v))}</text>')
+        parts.append(
+            f'<text x="{pad_l - 6}" y="{y(label_v) + 4:.1f}" text-anchor="end" font-size="11">'
+            f"{escape(format_money(label_v))}</text>"
+        )
     for idx, (name, vs) in enumerate(series):
         pts = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(vs))
         color = colors[idx % len(colors)]
-        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{pts}">'
-                     f'<title>{escape(name)}</title></polyline>')
+        parts.append(
+            f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{pts}">'
+            f"<title>{escape(name)}</title></polyline>"
+        )
     days = book["accounts"][0]["days"]
     for i in (0, len(days) - 1):
-        parts.append(f'<text x="{x(i):.1f}" y="{height - 6}" text-anchor="{"start" if i == 0 else "end"}" '
-                     f'font-size="11">{days[i]["date"].strftime("%d/%m")}</text>')
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{height - 6}" text-anchor="{"start" if i == 0 else "end"}" '
+            f'font-size="11">{days[i]["date"].strftime("%d/%m")}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)

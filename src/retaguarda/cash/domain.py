@@ -60,6 +60,7 @@ def fold(text: str) -> str:
 
 # Keys ------------------------------------------------------------------------------------------
 
+
 def reference_keys(*, e2eid: str = "", txid: str = "", nosso_numero: str = "") -> list[str]:
     """The references a movement claims (one receipt each): e2eid, txid, nosso número."""
     keys = []
@@ -72,8 +73,20 @@ def reference_keys(*, e2eid: str = "", txid: str = "", nosso_numero: str = "") -
     return keys
 
 
-def source_key(account_id: str, *, source: str, posted_on: date, amount: Decimal, kind: str, fitid: str = "",
-               memo: str = "", e2eid: str = "", nosso_numero: str = "", occurrence: str = "", nth: int = 0) -> str:
+def source_key(
+    account_id: str,
+    *,
+    source: str,
+    posted_on: date,
+    amount: Decimal,
+    kind: str,
+    fitid: str = "",
+    memo: str = "",
+    e2eid: str = "",
+    nosso_numero: str = "",
+    occurrence: str = "",
+    nth: int = 0,
+) -> str:
     """The identity of a line within its source. A statement line: FITID (BB repeats FITIDs, so
     with date, amount and kind) or else date+amount+memo; `nth` tells identical lines of one
     file apart, so importing the same file again gives the same keys."""
@@ -99,6 +112,7 @@ def follow_up_id(tenant_id: str, receipt: str) -> UUID:
 
 
 # Aggregates -------------------------------------------------------------------------------------
+
 
 class CashAccount(Aggregate):
     """A bank account the money lands in. PSP credentials live only in (encrypted) events."""
@@ -135,22 +149,44 @@ class CashAccount(Aggregate):
         secrets: dict[str, str]
 
         def apply(self, acc: "CashAccount") -> None:
-            acc.psp = {"base_url": self.base_url, "client_id": self.client_id, "pix_key": self.pix_key,
-                       "cert_pem": self.cert_pem, "ca_pem": self.ca_pem, **self.secrets}
+            acc.psp = {
+                "base_url": self.base_url,
+                "client_id": self.client_id,
+                "pix_key": self.pix_key,
+                "cert_pem": self.cert_pem,
+                "ca_pem": self.ca_pem,
+                **self.secrets,
+            }
             acc.webhook_token = self.webhook_token
 
     @classmethod
-    def open(cls, meta: Meta, *, name: Any, bank: Any, agency: Any, number: Any, opening_balance: Any = "0",
-             opening_date: date) -> "CashAccount":
+    def open(
+        cls,
+        meta: Meta,
+        *,
+        name: Any,
+        bank: Any,
+        agency: Any,
+        number: Any,
+        opening_balance: Any = "0",
+        opening_date: date,
+    ) -> "CashAccount":
         bank_code = _text(bank, "bank", 3, required=True)
         if not re.fullmatch(r"\d{3}", bank_code):
             raise ValidationError("bank", "bank code has 3 digits (e.g. 001)")
         agency_t = _text(agency, "agency", 10, required=True)
         number_t = _text(number, "number", 20, required=True)
-        return cls._open(cls.Opened, meta, id=account_uuid(meta.tenant_id, bank_code, agency_t, number_t),
-                         name=_text(name, "name", 80, required=True), bank=bank_code, agency=agency_t,
-                         number=number_t, opening_balance=_money(opening_balance, "opening_balance"),
-                         opening_date=opening_date)
+        return cls._open(
+            cls.Opened,
+            meta,
+            id=account_uuid(meta.tenant_id, bank_code, agency_t, number_t),
+            name=_text(name, "name", 80, required=True),
+            bank=bank_code,
+            agency=agency_t,
+            number=number_t,
+            opening_balance=_money(opening_balance, "opening_balance"),
+            opening_date=opening_date,
+        )
 
     def save_csv_mapping(self, meta: Meta, mapping: dict[str, str]) -> bool:
         if mapping == self.csv_mapping:
@@ -158,17 +194,41 @@ class CashAccount(Aggregate):
         self._record(self.CsvMappingSaved, meta, mapping=dict(mapping))
         return True
 
-    def configure_psp(self, meta: Meta, *, base_url: str, client_id: str, client_secret: str, pix_key: str,
-                      cert_pem: str, key_pem: str, ca_pem: str, webhook_token: str) -> None:
+    def configure_psp(
+        self,
+        meta: Meta,
+        *,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        pix_key: str,
+        cert_pem: str,
+        key_pem: str,
+        ca_pem: str,
+        webhook_token: str,
+    ) -> None:
         if not base_url.startswith("https://"):
             raise ValidationError("base_url", "the PSP URL must be https")
-        for name, value in (("client_id", client_id), ("client_secret", client_secret), ("pix_key", pix_key),
-                            ("cert_pem", cert_pem), ("key_pem", key_pem)):
+        for name, value in (
+            ("client_id", client_id),
+            ("client_secret", client_secret),
+            ("pix_key", pix_key),
+            ("cert_pem", cert_pem),
+            ("key_pem", key_pem),
+        ):
             if not value:
                 raise ValidationError(name, "is required")
-        self._record(self.PspConfigured, meta, base_url=base_url, client_id=client_id, pix_key=pix_key[:77],
-                     cert_pem=cert_pem, ca_pem=ca_pem, webhook_token=webhook_token,
-                     secrets={"client_secret": client_secret, "key_pem": key_pem})
+        self._record(
+            self.PspConfigured,
+            meta,
+            base_url=base_url,
+            client_id=client_id,
+            pix_key=pix_key[:77],
+            cert_pem=cert_pem,
+            ca_pem=ca_pem,
+            webhook_token=webhook_token,
+            secrets={"client_secret": client_secret, "key_pem": key_pem},
+        )
 
 
 class CashImport(Aggregate):
@@ -214,8 +274,14 @@ class CashImport(Aggregate):
 
     def confirm(self, meta: Meta, *, recorded: int, matched: int, unmatched: int, duplicates: int) -> None:
         self.start_confirm()
-        self._record(self.Confirmed, meta, recorded=recorded, matched=matched, unmatched=unmatched,
-                     duplicates=duplicates)
+        self._record(
+            self.Confirmed,
+            meta,
+            recorded=recorded,
+            matched=matched,
+            unmatched=unmatched,
+            duplicates=duplicates,
+        )
 
 
 class CashMovement(Aggregate):
@@ -293,24 +359,57 @@ class CashMovement(Aggregate):
             mv.note = self.reason
 
     @classmethod
-    def record(cls, meta: Meta, *, account_id: str, import_id: str, source: str, key: str, posted_on: date,
-               amount: Decimal, kind: str, memo: str = "", counterpart_name: str = "",
-               counterpart_document: str = "", fitid: str = "", txid: str = "", e2eid: str = "",
-               nosso_numero: str = "", fees: Decimal = Decimal("0.00"), interest: Decimal = Decimal("0.00"),
-               credit_on: date | None = None) -> "CashMovement":
+    def record(
+        cls,
+        meta: Meta,
+        *,
+        account_id: str,
+        import_id: str,
+        source: str,
+        key: str,
+        posted_on: date,
+        amount: Decimal,
+        kind: str,
+        memo: str = "",
+        counterpart_name: str = "",
+        counterpart_document: str = "",
+        fitid: str = "",
+        txid: str = "",
+        e2eid: str = "",
+        nosso_numero: str = "",
+        fees: Decimal = Decimal("0.00"),
+        interest: Decimal = Decimal("0.00"),
+        credit_on: date | None = None,
+    ) -> "CashMovement":
         if source not in SOURCES:
             raise ValidationError("source", f"one of {', '.join(SOURCES)}")
         if kind not in KINDS:
             raise ValidationError("kind", "credit or debit")
         if amount <= 0:
             raise ValidationError("amount", "must be greater than zero")
-        return cls._open(cls.Recorded, meta, id=movement_id(meta.tenant_id, key), account_id=account_id,
-                         import_id=import_id, source=source, source_key=key,
-                         references=reference_keys(e2eid=e2eid, txid=txid, nosso_numero=nosso_numero),
-                         posted_on=posted_on, amount=amount.quantize(CENT), kind=kind, memo=memo[:255],
-                         counterpart_name=counterpart_name[:120], counterpart_document=counterpart_document[:14],
-                         fitid=fitid[:255], txid=txid[:35], e2eid=e2eid[:32], nosso_numero=nosso_numero[:20],
-                         fees=fees.quantize(CENT), interest=interest.quantize(CENT), credit_on=credit_on)
+        return cls._open(
+            cls.Recorded,
+            meta,
+            id=movement_id(meta.tenant_id, key),
+            account_id=account_id,
+            import_id=import_id,
+            source=source,
+            source_key=key,
+            references=reference_keys(e2eid=e2eid, txid=txid, nosso_numero=nosso_numero),
+            posted_on=posted_on,
+            amount=amount.quantize(CENT),
+            kind=kind,
+            memo=memo[:255],
+            counterpart_name=counterpart_name[:120],
+            counterpart_document=counterpart_document[:14],
+            fitid=fitid[:255],
+            txid=txid[:35],
+            e2eid=e2eid[:32],
+            nosso_numero=nosso_numero[:20],
+            fees=fees.quantize(CENT),
+            interest=interest.quantize(CENT),
+            credit_on=credit_on,
+        )
 
     def _open_for_match(self) -> None:
         if self.kind != "credit":
@@ -318,11 +417,24 @@ class CashMovement(Aggregate):
         if self.status == "matched":
             raise ConflictError("this movement is already matched", field="id")
 
-    def match(self, meta: Meta, *, invoice_id: str | None, customer_id: str | None, rule: str,
-              payment_reference: str) -> None:
+    def match(
+        self,
+        meta: Meta,
+        *,
+        invoice_id: str | None,
+        customer_id: str | None,
+        rule: str,
+        payment_reference: str,
+    ) -> None:
         self._open_for_match()
-        self._record(self.Matched, meta, invoice_id=invoice_id, customer_id=customer_id, rule=rule,
-                     payment_reference=payment_reference)
+        self._record(
+            self.Matched,
+            meta,
+            invoice_id=invoice_id,
+            customer_id=customer_id,
+            rule=rule,
+            payment_reference=payment_reference,
+        )
 
     def flag(self, meta: Meta, note: str, invoice_id: str | None = None) -> None:
         if self.note != note:
@@ -354,11 +466,28 @@ class NfseFollowUp(Aggregate):
         trigger: str
 
     @classmethod
-    def start(cls, meta: Meta, *, receipt: str, movement_id: str | None, invoice_id: str | None,
-              customer_id: str, nfse_id: str, trigger: str) -> "NfseFollowUp":
-        return cls._open(cls.Started, meta, id=follow_up_id(meta.tenant_id, receipt), receipt=receipt,
-                         movement_id=movement_id, invoice_id=invoice_id, customer_id=customer_id,
-                         nfse_id=nfse_id, trigger=trigger)
+    def start(
+        cls,
+        meta: Meta,
+        *,
+        receipt: str,
+        movement_id: str | None,
+        invoice_id: str | None,
+        customer_id: str,
+        nfse_id: str,
+        trigger: str,
+    ) -> "NfseFollowUp":
+        return cls._open(
+            cls.Started,
+            meta,
+            id=follow_up_id(meta.tenant_id, receipt),
+            receipt=receipt,
+            movement_id=movement_id,
+            invoice_id=invoice_id,
+            customer_id=customer_id,
+            nfse_id=nfse_id,
+            trigger=trigger,
+        )
 
 
 class CashRemittance(Aggregate):
@@ -373,12 +502,31 @@ class CashRemittance(Aggregate):
         filename: str
 
     @classmethod
-    def generate(cls, meta: Meta, remittance_id: UUID, *, account_id: str, sequence: int, invoice_ids: list[str],
-                 total: Decimal, sha256: str, filename: str) -> "CashRemittance":
+    def generate(
+        cls,
+        meta: Meta,
+        remittance_id: UUID,
+        *,
+        account_id: str,
+        sequence: int,
+        invoice_ids: list[str],
+        total: Decimal,
+        sha256: str,
+        filename: str,
+    ) -> "CashRemittance":
         if not invoice_ids:
             raise ConflictError("no issued boleto is waiting to be registered", field="account_id")
-        return cls._open(cls.Generated, meta, id=remittance_id, account_id=account_id, sequence=sequence,
-                         invoice_ids=list(invoice_ids), total=total, sha256=sha256, filename=filename)
+        return cls._open(
+            cls.Generated,
+            meta,
+            id=remittance_id,
+            account_id=account_id,
+            sequence=sequence,
+            invoice_ids=list(invoice_ids),
+            total=total,
+            sha256=sha256,
+            filename=filename,
+        )
 
 
 class PixNotice(Aggregate):
@@ -420,8 +568,14 @@ class PixNotice(Aggregate):
     def receive(cls, meta: Meta, *, account_id: str, e2eid: str, txid: str) -> "PixNotice":
         if not re.fullmatch(r"[A-Za-z0-9]{32}", e2eid or ""):
             raise ValidationError("pix.endToEndId", "must be 32 letters or digits")
-        return cls._open(cls.Received, meta, id=uuid.uuid5(NAMESPACE, f"pix\x1f{meta.tenant_id}\x1f{e2eid}"),
-                         account_id=account_id, e2eid=e2eid, txid=(txid or "")[:35])
+        return cls._open(
+            cls.Received,
+            meta,
+            id=uuid.uuid5(NAMESPACE, f"pix\x1f{meta.tenant_id}\x1f{e2eid}"),
+            account_id=account_id,
+            e2eid=e2eid,
+            txid=(txid or "")[:35],
+        )
 
     def confirm(self, meta: Meta, movement_id: str) -> bool:
         if self.status == "confirmed":
@@ -439,6 +593,7 @@ class PixNotice(Aggregate):
 
 
 # Matching -----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class OpenInvoice:
@@ -522,20 +677,25 @@ class Matcher:
             cands = self._free(self._by_doc.get((r.payer_document, r.amount), []))
             if cands:
                 return Match(min(cands, key=lambda i: (i.due_date, i.number)), "document_amount")
-        cands = [i for i in self._free(self._by_amount.get(r.amount, []))
-                 if abs((i.due_date - r.posted_on).days) <= self.window_days]
+        cands = [
+            i
+            for i in self._free(self._by_amount.get(r.amount, []))
+            if abs((i.due_date - r.posted_on).days) <= self.window_days
+        ]
         if len(cands) == 1:
             return Match(cands[0], "amount_date")
         return None
 
     def suggestions(self, r: Receipt, limit: int = 3) -> list[OpenInvoice]:
         """Invoices a person may want to pick: same amount first (closest due date), then same payer."""
-        same = sorted(self._free(self._by_amount.get(r.amount, [])),
-                      key=lambda i: abs((i.due_date - r.posted_on).days))
+        same = sorted(
+            self._free(self._by_amount.get(r.amount, [])), key=lambda i: abs((i.due_date - r.posted_on).days)
+        )
         out = same[:limit]
         if r.payer_document and len(out) < limit:
-            for inv in self._free(v for (doc, _), lst in self._by_doc.items() if doc == r.payer_document
-                                  for v in lst):
+            for inv in self._free(
+                v for (doc, _), lst in self._by_doc.items() if doc == r.payer_document for v in lst
+            ):
                 if inv not in out:
                     out.append(inv)
         return out[:limit]

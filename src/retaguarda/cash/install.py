@@ -19,7 +19,6 @@ def open_invoices_of(container: Container, tenant_id: str) -> list[OpenInvoice]:
     """Billing's open invoices with the references its charges carry: the PIX txid (derived from
     the invoice id) and the boleto nosso número (BB convênio 7: convênio + 10-digit number)."""
     from projections.billing.invoice_list import open_invoices
-    from retaguarda.billing.pix import make_txid
 
     agreement = str(container.billing.settings_for(tenant_id).values.get("boleto_agreement") or "")
     with container.engine.connect() as conn:
@@ -27,21 +26,40 @@ def open_invoices_of(container: Container, tenant_id: str) -> list[OpenInvoice]:
     out = []
     for r in rows:
         nn = f"{agreement}{int(r.number):010d}" if len(agreement) == 7 and agreement.isdigit() else ""
-        out.append(OpenInvoice(id=str(r.id), number=int(r.number), customer_id=str(r.customer_id),
-                               balance=Decimal(r.balance).quantize(Decimal("0.01")), due_date=r.due_date,
-                               document=str(getattr(r, "document", "") or ""), txid=make_txid(str(r.id)),
-                               nosso_numero=nn))
+        out.append(
+            OpenInvoice(
+                id=str(r.id),
+                number=int(r.number),
+                customer_id=str(r.customer_id),
+                balance=Decimal(r.balance).quantize(Decimal("0.01")),
+                due_date=r.due_date,
+                document=str(getattr(r, "document", "") or ""),
+                txid=make_txid(str(r.id)),
+                nosso_numero=nn,
+            )
+        )
     return out
 
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-def invoice_id_of_txid(txid: str) -> str | None:
-    """The invoice id a billing txid stands for (billing derives it from the UUID, base62)."""
+def make_txid(invoice_id: str) -> str:
+    """The PIX txid billing puts in an invoice's BR Code: the invoice UUID in base62, 22 characters
+    (billing's documented rule; `tests/cash` checks it against billing's own function)."""
     import uuid
 
-    from retaguarda.billing.pix import make_txid
+    number = uuid.UUID(invoice_id).int
+    out = []
+    while number:
+        number, rest = divmod(number, 62)
+        out.append(_BASE62[rest])
+    return "".join(reversed(out)).rjust(22, "0")
+
+
+def invoice_id_of_txid(txid: str) -> str | None:
+    """The invoice id a billing txid stands for (the inverse of `make_txid`)."""
+    import uuid
 
     if len(txid) != 22 or any(ch not in _BASE62 for ch in txid):
         return None
@@ -61,15 +79,16 @@ def psp_client_for(container: Container, account: CashAccount) -> Any:
         return None
     from retaguarda.cash.pixapi import PixApiClient, mtls_context
 
-    ctx = mtls_context(psp["cert_pem"].encode(), psp["key_pem"].encode(),
-                       psp.get("ca_pem", "").encode() or None)
+    ctx = mtls_context(
+        psp["cert_pem"].encode(), psp["key_pem"].encode(), psp.get("ca_pem", "").encode() or None
+    )
     return PixApiClient(psp["base_url"], psp["client_id"], psp["client_secret"], ssl_context=ctx)
 
 
 def install(container: Container) -> None:
     import retaguarda.cash.actors  # noqa: F401  (records the jobs)
     from projections.cash.ledger import known_keys
-    from retaguarda.billing.domain import Invoice
+    from retaguarda.billing import Invoice
     from retaguarda.cash.actors import CONFIRM_PIX, NFSE_FOLLOW_UP, matched_args, notice_args, paid_args
 
     def known(tenant_id: str, keys: list[str]) -> set[str]:
@@ -79,9 +98,15 @@ def install(container: Container) -> None:
     def pay(meta: Any, invoice_id: str, **kw: Any) -> Any:
         return container.billing.register_payment(meta, invoice_id, source="cash", **kw)
 
-    cash = Cash(container.store, container.after_write,
-                files=ImportFiles(container.settings.var_dir / "cash_imports"), known=known,
-                open_invoices=lambda tenant_id: open_invoices_of(container, tenant_id), pay=pay)
+    cash = Cash(
+        container.store,
+        container.after_write,
+        files=ImportFiles(container.settings.var_dir / "cash_imports"),
+        known=known,
+        open_invoices=lambda tenant_id: open_invoices_of(container, tenant_id),
+        pay=pay,
+    )
+
     def referenced_invoice(tenant_id: str, txid: str) -> Any:
         invoice_id = invoice_id_of_txid(txid) if txid else None
         if invoice_id is None:
@@ -92,8 +117,9 @@ def install(container: Container) -> None:
             return None
 
     cash.referenced_invoice = referenced_invoice
-    cash.invoice_customer = lambda tenant_id, invoice_id: container.billing.get_invoice(
-        tenant_id, invoice_id).customer_id
+    cash.invoice_customer = lambda tenant_id, invoice_id: (
+        container.billing.get_invoice(tenant_id, invoice_id).customer_id
+    )
     container.services["cash"] = cash
     container.ports.setdefault("cash_psp_factory", lambda account: psp_client_for(container, account))
     register_trigger(PixNotice.Received, CONFIRM_PIX, notice_args)
@@ -104,8 +130,13 @@ def install(container: Container) -> None:
 
 # Demo ----------------------------------------------------------------------------------------
 
-DEMO_ACCOUNT = {"name": "Banco do Brasil - conta movimento", "bank": "001", "agency": "1234-5",
-                "number": "12345-6", "opening_balance": "15000.00"}
+DEMO_ACCOUNT = {
+    "name": "Banco do Brasil - conta movimento",
+    "bank": "001",
+    "agency": "1234-5",
+    "number": "12345-6",
+    "opening_balance": "15000.00",
+}
 
 
 def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
@@ -123,6 +154,7 @@ def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     meta = Meta(tenant_id=tenant_id, actor=actor, correlation_id=new_correlation_id(), at=now)
     saved = cash.open_account(meta, opening_date=(now - timedelta(days=60)).date(), **DEMO_ACCOUNT)
     account = saved.aggregate
-    account.save_csv_mapping(meta, {"date": "Data", "amount": "Valor", "memo": "Histórico",
-                                    "id": "Documento", "delimiter": ";"})
+    account.save_csv_mapping(
+        meta, {"date": "Data", "amount": "Valor", "memo": "Histórico", "id": "Documento", "delimiter": ";"}
+    )
     cash.save(account)

@@ -36,9 +36,20 @@ READ = {"permission": "billing:read"}
 WRITE = {"permission": "billing:write"}
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 PREVIEW_PAGE = 50
-CATEGORY_LABELS = {"transfer": "Transfer between accounts", "loan": "Loan", "refund": "Refund", "fee": "Bank fee",
-                   "tax": "Tax", "other": "Other"}
-SOURCE_LABELS = {"statement": "Statement", "return_file": "Return file", "api_pix": "API Pix", "manual": "Manual"}
+CATEGORY_LABELS = {
+    "transfer": "Transfer between accounts",
+    "loan": "Loan",
+    "refund": "Refund",
+    "fee": "Bank fee",
+    "tax": "Tax",
+    "other": "Other",
+}
+SOURCE_LABELS = {
+    "statement": "Statement",
+    "return_file": "Return file",
+    "api_pix": "API Pix",
+    "manual": "Manual",
+}
 
 
 def _error_text(exc: Exception) -> str:
@@ -58,14 +69,24 @@ def imports_page(request: Request[Any, Any, Any], page: int = 1, error: str = ""
     with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
         accounts = list_accounts(conn, p.tenant_id)
         result = list_imports(conn, p.tenant_id, max(1, page))
-    return Template("cash/imports.html", context={
-        "accounts": accounts, "result": result, "error": error, "formats": ("ofx", "csv", "cnab240", "cnab400"),
-        "page_url": lambda n: f"/cash/imports?page={n}"}, status_code=422 if error else 200)
+    return Template(
+        "cash/imports.html",
+        context={
+            "accounts": accounts,
+            "result": result,
+            "error": error,
+            "formats": ("ofx", "csv", "cnab240", "cnab400"),
+            "page_url": lambda n: f"/cash/imports?page={n}",
+        },
+        status_code=422 if error else 200,
+    )
 
 
 @post("/cash/imports", opt=WRITE, sync_to_thread=True, include_in_schema=False)
-def upload_page(request: Request[Any, Any, Any],
-                data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
+def upload_page(
+    request: Request[Any, Any, Any],
+    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> Any:
     upload = data.get("file")
     c = container_of(request)
     try:
@@ -76,8 +97,13 @@ def upload_page(request: Request[Any, Any, Any],
             c.cash.get_account(require_principal(request).tenant_id, account_id)
         except NotFoundError:
             raise ValidationError("account_id", _("Choose the account.")) from None
-        saved = c.cash.preview_import(meta_of(request), account_id, upload.file, filename=upload.filename or "",
-                                      fmt=str(data.get("format") or ""))
+        saved = c.cash.preview_import(
+            meta_of(request),
+            account_id,
+            upload.file,
+            filename=upload.filename or "",
+            fmt=str(data.get("format") or ""),
+        )
     except (ValidationError, ConflictError) as exc:
         return imports_page.fn(request, error=_error_text(exc))  # type: ignore[attr-defined]
     c.wait_for(saved.position)
@@ -94,8 +120,10 @@ def preview_page(request: Request[Any, Any, Any], import_id: str, offset: int = 
         raise NotFoundError("CashImport", import_id)
     offset = max(0, offset)
     lines, total = c.cash.preview_lines(p.tenant_id, import_id, offset=offset, limit=PREVIEW_PAGE)
-    return Template("cash/preview.html", context={
-        "imp": row, "lines": lines, "total": total, "offset": offset, "limit": PREVIEW_PAGE})
+    return Template(
+        "cash/preview.html",
+        context={"imp": row, "lines": lines, "total": total, "offset": offset, "limit": PREVIEW_PAGE},
+    )
 
 
 @post("/cash/imports/{import_id:str}/confirm", opt=WRITE, sync_to_thread=True, include_in_schema=False)
@@ -110,24 +138,44 @@ def confirm_page(request: Request[Any, Any, Any], import_id: str) -> Any:
 
 
 @get("/cash/reconciliation", opt=READ, sync_to_thread=True, include_in_schema=False)
-def queue_page(request: Request[Any, Any, Any], page: int = 1, account: str = "", error: str = "") -> Template:
+def queue_page(
+    request: Request[Any, Any, Any], page: int = 1, account: str = "", error: str = ""
+) -> Template:
     p = require_principal(request)
     c = container_of(request)
     with tenant_reader(c.engine, p.tenant_id) as conn:
-        result = list_movements(conn, p.tenant_id, status="unmatched", kind="credit", account=account,
-                                page=max(1, page), per_page=20)
+        result = list_movements(
+            conn,
+            p.tenant_id,
+            status="unmatched",
+            kind="credit",
+            account=account,
+            page=max(1, page),
+            per_page=20,
+        )
         failed = failed_notices(conn, p.tenant_id)
         accounts = list_accounts(conn, p.tenant_id)
     for item in result["items"]:
         item["suggestions"] = suggestions_for(c, p.tenant_id, item)
-    return Template("cash/queue.html", context={
-        "result": result, "failed": failed, "accounts": accounts, "account": account, "error": error,
-        "categories": [(k, CATEGORY_LABELS[k]) for k in NOT_REVENUE_CATEGORIES], "sources": SOURCE_LABELS,
-        "page_url": lambda n: "/cash/reconciliation?" + urlencode({"page": n, "account": account})})
+    return Template(
+        "cash/queue.html",
+        context={
+            "result": result,
+            "failed": failed,
+            "accounts": accounts,
+            "account": account,
+            "error": error,
+            "categories": [(k, CATEGORY_LABELS[k]) for k in NOT_REVENUE_CATEGORIES],
+            "sources": SOURCE_LABELS,
+            "page_url": lambda n: "/cash/reconciliation?" + urlencode({"page": n, "account": account}),
+        },
+    )
 
 
 @post("/cash/movements/{movement_id:str}/action", opt=WRITE, sync_to_thread=True, include_in_schema=False)
-def movement_action(request: Request[Any, Any, Any], movement_id: str, data: dict[str, Any] = FORM) -> Redirect:
+def movement_action(
+    request: Request[Any, Any, Any], movement_id: str, data: dict[str, Any] = FORM
+) -> Redirect:
     c = container_of(request)
     meta = meta_of(request)
     back = data.get("back") or "/cash/reconciliation"
@@ -175,10 +223,18 @@ def movement_page(request: Request[Any, Any, Any], movement_id: str, error: str 
             invoice = c.billing.get_invoice(p.tenant_id, row["invoice_id"])
         except NotFoundError:
             invoice = None
-    return Template("cash/movement.html", context={
-        "m": row, "invoice": invoice, "method": METHODS.get(row["source"], "transfer"), "error": error,
-        "suggestions": suggestions_for(c, p.tenant_id, row), "sources": SOURCE_LABELS,
-        "categories": [(k, CATEGORY_LABELS[k]) for k in NOT_REVENUE_CATEGORIES]})
+    return Template(
+        "cash/movement.html",
+        context={
+            "m": row,
+            "invoice": invoice,
+            "method": METHODS.get(row["source"], "transfer"),
+            "error": error,
+            "suggestions": suggestions_for(c, p.tenant_id, row),
+            "sources": SOURCE_LABELS,
+            "categories": [(k, CATEGORY_LABELS[k]) for k in NOT_REVENUE_CATEGORIES],
+        },
+    )
 
 
 @get("/cash/book", opt=READ, sync_to_thread=True, include_in_schema=False)
@@ -196,10 +252,31 @@ def book_page(request: Request[Any, Any, Any], to: str = "", account: str = "") 
         doc = cash_book(conn, p.tenant_id, date_from=start, date_to=end, account=account)
         accounts = list_accounts(conn, p.tenant_id)
     query = urlencode({"from": start.isoformat(), "to": end.isoformat(), "account": account})
-    return Template("cash/book.html", context={
-        "book": doc, "chart": balance_svg(doc), "accounts": accounts, "account": account, "start": start,
-        "end": end, "query": query, "error": error, "sources": SOURCE_LABELS})
+    return Template(
+        "cash/book.html",
+        context={
+            "book": doc,
+            "chart": balance_svg(doc),
+            "accounts": accounts,
+            "account": account,
+            "start": start,
+            "end": end,
+            "query": query,
+            "error": error,
+            "sources": SOURCE_LABELS,
+        },
+    )
 
 
-pages = [cash_home, imports_page, upload_page, preview_page, confirm_page, queue_page, movement_action,
-         notice_retry, movement_page, book_page]
+pages = [
+    cash_home,
+    imports_page,
+    upload_page,
+    preview_page,
+    confirm_page,
+    queue_page,
+    movement_action,
+    notice_retry,
+    movement_page,
+    book_page,
+]

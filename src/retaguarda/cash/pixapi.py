@@ -64,8 +64,11 @@ def mtls_context(cert_pem: bytes, key_pem: bytes, ca_pem: bytes | None = None) -
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     key = serialization.load_pem_private_key(key_pem, password=None)
     one_time = secrets.token_urlsafe(24).encode()
-    enc = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.BestAvailableEncryption(one_time))
+    enc = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(one_time),
+    )
     fd, path = tempfile.mkstemp(prefix="psp-", suffix=".pem")
     try:
         os.fchmod(fd, 0o600)
@@ -85,18 +88,32 @@ def parse_pix(item: dict[str, Any]) -> ReceivedPix:
     except (KeyError, ArithmeticError) as exc:
         raise PixApiRefused(502, {"title": f"malformed Pix from the PSP: {exc}"}) from None
     payer = item.get("pagador") or item.get("devedor") or {}
-    return ReceivedPix(e2eid=e2eid, txid=str(item.get("txid") or ""), amount=amount.quantize(Decimal("0.01")),
-                       at=at, payer_info=str(item.get("infoPagador") or "")[:140],
-                       payer_document=str(payer.get("cpf") or payer.get("cnpj") or ""),
-                       payer_name=str(payer.get("nome") or "")[:120], raw=item)
+    return ReceivedPix(
+        e2eid=e2eid,
+        txid=str(item.get("txid") or ""),
+        amount=amount.quantize(Decimal("0.01")),
+        at=at,
+        payer_info=str(item.get("infoPagador") or "")[:140],
+        payer_document=str(payer.get("cpf") or payer.get("cnpj") or ""),
+        payer_name=str(payer.get("nome") or "")[:120],
+        raw=item,
+    )
 
 
 class PixApiClient:
     """One PSP account. `ssl_context` carries the client certificate (mTLS)."""
 
-    def __init__(self, base_url: str, client_id: str, client_secret: str, *, ssl_context: ssl.SSLContext | bool,
-                 token_url: str | None = None, timeout: float = 10.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        ssl_context: ssl.SSLContext | bool,
+        token_url: str | None = None,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token_url = token_url or f"{self.base_url}/oauth/token"
         self._credentials = (client_id, client_secret)
@@ -113,8 +130,11 @@ class PixApiClient:
             if self._token and not refresh and self._token[1] > time.monotonic() + 30:
                 return self._token[0]
             try:
-                r = self._http.post(self.token_url, auth=self._credentials,
-                                    data={"grant_type": "client_credentials", "scope": SCOPES})
+                r = self._http.post(
+                    self.token_url,
+                    auth=self._credentials,
+                    data={"grant_type": "client_credentials", "scope": SCOPES},
+                )
             except httpx.HTTPError as exc:
                 raise PixApiTransient(f"token endpoint unreachable: {type(exc).__name__}") from None
             body = self._check(r)
@@ -127,8 +147,9 @@ class PixApiClient:
     def _check(self, r: httpx.Response) -> dict[str, Any]:
         if r.status_code == 429 or r.status_code >= 500:
             retry = r.headers.get("Retry-After")
-            raise PixApiTransient(f"PSP answered {r.status_code}",
-                                  float(retry) if retry and retry.isdigit() else None)
+            raise PixApiTransient(
+                f"PSP answered {r.status_code}", float(retry) if retry and retry.isdigit() else None
+            )
         try:
             body = r.json() if r.content else {}
         except ValueError:
@@ -139,12 +160,19 @@ class PixApiClient:
             raise PixApiRefused(r.status_code, body if isinstance(body, dict) else {})
         return body if isinstance(body, dict) else {"items": body}
 
-    def _call(self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _call(
+        self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         for attempt in (1, 2):
             token = self._access_token(refresh=attempt == 2)
             try:
-                r = self._http.request(method, f"{self.base_url}{path}", json=json, params=params,
-                                       headers={"Authorization": f"Bearer {token}"})
+                r = self._http.request(
+                    method,
+                    f"{self.base_url}{path}",
+                    json=json,
+                    params=params,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
             except httpx.TimeoutException:
                 raise PixApiTransient(f"{method} {path.split('/')[1]}: timeout") from None
             except httpx.HTTPError as exc:
@@ -155,21 +183,41 @@ class PixApiClient:
         raise PixApiRefused(401, {"title": "token refused twice"})  # pragma: no cover
 
     # Charges -------------------------------------------------------------------------------
-    def put_cob(self, txid: str, *, amount: Decimal, key: str, expires_in: int = 86400,
-                debtor: dict[str, str] | None = None, message: str = "") -> dict[str, Any]:
+    def put_cob(
+        self,
+        txid: str,
+        *,
+        amount: Decimal,
+        key: str,
+        expires_in: int = 86400,
+        debtor: dict[str, str] | None = None,
+        message: str = "",
+    ) -> dict[str, Any]:
         if not TXID_RE.match(txid):
             raise ValueError("txid must be 26 to 35 letters or digits")
-        body: dict[str, Any] = {"calendario": {"expiracao": expires_in}, "valor": {"original": f"{amount:.2f}"},
-                                "chave": key}
+        body: dict[str, Any] = {
+            "calendario": {"expiracao": expires_in},
+            "valor": {"original": f"{amount:.2f}"},
+            "chave": key,
+        }
         if debtor:
             body["devedor"] = debtor
         if message:
             body["solicitacaoPagador"] = message[:140]
         return self._call("PUT", f"/cob/{txid}", json=body)
 
-    def put_cobv(self, txid: str, *, amount: Decimal, key: str, due_date: str, debtor: dict[str, str],
-                 days_after: int = 30, fine_percent: Decimal | None = None,
-                 interest_percent_month: Decimal | None = None) -> dict[str, Any]:
+    def put_cobv(
+        self,
+        txid: str,
+        *,
+        amount: Decimal,
+        key: str,
+        due_date: str,
+        debtor: dict[str, str],
+        days_after: int = 30,
+        fine_percent: Decimal | None = None,
+        interest_percent_month: Decimal | None = None,
+    ) -> dict[str, Any]:
         if not TXID_RE.match(txid):
             raise ValueError("txid must be 26 to 35 letters or digits")
         valor: dict[str, Any] = {"original": f"{amount:.2f}"}
@@ -177,8 +225,12 @@ class PixApiClient:
             valor["multa"] = {"modalidade": 2, "valorPerc": f"{fine_percent:.2f}"}
         if interest_percent_month:
             valor["juros"] = {"modalidade": 3, "valorPerc": f"{interest_percent_month:.2f}"}
-        body = {"calendario": {"dataDeVencimento": due_date, "validadeAposVencimento": days_after},
-                "devedor": debtor, "valor": valor, "chave": key}
+        body = {
+            "calendario": {"dataDeVencimento": due_date, "validadeAposVencimento": days_after},
+            "devedor": debtor,
+            "valor": valor,
+            "chave": key,
+        }
         return self._call("PUT", f"/cobv/{txid}", json=body)
 
     def get_cob(self, txid: str) -> dict[str, Any]:

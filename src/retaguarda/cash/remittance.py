@@ -20,7 +20,9 @@ def _digits(text: str) -> str:
     return re.sub(r"\D", "", text or "")
 
 
-def remittance_input(container: Container, tenant_id: str, account_id: str) -> tuple[Beneficiary, list[tuple[str, Title]]]:
+def remittance_input(
+    container: Container, tenant_id: str, account_id: str
+) -> tuple[Beneficiary, list[tuple[str, Title]]]:
     from retaguarda.cash.install import open_invoices_of
 
     try:
@@ -30,8 +32,10 @@ def remittance_input(container: Container, tenant_id: str, account_id: str) -> t
     values = container.billing.settings_for(tenant_id).values
     agreement = str(values.get("boleto_agreement") or "")
     if values.get("boleto_bank") != "001" or not re.fullmatch(r"\d{7}", agreement):
-        raise ValidationError("account_id", "configure a Banco do Brasil boleto agreement (7-digit convênio) "
-                                            "in the billing settings first")
+        raise ValidationError(
+            "account_id",
+            "configure a Banco do Brasil boleto agreement (7-digit convênio) in the billing settings first",
+        )
     fs = container.fiscal.get_settings(tenant_id) if "fiscal" in container.services else None
     issuer = getattr(fs, "issuer", None) or {}
     document = _digits(issuer.get("cnpj", ""))
@@ -39,10 +43,17 @@ def remittance_input(container: Container, tenant_id: str, account_id: str) -> t
         raise ValidationError("account_id", "the company CNPJ is missing (fiscal settings, issuer)")
     agency = _digits(str(values.get("boleto_agency") or account.agency))
     number = _digits(str(values.get("boleto_account") or account.number))
-    ben = Beneficiary(bank="001", document=document, name=str(issuer.get("name") or "")[:30],
-                      agency=agency[:-1] if len(agency) > 4 else agency, agency_dv=agency[-1] if len(agency) > 4 else "",
-                      account=number[:-1], account_dv=number[-1:], convenio=agreement,
-                      carteira=str(values.get("boleto_wallet") or "17"))
+    ben = Beneficiary(
+        bank="001",
+        document=document,
+        name=str(issuer.get("name") or "")[:30],
+        agency=agency[:-1] if len(agency) > 4 else agency,
+        agency_dv=agency[-1] if len(agency) > 4 else "",
+        account=number[:-1],
+        account_dv=number[-1:],
+        convenio=agreement,
+        carteira=str(values.get("boleto_wallet") or "17"),
+    )
     titles: list[tuple[str, Title]] = []
     interest = Decimal(str(values.get("interest_percent_month") or "0"))
     for inv in open_invoices_of(container, tenant_id):
@@ -52,11 +63,25 @@ def remittance_input(container: Container, tenant_id: str, account_id: str) -> t
         address = getattr(customer, "address", None) or {}
         per_day = (inv.balance * interest / Decimal(100) / Decimal(30)).quantize(Decimal("0.01"))
         issue = container.billing.get_invoice(tenant_id, inv.id).issue_date or inv.due_date
-        titles.append((inv.id, Title(
-            nosso_numero=inv.nosso_numero, seu_numero=str(inv.number), due_date=inv.due_date, amount=inv.balance,
-            issue_date=issue, payer_document=inv.document or "0" * 11, payer_name=str(customer.name)[:40],
-            payer_address=f"{address.get('street', '')} {address.get('number', '')}".strip(),
-            payer_district=address.get("district", ""), payer_cep=address.get("cep", ""),
-            payer_city=address.get("city", ""), payer_uf=address.get("uf", ""), interest_per_day=per_day,
-            company_use=inv.id.replace("-", "")[:25])))
+        titles.append(
+            (
+                inv.id,
+                Title(
+                    nosso_numero=inv.nosso_numero,
+                    seu_numero=str(inv.number),
+                    due_date=inv.due_date,
+                    amount=inv.balance,
+                    issue_date=issue,
+                    payer_document=inv.document or "0" * 11,
+                    payer_name=str(customer.name)[:40],
+                    payer_address=f"{address.get('street', '')} {address.get('number', '')}".strip(),
+                    payer_district=address.get("district", ""),
+                    payer_cep=address.get("cep", ""),
+                    payer_city=address.get("city", ""),
+                    payer_uf=address.get("uf", ""),
+                    interest_per_day=per_day,
+                    company_use=inv.id.replace("-", "")[:25],
+                ),
+            )
+        )
     return ben, titles

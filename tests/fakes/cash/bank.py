@@ -26,7 +26,9 @@ class Settled:
     movement: str = "06"
 
 
-def retorno_240(bank: str, titles: list[Settled], *, at: datetime, extra_codes: tuple[str, ...] = ()) -> bytes:
+def retorno_240(
+    bank: str, titles: list[Settled], *, at: datetime, extra_codes: tuple[str, ...] = ()
+) -> bytes:
     """A CNAB 240 retorno with T+U per title (`extra_codes`: also a non-settlement T+U each)."""
     nn_pos = {"001": (38, 57), "033": (41, 53)}[bank]
     seu_pos = {"001": (59, 73), "033": (55, 69)}[bank]
@@ -38,7 +40,9 @@ def retorno_240(bank: str, titles: list[Settled], *, at: datetime, extra_codes: 
     out = []
     h = Record(240).put(1, 3, bank, numeric=True).put(4, 7, 0, numeric=True).put(8, 8, "0")
     h.put(18, 18, 2, numeric=True).put(19, 32, "11222333000181", numeric=True).put(73, 102, "PROVEDOR DEMO")
-    h.put(143, 143, 2, numeric=True).day(144, 151, at.date()).put(152, 157, at.strftime("%H%M%S"), numeric=True)
+    h.put(143, 143, 2, numeric=True).day(144, 151, at.date()).put(
+        152, 157, at.strftime("%H%M%S"), numeric=True
+    )
     h.put(158, 163, 1, numeric=True).put(164, 166, "083", numeric=True)
     out.append(str(h))
     lh = Record(240).put(1, 3, bank, numeric=True).put(4, 7, 1, numeric=True).put(8, 8, "1").put(9, 9, "T")
@@ -96,10 +100,18 @@ def retorno_400(bank: str, titles: list[Settled], *, at: datetime) -> bytes:
     return ("\r\n".join(out) + "\r\n").encode("latin-1")
 
 
-def ofx_statement(lines: list[dict[str, object]], *, version: int = 1, encoding: str = "latin-1",
-                  close_leaves: bool = False, bank_id: str = "0001", account: str = "12345-6") -> bytes:
+def ofx_statement(
+    lines: list[dict[str, object]],
+    *,
+    version: int = 1,
+    encoding: str = "latin-1",
+    close_leaves: bool = False,
+    bank_id: str = "0001",
+    account: str = "12345-6",
+) -> bytes:
     """An OFX statement (1.x SGML with unclosed leaf tags, or 2.x XML) with `lines`
     (`fitid`, `date`, `amount`, `memo`, `name`, `type`)."""
+
     def leaf(tag: str, value: object) -> str:
         return f"<{tag}>{value}</{tag}>" if close_leaves or version == 2 else f"<{tag}>{value}"
 
@@ -109,8 +121,12 @@ def ofx_statement(lines: list[dict[str, object]], *, version: int = 1, encoding:
         kind = str(ln.get("type") or ("CREDIT" if amount > 0 else "DEBIT"))
         posted = ln["date"]
         stamp = posted.strftime("%Y%m%d") + "120000[-3:BRT]" if isinstance(posted, date) else str(posted)
-        parts = [leaf("TRNTYPE", kind), leaf("DTPOSTED", stamp), leaf("TRNAMT", f"{amount:.2f}"),
-                 leaf("FITID", ln["fitid"])]
+        parts = [
+            leaf("TRNTYPE", kind),
+            leaf("DTPOSTED", stamp),
+            leaf("TRNAMT", f"{amount:.2f}"),
+            leaf("FITID", ln["fitid"]),
+        ]
         if ln.get("name"):
             parts.append(leaf("NAME", ln["name"]))
         if ln.get("memo"):
@@ -118,23 +134,52 @@ def ofx_statement(lines: list[dict[str, object]], *, version: int = 1, encoding:
         rows.append("<STMTTRN>\n" + "\n".join(parts) + "\n</STMTTRN>")
     start = min((ln["date"] for ln in lines), default=date(2026, 12, 1))
     body = (
-        "<OFX>\n<SIGNONMSGSRSV1>\n<SONRS>\n<STATUS>\n<CODE>0</CODE>\n" + leaf("SEVERITY", "INFO")
-        + "\n</STATUS>\n" + leaf("DTSERVER", "20261204120000[-3:BRT]") + "\n" + leaf("LANGUAGE", "POR")
-        + "\n</SONRS>\n</SIGNONMSGSRSV1>\n<BANKMSGSRSV1>\n<STMTTRNRS>\n" + leaf("TRNUID", "1")
-        + "\n<STATUS>\n" + leaf("CODE", "0") + "\n" + leaf("SEVERITY", "INFO") + "\n</STATUS>\n<STMTRS>\n"
-        + leaf("CURDEF", "BRL") + "\n<BANKACCTFROM>\n" + leaf("BANKID", bank_id) + "\n" + leaf("BRANCHID", "1234-5")
-        + "\n" + leaf("ACCTID", account) + "\n" + leaf("ACCTTYPE", "CHECKING") + "\n</BANKACCTFROM>\n<BANKTRANLIST>\n"
+        "<OFX>\n<SIGNONMSGSRSV1>\n<SONRS>\n<STATUS>\n<CODE>0</CODE>\n"
+        + leaf("SEVERITY", "INFO")
+        + "\n</STATUS>\n"
+        + leaf("DTSERVER", "20261204120000[-3:BRT]")
+        + "\n"
+        + leaf("LANGUAGE", "POR")
+        + "\n</SONRS>\n</SIGNONMSGSRSV1>\n<BANKMSGSRSV1>\n<STMTTRNRS>\n"
+        + leaf("TRNUID", "1")
+        + "\n<STATUS>\n"
+        + leaf("CODE", "0")
+        + "\n"
+        + leaf("SEVERITY", "INFO")
+        + "\n</STATUS>\n<STMTRS>\n"
+        + leaf("CURDEF", "BRL")
+        + "\n<BANKACCTFROM>\n"
+        + leaf("BANKID", bank_id)
+        + "\n"
+        + leaf("BRANCHID", "1234-5")
+        + "\n"
+        + leaf("ACCTID", account)
+        + "\n"
+        + leaf("ACCTTYPE", "CHECKING")
+        + "\n</BANKACCTFROM>\n<BANKTRANLIST>\n"
         + leaf("DTSTART", (start if isinstance(start, date) else date(2026, 12, 1)).strftime("%Y%m%d"))
-        + "\n" + leaf("DTEND", "20261204") + "\n" + "\n".join(rows) + "\n</BANKTRANLIST>\n<LEDGERBAL>\n"
-        + leaf("BALAMT", "0.00") + "\n" + leaf("DTASOF", "20261204") + "\n</LEDGERBAL>\n</STMTRS>\n"
-        + "</STMTTRNRS>\n</BANKMSGSRSV1>\n</OFX>\n")
+        + "\n"
+        + leaf("DTEND", "20261204")
+        + "\n"
+        + "\n".join(rows)
+        + "\n</BANKTRANLIST>\n<LEDGERBAL>\n"
+        + leaf("BALAMT", "0.00")
+        + "\n"
+        + leaf("DTASOF", "20261204")
+        + "\n</LEDGERBAL>\n</STMTRS>\n"
+        + "</STMTTRNRS>\n</BANKMSGSRSV1>\n</OFX>\n"
+    )
     if version == 2:
-        head = ('<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
-                '<?OFX OFXHEADER="200" VERSION="220" SECURITY="NONE" OLDFILEUID="NONE" NEWFILEUID="NONE"?>\n')
+        head = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+            '<?OFX OFXHEADER="200" VERSION="220" SECURITY="NONE" OLDFILEUID="NONE" NEWFILEUID="NONE"?>\n'
+        )
         return (head + body).encode("utf-8")
     charset = "1252" if encoding in ("cp1252", "latin-1") else "NONE"
-    head = ("OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING:USASCII\n"
-            f"CHARSET:{charset}\nCOMPRESSION:NONE\nOLDFILEUID:NONE\nNEWFILEUID:NONE\n\n")
+    head = (
+        "OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING:USASCII\n"
+        f"CHARSET:{charset}\nCOMPRESSION:NONE\nOLDFILEUID:NONE\nNEWFILEUID:NONE\n\n"
+    )
     return (head + body).encode(encoding)
 
 

@@ -34,8 +34,11 @@ ERR = "https://pix.bcb.gov.br/api/v2/error/"
 
 
 def problem(status: int, kind: str, title: str, detail: str = "") -> tuple[int, dict[str, str], bytes]:
-    return json_reply(status, {"type": ERR + kind, "title": title, "status": status, "detail": detail},
-                      {"Content-Type": "application/problem+json"})
+    return json_reply(
+        status,
+        {"type": ERR + kind, "title": title, "status": status, "detail": detail},
+        {"Content-Type": "application/problem+json"},
+    )
 
 
 @dataclass
@@ -77,19 +80,34 @@ class FakePsp:
         self.stop()
 
     # Simulation ------------------------------------------------------------------------------
-    def pay(self, txid: str | None, amount: Decimal, *, payer_document: str = "", payer_name: str = "",
-            info: str = "", at: datetime | None = None, notify: bool = True) -> dict[str, Any]:
+    def pay(
+        self,
+        txid: str | None,
+        amount: Decimal,
+        *,
+        payer_document: str = "",
+        payer_name: str = "",
+        info: str = "",
+        at: datetime | None = None,
+        notify: bool = True,
+    ) -> dict[str, Any]:
         """A payer pays (the charge `txid`, or a transfer to the key when None): records the Pix,
         concludes the charge, and POSTs `{webhookUrl}/pix` when a webhook is registered."""
         now = at or datetime.now(timezone.utc)
         e2eid = "E" + "18236120" + now.strftime("%Y%m%d%H%M") + secrets.token_hex(6)[:11]
-        item: dict[str, Any] = {"endToEndId": e2eid, "valor": f"{amount:.2f}",
-                                "horario": now.isoformat().replace("+00:00", "Z"), "infoPagador": info}
+        item: dict[str, Any] = {
+            "endToEndId": e2eid,
+            "valor": f"{amount:.2f}",
+            "horario": now.isoformat().replace("+00:00", "Z"),
+            "infoPagador": info,
+        }
         if txid:
             item["txid"] = txid
         if payer_document:
-            item["pagador"] = {("cpf" if len(payer_document) == 11 else "cnpj"): payer_document,
-                               "nome": payer_name}
+            item["pagador"] = {
+                ("cpf" if len(payer_document) == 11 else "cnpj"): payer_document,
+                "nome": payer_name,
+            }
         with self.lock:
             self.pix[e2eid] = item
             cob = self.cobs.get(txid or "")
@@ -129,8 +147,15 @@ class FakePsp:
             token = secrets.token_urlsafe(24)
             with self.lock:
                 self.tokens[token] = time.monotonic() + self.token_ttl
-            return json_reply(200, {"access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl,
-                                    "scope": form.get("scope", [""])[0]})
+            return json_reply(
+                200,
+                {
+                    "access_token": token,
+                    "token_type": "Bearer",
+                    "expires_in": self.token_ttl,
+                    "scope": form.get("scope", [""])[0],
+                },
+            )
         if not self._authorized(handler):
             return problem(401, "AcessoNegado", "token ausente ou expirado")
         try:
@@ -143,17 +168,32 @@ class FakePsp:
             with self.lock:
                 if len(parts) == 2 and method == "GET":
                     found = self.pix.get(parts[1])
-                    return json_reply(200, found) if found else problem(404, "NaoEncontrado", "Pix não encontrado")
+                    return (
+                        json_reply(200, found)
+                        if found
+                        else problem(404, "NaoEncontrado", "Pix não encontrado")
+                    )
                 if len(parts) == 1 and method == "GET":
                     q = parse_qs(url.query)
                     if "inicio" not in q or "fim" not in q:
                         return problem(400, "RequisicaoInvalida", "inicio e fim são obrigatórios")
                     items = [p for p in self.pix.values() if q["inicio"][0] <= p["horario"] <= q["fim"][0]]
-                    return json_reply(200, {"parametros": {"inicio": q["inicio"][0], "fim": q["fim"][0],
-                                                           "paginacao": {"paginaAtual": 0, "itensPorPagina": 100,
-                                                                         "quantidadeDePaginas": 1,
-                                                                         "quantidadeTotalDeItens": len(items)}},
-                                            "pix": items})
+                    return json_reply(
+                        200,
+                        {
+                            "parametros": {
+                                "inicio": q["inicio"][0],
+                                "fim": q["fim"][0],
+                                "paginacao": {
+                                    "paginaAtual": 0,
+                                    "itensPorPagina": 100,
+                                    "quantidadeDePaginas": 1,
+                                    "quantidadeTotalDeItens": len(items),
+                                },
+                            },
+                            "pix": items,
+                        },
+                    )
         if len(parts) == 2 and parts[0] == "webhook":
             key = parts[1]
             if method == "PUT":
@@ -168,21 +208,29 @@ class FakePsp:
                     target = self.webhooks.get(key)
                 if not target:
                     return problem(404, "NaoEncontrado", "webhook não encontrado")
-                return json_reply(200, {"webhookUrl": target, "chave": key,
-                                        "criacao": datetime.now(timezone.utc).isoformat()})
+                return json_reply(
+                    200,
+                    {"webhookUrl": target, "chave": key, "criacao": datetime.now(timezone.utc).isoformat()},
+                )
             if method == "DELETE":
                 with self.lock:
                     self.webhooks.pop(key, None)
                 return 204, {}, b""
         return problem(404, "NaoEncontrado", "rota desconhecida")
 
-    def _cob(self, method: str, kind: str, txid: str, data: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    def _cob(
+        self, method: str, kind: str, txid: str, data: dict[str, Any]
+    ) -> tuple[int, dict[str, str], bytes]:
         if not (26 <= len(txid) <= 35 and txid.isalnum()):
             return problem(400, "CobOperacaoInvalida", "txid inválido")
         if method == "GET":
             with self.lock:
                 cob = self.cobs.get(txid)
-            return json_reply(200, cob) if cob and cob["kind"] == kind else problem(404, "NaoEncontrado", "cobrança")
+            return (
+                json_reply(200, cob)
+                if cob and cob["kind"] == kind
+                else problem(404, "NaoEncontrado", "cobrança")
+            )
         if method != "PUT":
             return problem(405, "RequisicaoInvalida", "método")
         original = str((data.get("valor") or {}).get("original") or "")
@@ -195,21 +243,41 @@ class FakePsp:
         if not data.get("chave"):
             violations.append({"razao": "chave obrigatória", "propriedade": "chave"})
         if kind == "cobv" and not (data.get("calendario") or {}).get("dataDeVencimento"):
-            violations.append({"razao": "dataDeVencimento obrigatória", "propriedade": "calendario.dataDeVencimento"})
+            violations.append(
+                {"razao": "dataDeVencimento obrigatória", "propriedade": "calendario.dataDeVencimento"}
+            )
         if violations:
-            status, headers, _ = problem(400, "CobOperacaoInvalida" if kind == "cob" else "CobVOperacaoInvalida",
-                                         "Cobrança inválida")
-            return json_reply(400, {"type": ERR + "CobOperacaoInvalida", "title": "Cobrança inválida",
-                                    "status": 400, "violacoes": violations}, headers)
+            _status, headers, _ = problem(
+                400, "CobOperacaoInvalida" if kind == "cob" else "CobVOperacaoInvalida", "Cobrança inválida"
+            )
+            return json_reply(
+                400,
+                {
+                    "type": ERR + "CobOperacaoInvalida",
+                    "title": "Cobrança inválida",
+                    "status": 400,
+                    "violacoes": violations,
+                },
+                headers,
+            )
         loc = f"pix.fakepsp.test/qr/v2/{uuid.uuid4().hex}"
         with self.lock:
             if txid in self.cobs:
                 return problem(400, "CobOperacaoInvalida", "txid já utilizado")
-            cob = {**data, "kind": kind, "txid": txid, "revisao": 0, "status": "ATIVA", "location": loc,
-                   "calendario": {**(data.get("calendario") or {}),
-                                  "criacao": datetime.now(timezone.utc).isoformat()},
-                   "pixCopiaECola": f"00020101021226{len(loc) + 22:02d}0014br.gov.bcb.pix25{len(loc):02d}{loc}"
-                                    "5204000053039865802BR5913PROVEDOR DEMO6009SAO PAULO62070503***6304ABCD"}
+            cob = {
+                **data,
+                "kind": kind,
+                "txid": txid,
+                "revisao": 0,
+                "status": "ATIVA",
+                "location": loc,
+                "calendario": {
+                    **(data.get("calendario") or {}),
+                    "criacao": datetime.now(timezone.utc).isoformat(),
+                },
+                "pixCopiaECola": f"00020101021226{len(loc) + 22:02d}0014br.gov.bcb.pix25{len(loc):02d}{loc}"
+                "5204000053039865802BR5913PROVEDOR DEMO6009SAO PAULO62070503***6304ABCD",
+            }
             self.cobs[txid] = cob
         return json_reply(201, {k: v for k, v in cob.items() if k != "kind"})
 
@@ -229,8 +297,12 @@ def start_fake_psp(tmp_path: Path) -> FakePsp:
     client = ca.issue_a1("11222333000181", "PROVEDOR DEMO")
     holder: dict[str, FakePsp] = {}
     server = FakeHttpServer(lambda h, m, p, b: holder["psp"].app(h, m, p, b), ssl_context=ctx)
-    psp = FakePsp(server=server, ca_pem=ca.certificate_pem(), client_cert_pem=client.certificate_pem(),
-                  client_key_pem=client.private_key_pem())
+    psp = FakePsp(
+        server=server,
+        ca_pem=ca.certificate_pem(),
+        client_cert_pem=client.certificate_pem(),
+        client_key_pem=client.private_key_pem(),
+    )
     holder["psp"] = psp
     server.start()
     return psp

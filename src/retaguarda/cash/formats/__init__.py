@@ -54,11 +54,22 @@ class Line:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "line_no": self.line_no, "posted_on": self.posted_on.isoformat(), "amount": str(self.amount),
-            "kind": self.kind, "source": self.source, "fitid": self.fitid, "memo": self.memo,
-            "name": self.name, "payer_document": self.payer_document, "txid": self.txid,
-            "e2eid": self.e2eid, "nosso_numero": self.nosso_numero, "seu_numero": self.seu_numero,
-            "fees": str(self.fees), "interest": str(self.interest), "discount": str(self.discount),
+            "line_no": self.line_no,
+            "posted_on": self.posted_on.isoformat(),
+            "amount": str(self.amount),
+            "kind": self.kind,
+            "source": self.source,
+            "fitid": self.fitid,
+            "memo": self.memo,
+            "name": self.name,
+            "payer_document": self.payer_document,
+            "txid": self.txid,
+            "e2eid": self.e2eid,
+            "nosso_numero": self.nosso_numero,
+            "seu_numero": self.seu_numero,
+            "fees": str(self.fees),
+            "interest": str(self.interest),
+            "discount": str(self.discount),
             "credit_on": self.credit_on.isoformat() if self.credit_on else None,
             "occurrence": self.occurrence,
         }

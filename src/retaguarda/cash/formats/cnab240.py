@@ -22,10 +22,28 @@ BANKS = {"001": "BANCO DO BRASIL S.A.", "033": "BANCO SANTANDER"}
 # Segment T positions that differ per bank: nosso número, seu número, vencimento, valor,
 # uso da empresa, payer document, payer name, tarifa, motivos.
 _T_LAYOUT = {
-    "001": {"nn": (38, 57), "seu": (59, 73), "due": (74, 81), "value": (82, 96), "company": (106, 130),
-            "doc": (134, 148), "payer": (149, 188), "fee": (199, 213), "reasons": (214, 223)},
-    "033": {"nn": (41, 53), "seu": (55, 69), "due": (70, 77), "value": (78, 92), "company": (101, 125),
-            "doc": (129, 143), "payer": (144, 183), "fee": (194, 208), "reasons": (209, 218)},
+    "001": {
+        "nn": (38, 57),
+        "seu": (59, 73),
+        "due": (74, 81),
+        "value": (82, 96),
+        "company": (106, 130),
+        "doc": (134, 148),
+        "payer": (149, 188),
+        "fee": (199, 213),
+        "reasons": (214, 223),
+    },
+    "033": {
+        "nn": (41, 53),
+        "seu": (55, 69),
+        "due": (70, 77),
+        "value": (78, 92),
+        "company": (101, 125),
+        "doc": (129, 143),
+        "payer": (144, 183),
+        "fee": (194, 208),
+        "reasons": (209, 218),
+    },
 }
 
 
@@ -39,7 +57,9 @@ def read_retorno_240(stream: IO[bytes]) -> Iterator[Line]:
         if kind == "0":
             bank = raw[0:3]
             if bank not in _T_LAYOUT:
-                raise FileFormatError(line_no, f"bank {bank} is not supported (001 Banco do Brasil, 033 Santander)")
+                raise FileFormatError(
+                    line_no, f"bank {bank} is not supported (001 Banco do Brasil, 033 Santander)"
+                )
             if raw[142] != "2":
                 raise FileFormatError(line_no, "this is a remessa, not a retorno (position 143 must be 2)")
             saw_header = True
@@ -79,20 +99,33 @@ def _settled(bank: str, line_no: int, t: Fields, u: Fields) -> Line | None:
     paid = u.money(78, 92, "valor pago")
     occurred = u.day(138, 145, "data da ocorrência")
     credited = u.day(146, 153, "data do crédito")
-    if occurred is None and credited is None:
+    posted = credited or occurred
+    if posted is None:
         raise FileFormatError(u.line, "settled title without occurrence or credit date")
     doc = t.text(*lay["doc"]).lstrip("0")
     doc = doc.rjust(11, "0") if len(doc) <= 11 else doc.rjust(14, "0")
-    return Line(line_no=line_no, posted_on=(credited or occurred), amount=paid, kind="credit",
-                source="return_file", nosso_numero=nn, seu_numero=t.text(*lay["seu"]),
-                name=t.text(*lay["payer"]), payer_document=doc if doc.strip("0") else "",
-                fees=t.money(*lay["fee"], "tarifa"), interest=u.money(18, 32, "juros/multa"),
-                discount=u.money(33, 47, "desconto"), credit_on=credited, occurrence=movement,
-                memo=f"CNAB240 {bank} mov {movement} NN {nn}",
-                extra={"bank": bank, "company_use": t.text(*lay["company"]), "reasons": t.text(*lay["reasons"])})
+    return Line(
+        line_no=line_no,
+        posted_on=posted,
+        amount=paid,
+        kind="credit",
+        source="return_file",
+        nosso_numero=nn,
+        seu_numero=t.text(*lay["seu"]),
+        name=t.text(*lay["payer"]),
+        payer_document=doc if doc.strip("0") else "",
+        fees=t.money(*lay["fee"], "tarifa"),
+        interest=u.money(18, 32, "juros/multa"),
+        discount=u.money(33, 47, "desconto"),
+        credit_on=credited,
+        occurrence=movement,
+        memo=f"CNAB240 {bank} mov {movement} NN {nn}",
+        extra={"bank": bank, "company_use": t.text(*lay["company"]), "reasons": t.text(*lay["reasons"])},
+    )
 
 
 # Remessa -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Beneficiary:
@@ -177,11 +210,14 @@ def write_remessa_240(b: Beneficiary, titles: Iterable[Title], *, sequence: int,
         p = Record(240).put(1, 3, b.bank, numeric=True).put(4, 7, 1, numeric=True).put(8, 8, "3")
         p.put(9, 13, seq, numeric=True).put(14, 14, "P").put(16, 17, "01", numeric=True)
         p.put(18, 22, b.agency, numeric=True).put(23, 23, b.agency_dv).put(24, 35, b.account, numeric=True)
-        p.put(36, 36, b.account_dv).put(38, 57, t.nosso_numero).put(58, 58, 7 if b.carteira == "17" else 1,
-                                                                         numeric=True)
+        p.put(36, 36, b.account_dv).put(38, 57, t.nosso_numero).put(
+            58, 58, 7 if b.carteira == "17" else 1, numeric=True
+        )
         p.put(59, 59, 1, numeric=True).put(60, 60, "1").put(61, 61, "2").put(62, 62, "2")
         p.put(63, 77, t.seu_numero).day(78, 85, t.due_date).money(86, 100, t.amount)
-        p.put(101, 105, 0, numeric=True).put(106, 106, "0").put(107, 108, "02", numeric=True).put(109, 109, "N")
+        p.put(101, 105, 0, numeric=True).put(106, 106, "0").put(107, 108, "02", numeric=True).put(
+            109, 109, "N"
+        )
         p.day(110, 117, t.issue_date)
         if t.interest_per_day > 0:
             p.put(118, 118, 1, numeric=True).day(119, 126, t.due_date).money(127, 141, t.interest_per_day)
@@ -198,7 +234,9 @@ def write_remessa_240(b: Beneficiary, titles: Iterable[Title], *, sequence: int,
         q.put(18, 18, _doc_kind(t.payer_document), numeric=True).put(19, 33, t.payer_document, numeric=True)
         q.put(34, 73, t.payer_name).put(74, 113, t.payer_address).put(114, 128, t.payer_district)
         cep = "".join(ch for ch in t.payer_cep if ch.isdigit()).ljust(8, "0")[:8]
-        q.put(129, 133, cep[:5], numeric=True).put(134, 136, cep[5:], numeric=True).put(137, 151, t.payer_city)
+        q.put(129, 133, cep[:5], numeric=True).put(134, 136, cep[5:], numeric=True).put(
+            137, 151, t.payer_city
+        )
         q.put(152, 153, t.payer_uf).put(154, 154, 0, numeric=True).put(155, 169, 0, numeric=True)
         q.put(210, 212, 0, numeric=True)
         out.append(str(q))
@@ -224,11 +262,19 @@ def read_remessa_240(stream: IO[bytes]) -> Iterator[Title]:
             pending = f
         elif raw[13] == "Q" and pending is not None:
             p, pending = pending, None
-            yield Title(nosso_numero=p.text(38, 57), seu_numero=p.text(63, 77),
-                        due_date=p.day(78, 85, "vencimento") or date.min, amount=p.money(86, 100, "valor"),
-                        issue_date=p.day(110, 117, "emissão") or date.min,
-                        payer_document=f.text(19, 33).lstrip("0").rjust(11 if f.text(18, 18) == "1" else 14, "0"),
-                        payer_name=f.text(34, 73), payer_address=f.text(74, 113), payer_district=f.text(114, 128),
-                        payer_cep=f.text(129, 136), payer_city=f.text(137, 151), payer_uf=f.text(152, 153),
-                        interest_per_day=p.money(127, 141, "juros") if p.text(118, 118) == "1" else Decimal("0.00"),
-                        company_use=p.text(196, 220))
+            yield Title(
+                nosso_numero=p.text(38, 57),
+                seu_numero=p.text(63, 77),
+                due_date=p.day(78, 85, "vencimento") or date.min,
+                amount=p.money(86, 100, "valor"),
+                issue_date=p.day(110, 117, "emissão") or date.min,
+                payer_document=f.text(19, 33).lstrip("0").rjust(11 if f.text(18, 18) == "1" else 14, "0"),
+                payer_name=f.text(34, 73),
+                payer_address=f.text(74, 113),
+                payer_district=f.text(114, 128),
+                payer_cep=f.text(129, 136),
+                payer_city=f.text(137, 151),
+                payer_uf=f.text(152, 153),
+                interest_per_day=p.money(127, 141, "juros") if p.text(118, 118) == "1" else Decimal("0.00"),
+                company_use=p.text(196, 220),
+            )

@@ -8,19 +8,31 @@ Itaú 95 and Santander-style "baixa operacional" do not.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO
 
 from retaguarda.cash.formats import FileFormatError, Line
 from retaguarda.cash.formats.fixed import Fields, records
 
-# bank → detail type, nosso número positions, company use, credit date, tarifa, settled codes
-_LAYOUT: dict[str, dict[str, object]] = {
-    "001": {"type": "7", "nn": (64, 80), "company": (39, 63), "credit": (176, 181), "fee": (182, 188),
-            "settled": {"05", "06", "07", "08", "15"}},
-    "237": {"type": "1", "nn": (71, 82), "company": (38, 62), "credit": (296, 301), "fee": (176, 188),
-            "settled": {"06", "15", "17"}},
-    "341": {"type": "1", "nn": (63, 70), "company": (38, 62), "credit": (296, 301), "fee": (176, 188),
-            "settled": {"06", "07", "08", "10"}},
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one bank puts the fields of a detail record (1-based, inclusive)."""
+
+    detail_type: str
+    nn: Span
+    company: Span
+    credit: Span
+    fee: Span
+    settled: frozenset[str]
+
+
+_LAYOUT: dict[str, Layout] = {
+    "001": Layout("7", (64, 80), (39, 63), (176, 181), (182, 188), frozenset({"05", "06", "07", "08", "15"})),
+    "237": Layout("1", (71, 82), (38, 62), (296, 301), (176, 188), frozenset({"06", "15", "17"})),
+    "341": Layout("1", (63, 70), (38, 62), (296, 301), (176, 188), frozenset({"06", "07", "08", "10"})),
 }
 
 
@@ -42,29 +54,40 @@ def read_retorno_400(stream: IO[bytes]) -> Iterator[Line]:
             saw_trailer = True
             continue
         lay = _LAYOUT[bank]
-        if raw[0] != lay["type"]:
+        if raw[0] != lay.detail_type:
             continue
         code = f.text(109, 110)
-        if code not in lay["settled"]:  # type: ignore[operator]
+        if code not in lay.settled:
             continue
-        start, end = lay["nn"]  # type: ignore[misc]
-        nn = f.text(start, end)
+        nn = f.text(*lay.nn)
         if bank == "341":
             nn = f.text(83, 85) + nn  # carteira + nosso número
-        c1, c2 = lay["credit"]  # type: ignore[misc]
-        f1, f2 = lay["fee"]  # type: ignore[misc]
-        k1, k2 = lay["company"]  # type: ignore[misc]
         occurred = f.day(111, 116, "data da ocorrência")
-        credited = f.day(c1, c2, "data do crédito")
-        if occurred is None and credited is None:
+        credited = f.day(*lay.credit, "data do crédito")
+        posted = credited or occurred
+        if posted is None:
             raise FileFormatError(line_no, "settled title without occurrence or credit date")
         paid = f.money(254, 266, "valor pago")
-        yield Line(line_no=line_no, posted_on=(credited or occurred), amount=paid,  # type: ignore[arg-type]
-                   kind="credit", source="return_file", nosso_numero=nn, seu_numero=f.text(117, 126),
-                   fees=f.money(f1, f2, "tarifa"), interest=f.money(267, 279, "juros"),
-                   discount=f.money(241, 253, "desconto"), credit_on=credited, occurrence=code,
-                   memo=f"CNAB400 {bank} oc {code} NN {nn}",
-                   extra={"bank": bank, "company_use": f.text(k1, k2), "face_value": str(f.money(153, 165, "valor"))})
+        yield Line(
+            line_no=line_no,
+            posted_on=posted,
+            amount=paid,
+            kind="credit",
+            source="return_file",
+            nosso_numero=nn,
+            seu_numero=f.text(117, 126),
+            fees=f.money(*lay.fee, "tarifa"),
+            interest=f.money(267, 279, "juros"),
+            discount=f.money(241, 253, "desconto"),
+            credit_on=credited,
+            occurrence=code,
+            memo=f"CNAB400 {bank} oc {code} NN {nn}",
+            extra={
+                "bank": bank,
+                "company_use": f.text(*lay.company),
+                "face_value": str(f.money(153, 165, "valor")),
+            },
+        )
     if not bank:
         raise FileFormatError(1, "empty CNAB 400 file")
     if not saw_trailer:

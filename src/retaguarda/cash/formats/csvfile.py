@@ -24,8 +24,11 @@ OPTION_KEYS = ("delimiter", "date_format", "encoding")
 
 def check_mapping(mapping: dict[str, str]) -> dict[str, str]:
     """The mapping cleaned, or ValueError naming what is missing."""
-    clean = {k: str(v).strip() for k, v in (mapping or {}).items()
-             if k in COLUMN_KEYS + OPTION_KEYS and str(v or "").strip()}
+    clean = {
+        k: str(v).strip()
+        for k, v in (mapping or {}).items()
+        if k in COLUMN_KEYS + OPTION_KEYS and str(v or "").strip()
+    }
     if "date" not in clean:
         raise ValueError("mapping.date: the date column is required")
     if "amount" not in clean and not ("credit" in clean or "debit" in clean):
@@ -101,9 +104,12 @@ def read_csv(stream: IO[bytes], mapping: dict[str, str]) -> Iterator[Line]:
     if not delimiter:
         header_line = first.split("\n", 1)[0]
         delimiter = max((";", ",", "\t"), key=header_line.count)
-    text = io.TextIOWrapper(io.BufferedReader(_Rejoined(head, stream)),
-                            encoding="utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding,
-                            errors="replace", newline="")
+    text = io.TextIOWrapper(
+        io.BufferedReader(_Rejoined(head, stream)),
+        encoding="utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding,
+        errors="replace",
+        newline="",
+    )
     reader = csv.reader(text, delimiter=delimiter)
     try:
         header = [h.strip().lstrip("\ufeff") for h in next(reader)]
@@ -141,9 +147,18 @@ def read_csv(stream: IO[bytes], mapping: dict[str, str]) -> Iterator[Line]:
             memo, name = cell("memo"), cell("name")
             refs = references_in(memo, name, cell("id"))
             document = re.sub(r"\D", "", cell("document")) or refs.get("payer_document", "")
-            yield Line(line_no=line_no, posted_on=parse_date(cell("date"), line_no, fmt), amount=abs(amount),
-                       kind="debit" if amount < 0 else "credit", source="statement", fitid=cell("id")[:255],
-                       memo=memo[:255], name=name[:120], payer_document=document,
-                       txid=refs.get("txid", ""), e2eid=refs.get("e2eid", ""))
+            yield Line(
+                line_no=line_no,
+                posted_on=parse_date(cell("date"), line_no, fmt),
+                amount=abs(amount),
+                kind="debit" if amount < 0 else "credit",
+                source="statement",
+                fitid=cell("id")[:255],
+                memo=memo[:255],
+                name=name[:120],
+                payer_document=document,
+                txid=refs.get("txid", ""),
+                e2eid=refs.get("e2eid", ""),
+            )
     except csv.Error as exc:
         raise FileFormatError(line_no + 1, f"unreadable CSV: {exc}") from None

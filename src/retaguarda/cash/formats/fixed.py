@@ -34,7 +34,7 @@ class Record:
             text = text.rjust(width, "0")
         else:
             text = ascii_text(str(value or ""))[:width].ljust(width)
-        self._chars[start - 1:end] = list(text)
+        self._chars[start - 1 : end] = list(text)
         return self
 
     def money(self, start: int, end: int, value: Decimal) -> Record:
@@ -62,10 +62,10 @@ class Fields:
         self.line = line
 
     def text(self, start: int, end: int) -> str:
-        return self.raw[start - 1:end].strip()
+        return self.raw[start - 1 : end].strip()
 
     def digits(self, start: int, end: int, what: str) -> str:
-        value = self.raw[start - 1:end]
+        value = self.raw[start - 1 : end]
         if value.strip() and not value.strip().isdigit():
             raise FileFormatError(self.line, f"{what} (positions {start}-{end}) is not numeric: {value!r}")
         return value.strip()
@@ -83,7 +83,9 @@ class Fields:
                 return date(int(value[4:8]), int(value[2:4]), int(value[0:2]))
             return date(2000 + int(value[4:6]), int(value[2:4]), int(value[0:2]))
         except ValueError:
-            raise FileFormatError(self.line, f"{what} (positions {start}-{end}) is not a date: {value!r}") from None
+            raise FileFormatError(
+                self.line, f"{what} (positions {start}-{end}) is not a date: {value!r}"
+            ) from None
 
 
 def records(stream: Iterator[bytes], size: int) -> Iterator[tuple[int, str]]:
@@ -100,4 +102,3 @@ def records(stream: Iterator[bytes], size: int) -> Iterator[tuple[int, str]]:
         if len(text) != size:
             raise FileFormatError(line_no, f"record has {len(text)} characters, CNAB {size} needs {size}")
         yield line_no, text
-

@@ -12,7 +12,7 @@ import codecs
 import html
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import IO
 from xml.etree import ElementTree as ET
@@ -24,7 +24,9 @@ BRT = timezone(timedelta(hours=-3))
 _CHARSET_RE = re.compile(rb"CHARSET:\s*([A-Za-z0-9_\-]+)|encoding=[\"']([A-Za-z0-9_\-]+)[\"']", re.I)
 _OPEN = re.compile(r"<STMTTRN>", re.I)
 _END = re.compile(r"</STMTTRN>|<STMTTRN>|</BANKTRANLIST>", re.I)
-_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?(?:\.\d+)?)?(?:\[([+-]?\d+(?:\.\d+)?)(?::[^\]]*)?\])?$")
+_DATE_RE = re.compile(
+    r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?(?:\.\d+)?)?(?:\[([+-]?\d+(?:\.\d+)?)(?::[^\]]*)?\])?$"
+)
 DEBIT_TYPES = {"DEBIT", "FEE", "SRVCHG", "ATM", "POS", "CHECK", "PAYMENT", "CASH", "DIRECTDEBIT", "REPEATPMT"}
 
 
@@ -97,19 +99,30 @@ def _line_of(elem: ET.Element, line: int, block: str = "") -> Line:
     if not text("TRNAMT"):
         raise FileFormatError(line, "transaction without TRNAMT")
     amount = parse_ofx_amount(text("TRNAMT"), at("TRNAMT"))
-    posted = (parse_ofx_date(text("DTPOSTED"), at("DTPOSTED"), "DTPOSTED")
-              or parse_ofx_date(text("DTUSER"), at("DTUSER"), "DTUSER"))
+    posted = parse_ofx_date(text("DTPOSTED"), at("DTPOSTED"), "DTPOSTED") or parse_ofx_date(
+        text("DTUSER"), at("DTUSER"), "DTUSER"
+    )
     if posted is None:
         raise FileFormatError(line, "transaction without DTPOSTED")
     if amount > 0 and trntype in DEBIT_TYPES:
         amount = -amount  # some exporters send absolute values
     memo, name = text("MEMO"), text("NAME")
     refs = references_in(memo, name, text("REFNUM"))
-    return Line(line_no=line, posted_on=posted.astimezone(BRT).date(), posted_at=posted,
-                amount=abs(amount), kind="debit" if amount < 0 else "credit", source="statement",
-                fitid=text("FITID")[:255], memo=memo[:255], name=name[:120],
-                payer_document=refs.get("payer_document", ""), txid=refs.get("txid", ""),
-                e2eid=refs.get("e2eid", ""), extra={"trntype": trntype, "checknum": text("CHECKNUM")})
+    return Line(
+        line_no=line,
+        posted_on=posted.astimezone(BRT).date(),
+        posted_at=posted,
+        amount=abs(amount),
+        kind="debit" if amount < 0 else "credit",
+        source="statement",
+        fitid=text("FITID")[:255],
+        memo=memo[:255],
+        name=name[:120],
+        payer_document=refs.get("payer_document", ""),
+        txid=refs.get("txid", ""),
+        e2eid=refs.get("e2eid", ""),
+        extra={"trntype": trntype, "checknum": text("CHECKNUM")},
+    )
 
 
 def read_ofx(stream: IO[bytes]) -> Iterator[Line]:
@@ -152,8 +165,10 @@ def read_ofx(stream: IO[bytes]) -> Iterator[Line]:
                 buf += decoder.decode(chunk)
             end = _END.search(buf, m.end())
         if end is None:
-            raise FileFormatError(start_line, "transaction <STMTTRN> is not closed before the end of the file")
-        body = buf[m.end(): end.start()]
+            raise FileFormatError(
+                start_line, "transaction <STMTTRN> is not closed before the end of the file"
+            )
+        body = buf[m.end() : end.start()]
         if "<" not in body:
             raise FileFormatError(start_line, "empty <STMTTRN>")
         elem = _element("<STMTTRN>" + body + "</STMTTRN>", start_line)
