@@ -120,7 +120,6 @@ def test_nfse_is_requested_once_per_receipt_across_retries_and_crashes(
 ) -> None:
     from retaguarda.cash.actors import nfse_follow_up
     from retaguarda.fiscal.install import DEMO_SETTINGS
-    from retaguarda.integrations import runtime
     from tests.cash.conftest import upload, wait_for
 
     assert client.put("/api/v1/fiscal/settings", headers=admin, json=dict(DEMO_SETTINGS)).status_code == 200
@@ -144,11 +143,10 @@ def test_nfse_is_requested_once_per_receipt_across_retries_and_crashes(
         return real_emit(meta, note_id)
 
     monkeypatch.setattr(fiscal, "emit", crash_once)
-    with runtime.using(live_container):
-        with pytest.raises(RuntimeError):
-            nfse_follow_up(tenant, mv["id"], inv["id"], "cash_confirm")
-        for trigger in ("cash_confirm", "cash_confirm", "invoice_paid"):  # redeliveries, the other trigger
-            nfse_follow_up(tenant, mv["id"], inv["id"], trigger)
+    with pytest.raises(RuntimeError):
+        nfse_follow_up(live_container, tenant, mv["id"], inv["id"], "cash_confirm")
+    for trigger in ("cash_confirm", "cash_confirm", "invoice_paid"):  # redeliveries, the other trigger
+        nfse_follow_up(live_container, tenant, mv["id"], inv["id"], trigger)
     notes = wait_for(lambda: client.get("/api/v1/fiscal/nfse", headers=admin).json())
     assert notes["total"] == 1
     nfse_id = wait_for(

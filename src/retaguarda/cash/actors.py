@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError
 
 from retaguarda.cash.domain import NAMESPACE, CashAccount, CashMovement, NfseFollowUp, PixNotice, follow_up_id
-from retaguarda.integrations import current_attempt, job, runtime
+from retaguarda.integrations import current_attempt, job
 from retaguarda.integrations.errors import TransientError
 from retaguarda.shared.errors import ConflictError, NotFoundError
 from retaguarda.shared.meta import Meta
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 CONFIRM_PIX = "cash.confirm_pix"
 NFSE_FOLLOW_UP = "cash.nfse_follow_up"
@@ -44,7 +47,7 @@ def paid_args(event: Any) -> tuple[str, str, str, str]:
     return event.tenant_id, "", str(event.originator_id), "invoice_paid"
 
 
-def _meta(container: Any, tenant_id: str, job_name: str) -> Meta:
+def _meta(container: Container, tenant_id: str, job_name: str) -> Meta:
     return Meta(
         tenant_id=tenant_id,
         actor=f"system:{job_name}",
@@ -53,7 +56,7 @@ def _meta(container: Any, tenant_id: str, job_name: str) -> Meta:
     )
 
 
-def _pix_gave_up(container: Any, notice_id: str, error: str) -> None:
+def _pix_gave_up(container: Container, notice_id: str, error: str) -> None:
     cash = container.cash
     notice = cash.find(PixNotice, uuid.UUID(notice_id))
     if notice is None or notice.status != "received":
@@ -62,9 +65,10 @@ def _pix_gave_up(container: Any, notice_id: str, error: str) -> None:
     cash.save(notice)
 
 
-def record_pix_give_up(notice_id: str, version: int = 0, *, error: str, attempts: int) -> None:
+def record_pix_give_up(container: Container, notice_id: str, version: int = 0, *, error: str,
+                       attempts: int) -> None:
     """Last retry failed: the notice goes to the dead-letter list (retry from the queue page)."""
-    _pix_gave_up(runtime.container(), notice_id, error or "the PSP did not answer")
+    _pix_gave_up(container, notice_id, error or "the PSP did not answer")
 
 
 @job(
@@ -75,8 +79,7 @@ def record_pix_give_up(notice_id: str, version: int = 0, *, error: str, attempts
     max_backoff=60_000,
     on_give_up=record_pix_give_up,
 )
-def confirm_pix(notice_id: str, version: int) -> str:
-    container = runtime.container()
+def confirm_pix(container: Container, notice_id: str, version: int) -> str:
     cash = container.cash
     notice = cash.find(PixNotice, uuid.UUID(notice_id))
     if notice is None:
@@ -85,7 +88,7 @@ def confirm_pix(notice_id: str, version: int) -> str:
         return "already confirmed"
     meta = _meta(container, notice.tenant_id, CONFIRM_PIX)
     account = cash.load(CashAccount, notice.account_id, notice.tenant_id)
-    client = container.ports["cash_psp_factory"](account)
+    client = container.cash_psp_factory(account)
     if client is None:
         notice.fail(meta, "the account has no PSP configured", current_attempt())
         cash.save(notice)
@@ -121,9 +124,10 @@ def confirm_pix(notice_id: str, version: int) -> str:
     return "recorded" if new else "already recorded"
 
 
-def _wanted(container: Any, tenant_id: str, trigger: str) -> bool:
+def _wanted(container: Container, tenant_id: str, trigger: str) -> bool:
     if trigger == "cash_confirm":
-        fs = container.fiscal.get_settings(tenant_id) if "fiscal" in container.services else None
+        fiscal = getattr(container, "fiscal", None)
+        fs = fiscal.get_settings(tenant_id) if fiscal is not None else None
         return bool(fs is not None and getattr(fs, "emit_on_cash_confirm", False))
     settings = container.billing.settings_for(tenant_id)
     return bool(settings.values.get("nfse_on_paid"))
@@ -141,9 +145,8 @@ def note_id_for(follow_up: uuid.UUID) -> uuid.UUID:
     max_backoff=60_000,
     time_limit=120_000,
 )
-def nfse_follow_up(tenant_id: str, movement_id: str, invoice_id: str, trigger: str) -> str:
-    container = runtime.container()
-    cash, fiscal = container.cash, container.services.get("fiscal")
+def nfse_follow_up(container: Container, tenant_id: str, movement_id: str, invoice_id: str, trigger: str) -> str:
+    cash, fiscal = container.cash, getattr(container, "fiscal", None)
     if fiscal is None or not _wanted(container, tenant_id, trigger):
         return "not enabled"
     meta = _meta(container, tenant_id, NFSE_FOLLOW_UP)

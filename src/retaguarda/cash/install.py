@@ -8,8 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from retaguarda.cash.application import Cash, ImportFiles
-from retaguarda.cash.domain import CashAccount, CashMovement, OpenInvoice, PixNotice
-from retaguarda.integrations import register_trigger
+from retaguarda.cash.domain import CashAccount, OpenInvoice
 
 if TYPE_CHECKING:
     from retaguarda.bootstrap import Container
@@ -86,10 +85,8 @@ def psp_client_for(container: Container, account: CashAccount) -> Any:
 
 
 def install(container: Container) -> None:
-    import retaguarda.cash.actors  # noqa: F401  (records the jobs)
+    """The service and the PSP client factory; jobs and triggers are declared in `context.py`."""
     from projections.cash.ledger import known_keys
-    from retaguarda.billing import Invoice
-    from retaguarda.cash.actors import CONFIRM_PIX, NFSE_FOLLOW_UP, matched_args, notice_args, paid_args
 
     def known(tenant_id: str, keys: list[str]) -> set[str]:
         with container.engine.connect() as conn:
@@ -120,12 +117,8 @@ def install(container: Container) -> None:
     cash.invoice_customer = lambda tenant_id, invoice_id: (
         container.billing.get_invoice(tenant_id, invoice_id).customer_id
     )
-    container.services["cash"] = cash
-    container.ports.setdefault("cash_psp_factory", lambda account: psp_client_for(container, account))
-    register_trigger(PixNotice.Received, CONFIRM_PIX, notice_args)
-    register_trigger(PixNotice.RetryRequested, CONFIRM_PIX, notice_args)
-    register_trigger(CashMovement.Matched, NFSE_FOLLOW_UP, matched_args)
-    register_trigger(Invoice.PaymentReceived, NFSE_FOLLOW_UP, paid_args)
+    container.cash = cash
+    container.cash_psp_factory = lambda account: psp_client_for(container, account)
 
 
 # Demo ----------------------------------------------------------------------------------------

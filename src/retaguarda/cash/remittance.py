@@ -36,7 +36,7 @@ def remittance_input(
             "account_id",
             "configure a Banco do Brasil boleto agreement (7-digit convênio) in the billing settings first",
         )
-    fs = container.fiscal.get_settings(tenant_id) if "fiscal" in container.services else None
+    fs = container.fiscal.get_settings(tenant_id)
     issuer = getattr(fs, "issuer", None) or {}
     document = _digits(issuer.get("cnpj", ""))
     if len(document) != 14:
