@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from retaguarda.billing.gateways.mercadopago import MercadoPagoClient
     from retaguarda.billing.gateways.stripe import StripeClient
     from retaguarda.campaigns.application import Campaigns
+    from retaguarda.cash.application import Cash
+    from retaguarda.cash.domain import CashAccount
+    from retaguarda.cash.pixapi import PixApiClient
     from retaguarda.campaigns.pipeline import PipelineState, Tuning
     from retaguarda.campaigns.providers.base import CampaignProvider
     from retaguarda.cnpj.application import Checks, CnpjService
@@ -151,6 +154,11 @@ class Container:
 
     # contracts ---------------------------------------------------------------------------
     contracts: Contracts = _declared()
+
+    # cash --------------------------------------------------------------------------------
+    cash: Cash = _declared()
+    cash_psp_factory: Callable[[CashAccount], PixApiClient | None] = _declared()
+    """An account's API Pix client (None without a PSP); tests point it at the fake PSP."""
 
     def projection_names(self) -> list[str]:
         return self.runner.names

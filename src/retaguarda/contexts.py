@@ -14,6 +14,7 @@ from __future__ import annotations
 from retaguarda.audit.context import CONTEXT as AUDIT
 from retaguarda.billing.context import CONTEXT as BILLING
 from retaguarda.campaigns.context import CONTEXT as CAMPAIGNS
+from retaguarda.cash.context import CONTEXT as CASH
 from retaguarda.cnpj.context import CONTEXT as CNPJ
 from retaguarda.contracts.context import CONTEXT as CONTRACTS
 from retaguarda.customers.context import CONTEXT as CUSTOMERS
@@ -30,7 +31,7 @@ SPINE: tuple[Context, ...] = (CUSTOMERS, IDENTITY, AUDIT, NOTIFICATIONS, INTEGRA
 """Always present: the register, users and permissions, the audit trail, e-mail, the job
 backbone, the web shell (home page, health, metrics)."""
 
-BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS, CONTRACTS, FIELD)
+BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS, CONTRACTS, FIELD, CASH)
 
 CONTEXTS: tuple[Context, ...] = SPINE + BUSINESS
 

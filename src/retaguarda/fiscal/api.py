@@ -20,7 +20,17 @@ from projections.fiscal.settings_view import get_certificate_row, get_settings_r
 from retaguarda.fiscal import book as book_export
 from retaguarda.fiscal import documents
 from retaguarda.fiscal.domain import BACKENDS, STATUSES, compute_taxes, money, rate
-from retaguarda.fiscal.schemas import CancelIn, NfseIn, NfsePatch, PreviewIn, SettingsIn, note_fields, settings_fields
+from retaguarda.fiscal.schemas import (
+    CancelIn,
+    NfseIn,
+    NfsePatch,
+    PreviewIn,
+    SettingsIn,
+    SettingsPatch,
+    merged_settings,
+    note_fields,
+    settings_fields,
+)
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import NotFoundError, ValidationError
 from retaguarda.shared.jsonable import jsonable
@@ -90,6 +100,17 @@ def write_settings(request: Request[Any, Any, Any], data: SettingsIn) -> dict[st
     container = container_of(request)
     container.fiscal.save_settings(meta_of(request), fields, credentials)
     return settings_view(container, require_principal(request).tenant_id, with_secrets_meta=True)
+
+
+@patch("/fiscal/settings", opt=SETTINGS, sync_to_thread=True,
+       summary="Change some fiscal settings (the others stay as they are)")
+def patch_settings(request: Request[Any, Any, Any], data: SettingsPatch) -> dict[str, Any]:
+    container = container_of(request)
+    meta = meta_of(request)
+    current = container.fiscal.require_settings(meta.tenant_id)
+    saved = container.fiscal.save_settings(meta, merged_settings(current, data))
+    settle(request, saved.position)
+    return settings_view(container, meta.tenant_id, with_secrets_meta=True)
 
 
 @post("/fiscal/certificate", opt=SETTINGS, sync_to_thread=True, status_code=201,
@@ -370,7 +391,7 @@ def _webhook(container: Container, backend: str, token: str, body: bytes) -> dic
 
 
 routes = [
-    read_settings, write_settings, upload_certificate, test_connection, register_webhook,
+    read_settings, write_settings, patch_settings, upload_certificate, test_connection, register_webhook,
     create_note, list_, read_note, correct_note, emit, cancel, retry, nfse_xml, dps_xml, cancellation_xml,
     danfse, calls, preview, fiscal_book, fiscal_book_export, kpis, webhook,
 ]

@@ -174,9 +174,10 @@ class Fiscal(Service):
                               "description": service.get("description", defaults.get("description"))}
         return out
 
-    def create_draft(self, meta: Meta, data: dict[str, Any], note_id: UUID | None = None) -> Saved:
-        """A draft note for a customer (the tomador); validation names the field. `note_id`: a
-        deterministic id (one note per invoice across retries), else a new one."""
+    def create_draft(self, meta: Meta, data: dict[str, Any], *, note_id: UUID | None = None) -> Saved:
+        """A draft note for a customer (the tomador); validation names the field. `note_id`
+        (optional) lets a process manager ask for one note exactly once: a second draft with the
+        same id conflicts (IntegrityError) instead of creating another note."""
         fs = self.require_settings(meta.tenant_id)
         defaults = fs.default_service
         full = {"service": dict(defaults), "iss_rate": defaults.get("iss_rate"),
