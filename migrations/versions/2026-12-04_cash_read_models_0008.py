@@ -1,7 +1,7 @@
 """cash context read models.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-04 16:15:00
 """
 
@@ -16,7 +16,7 @@ from retaguarda.readdb import enable_row_level_security
 TENANT_TABLES: tuple[str, ...] = ('cash_accounts', 'cash_imports', 'cash_movement_keys', 'cash_movements', 'cash_nfse_follow_ups', 'cash_pix_notices', 'cash_remittances')
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """field context read models (orders, materials) and the notification inbox.
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-04 16:40:24.293928
 """
 
@@ -16,7 +16,7 @@ from retaguarda.readdb import enable_row_level_security
 TENANT_TABLES: tuple[str, ...] = ("field_materials", "field_orders", "notification_inbox")
 
 revision = '0011'
-down_revision = '0006'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

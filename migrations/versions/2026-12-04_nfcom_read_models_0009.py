@@ -2,7 +2,7 @@
 integration log.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-04 16:00:00
 """
 
@@ -17,7 +17,7 @@ from retaguarda.readdb import enable_row_level_security
 TENANT_TABLES: tuple[str, ...] = ("fiscal_nfcom", "fiscal_nfcom_calls")
 
 revision = '0009'
-down_revision = '0006'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
