@@ -21,7 +21,7 @@ from retaguarda.i18n import _, parse_money
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.documents import format_document
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 from retaguarda.web.html import Template
 
 WRITE = {"permission": "billing:write"}
@@ -118,7 +118,6 @@ def create_invoice(request: Request[Any, Any, Any], data: dict[str, Any] = FORM)
             found = {exc.field or "form": exc.message}
         return Template("billing/invoice_form.html", status_code=422,
                         context=_invoice_context(request, values, found))
-    settle(request, saved.position)
     return Redirect(f"/billing/invoices/{invoice_id}")
 
 
@@ -165,7 +164,7 @@ def create_subscription(request: Request[Any, Any, Any], data: dict[str, Any] = 
         return Template("billing/subscription_form.html", status_code=422,
                         context=_subscription_context(request, data, errors))
     try:
-        saved = c.billing.subscribe(meta_of(request), customer_id=customer_id, plan_id=str(data["plan_id"]),
+        c.billing.subscribe(meta_of(request), customer_id=customer_id, plan_id=str(data["plan_id"]),
                                     due_day=due_day, start_date=start)
     except (ValidationError, ConflictError, NotFoundError) as exc:
         if isinstance(exc, ValidationError):
@@ -176,7 +175,6 @@ def create_subscription(request: Request[Any, Any, Any], data: dict[str, Any] = 
             found = {exc.field or "form": exc.message}
         return Template("billing/subscription_form.html", status_code=422,
                         context=_subscription_context(request, data, found))
-    settle(request, saved.position)
     return Redirect(f"/customers/{customer_id}?saved=1")
 
 

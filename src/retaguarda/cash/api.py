@@ -30,7 +30,7 @@ from retaguarda.cash.schemas import AccountIn, MappingIn, MatchIn, NotRevenueIn,
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import NotFoundError, ValidationError
 from retaguarda.shared.jsonable import jsonable
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 
 READ = {"permission": "billing:read"}
 WRITE = {"permission": "billing:write"}
@@ -85,7 +85,6 @@ def create_account(request: Request[Any, Any, Any], data: AccountIn) -> Response
         opening_balance=data.opening_balance,
         opening_date=_date(data.opening_date or "", "opening_date"),
     )
-    settle(request, saved.position)
     account_id = str(saved.aggregate.id)
     with tenant_reader(container_of(request).engine, _tenant(request)) as conn:
         row = get_account_row(conn, _tenant(request), account_id)
@@ -125,8 +124,7 @@ def save_mapping(request: Request[Any, Any, Any], account_id: str, data: Mapping
         raise ValidationError(field, message) from None
     cash = container_of(request).cash
     acc = cash.get_account(_tenant(request), account_id)
-    position = cash.save(acc) if acc.save_csv_mapping(meta_of(request), clean) else 0
-    settle(request, position)
+    cash.save(acc) if acc.save_csv_mapping(meta_of(request), clean) else 0
     return _account(request, account_id)
 
 
@@ -149,7 +147,6 @@ def configure_psp(request: Request[Any, Any, Any], account_id: str, data: PspIn)
         key_pem=data.key_pem,
         ca_pem=data.ca_pem,
     )
-    settle(request, saved.position)
     token = saved.aggregate.webhook_token
     return {
         "id": account_id,
@@ -198,7 +195,6 @@ def create_import(
     saved = cash.preview_import(
         meta_of(request), account_id, upload.file, filename=upload.filename or "", fmt=fmt, mapping=mapping
     )
-    settle(request, saved.position)
     imp = saved.aggregate
     return Response(
         jsonable(
@@ -268,7 +264,6 @@ def import_lines(
 def confirm_import(request: Request[Any, Any, Any], import_id: str) -> dict[str, Any]:
     c = container_of(request)
     result = c.cash.confirm_import(meta_of(request), import_id)
-    settle(request, c.store.head())
     return {
         "id": import_id,
         "status": "confirmed",
@@ -382,7 +377,6 @@ def match(request: Request[Any, Any, Any], movement_id: str, data: MatchIn) -> d
         except NotFoundError:
             raise ValidationError("customer_id", "unknown customer") from None
         mv = c.cash.match_to_customer(meta, movement_id, str(data.customer_id))
-    settle(request, c.store.head())
     del mv
     return movement_view(_movement(request, movement_id))
 
@@ -397,7 +391,6 @@ def match(request: Request[Any, Any, Any], movement_id: str, data: MatchIn) -> d
 def not_revenue(request: Request[Any, Any, Any], movement_id: str, data: NotRevenueIn) -> dict[str, Any]:
     c = container_of(request)
     c.cash.mark_not_revenue(meta_of(request), movement_id, data.category)
-    settle(request, c.store.head())
     return movement_view(_movement(request, movement_id))
 
 
@@ -471,7 +464,6 @@ def create_remittance(request: Request[Any, Any, Any], data: RemittanceIn) -> Re
     meta = meta_of(request)
     beneficiary, titles = remittance_input(c, meta.tenant_id, data.account_id)
     saved = c.cash.generate_remittance(meta, data.account_id, beneficiary=beneficiary, titles=titles)
-    settle(request, saved.position)
     r = saved.aggregate
     return Response(
         jsonable(
@@ -574,8 +566,7 @@ def pix_failed(request: Request[Any, Any, Any]) -> dict[str, Any]:
     summary="Ask the PSP again about a failed Pix notice",
 )
 def pix_retry(request: Request[Any, Any, Any], notice_id: str) -> dict[str, Any]:
-    saved = container_of(request).cash.retry_pix_notice(meta_of(request), notice_id)
-    settle(request, saved.position)
+    container_of(request).cash.retry_pix_notice(meta_of(request), notice_id)
     return {"id": notice_id, "status": "received"}
 
 

@@ -21,7 +21,7 @@ from retaguarda.contracts.domain import STATUSES
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import PermissionDeniedError, ValidationError
 from retaguarda.shared.jsonable import jsonable
-from retaguarda.web.context import container_of, correlation_id_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, correlation_id_of, meta_of, require_principal
 
 READ = {"permission": "customers:read"}
 WRITE = {"permission": "customers:write"}
@@ -113,7 +113,6 @@ def _view(contract: Any) -> dict[str, Any]:
 @post("/contracts/templates", opt=WRITE, sync_to_thread=True, summary="Create a contract template")
 def create_template(request: Request[Any, Any, Any], data: TemplateIn) -> Response[dict[str, Any]]:
     saved = _service(request).create_template(meta_of(request), name=data.name, body=data.body)
-    settle(request, saved.position)
     t = saved.aggregate
     return Response(
         {"id": str(t.id), "name": t.name},
@@ -138,7 +137,6 @@ def read_template(request: Request[Any, Any, Any], template_id: str) -> dict[str
 @put("/contracts/templates/{template_id:str}", opt=WRITE, sync_to_thread=True, summary="Change a template")
 def update_template(request: Request[Any, Any, Any], template_id: str, data: TemplateIn) -> dict[str, Any]:
     saved = _service(request).update_template(meta_of(request), template_id, name=data.name, body=data.body)
-    settle(request, saved.position)
     t = saved.aggregate
     return {"id": str(t.id), "name": t.name, "body": t.body, "version": t.version}
 
@@ -188,7 +186,6 @@ def create_contract(request: Request[Any, Any, Any], data: ContractIn) -> Respon
         renewal_months=data.renewal_months,
         loyalty_fee=money_in(data.loyalty_fee),
     )
-    settle(request, saved.position)
     c = saved.aggregate
     return Response(_view(c), status_code=201, headers={"Location": f"/api/v1/contracts/{c.id}"})
 
@@ -267,7 +264,6 @@ def amend(request: Request[Any, Any, Any], contract_id: str, data: AmendIn) -> d
         text=data.text,
         note=data.note,
     )
-    settle(request, saved.position)
     return _view(saved.aggregate)
 
 
@@ -295,7 +291,6 @@ def send_for_signature(request: Request[Any, Any, Any], contract_id: str) -> dic
         raise HTTPException(
             status_code=502, detail=f"the signature provider refused the request: {exc}"
         ) from None
-    settle(request, sent.saved.position)
     return {**_view(sent.saved.aggregate), "signing_url": sent.signing_url, "provider": sent.provider}
 
 
@@ -310,7 +305,6 @@ def activate(request: Request[Any, Any, Any], contract_id: str, data: ReasonIn) 
     if require_principal(request).role not in MANAGERS:
         raise PermissionDeniedError("only a manager or an admin may activate a contract signed on paper")
     saved = _service(request).activate(meta_of(request), contract_id, data.reason)
-    settle(request, saved.position)
     return _view(saved.aggregate)
 
 
@@ -323,7 +317,6 @@ def activate(request: Request[Any, Any, Any], contract_id: str, data: ReasonIn) 
 )
 def suspend(request: Request[Any, Any, Any], contract_id: str, data: ReasonIn) -> dict[str, Any]:
     saved = _service(request).suspend(meta_of(request), contract_id, data.reason)
-    settle(request, saved.position)
     return _view(saved.aggregate)
 
 
@@ -336,7 +329,6 @@ def suspend(request: Request[Any, Any, Any], contract_id: str, data: ReasonIn) -
 )
 def resume(request: Request[Any, Any, Any], contract_id: str, data: ReasonIn) -> dict[str, Any]:
     saved = _service(request).resume(meta_of(request), contract_id, data.reason)
-    settle(request, saved.position)
     return _view(saved.aggregate)
 
 
@@ -351,7 +343,6 @@ def cancel(request: Request[Any, Any, Any], contract_id: str, data: CancelIn) ->
     saved, fee = _service(request).cancel(
         meta_of(request), contract_id, data.reason, waive_fee=data.waive_fee
     )
-    settle(request, saved.position)
     return {**_view(saved.aggregate), "cancellation_fee": str(fee)}
 
 
@@ -364,7 +355,6 @@ def cancel(request: Request[Any, Any, Any], contract_id: str, data: CancelIn) ->
 )
 def renew(request: Request[Any, Any, Any], contract_id: str) -> dict[str, Any]:
     saved = _service(request).renew(meta_of(request), contract_id)
-    settle(request, saved.position)
     return _view(saved.aggregate)
 
 
@@ -385,8 +375,7 @@ def read_settings(request: Request[Any, Any, Any]) -> dict[str, Any]:
 )
 def change_settings(request: Request[Any, Any, Any], data: SettingsIn) -> dict[str, Any]:
     values = {k: getattr(data, k) for k in data.__struct_fields__ if getattr(data, k) is not msgspec.UNSET}
-    saved = _service(request).configure(meta_of(request), values)
-    settle(request, saved.position)
+    _service(request).configure(meta_of(request), values)
     return _settings_view(_service(request).settings_for(require_principal(request).tenant_id))
 
 

@@ -20,7 +20,7 @@ from retaguarda.contracts.domain import STATUSES
 from retaguarda.i18n import _
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from retaguarda.web.context import container_of, correlation_id_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, correlation_id_of, meta_of, require_principal
 from retaguarda.web.html import Template
 
 READ = {"permission": "customers:read"}
@@ -165,7 +165,6 @@ def create_contract(request: Request[Any, Any, Any], data: Annotated[dict[str, s
             status_code=422,
             context={**ctx, "customer": data.get("customer_id", ""), "errors": exc.errors, "form": data},
         )
-    settle(request, saved.position)
     return Redirect(f"/contracts/{saved.aggregate.id}")
 
 
@@ -213,20 +212,19 @@ def contract_action(
     try:
         if action == "send":
             sent = service.send_for_signature(meta, contract_id)
-            position = sent.saved.position
             extra = "&" + urlencode({"signing_url": sent.signing_url or ""})
         elif action == "activate":
             if p.role not in ("admin", "manager"):
                 raise PermissionDeniedError(_("Only a manager may activate a paper contract"))
-            position = service.activate(meta, contract_id, reason).position
+            service.activate(meta, contract_id, reason).position
         elif action == "suspend":
-            position = service.suspend(meta, contract_id, reason).position
+            service.suspend(meta, contract_id, reason).position
         elif action == "resume":
-            position = service.resume(meta, contract_id, reason).position
+            service.resume(meta, contract_id, reason).position
         elif action == "cancel":
-            position = service.cancel(meta, contract_id, reason)[0].position
+            service.cancel(meta, contract_id, reason)[0].position
         elif action == "renew":
-            position = service.renew(meta, contract_id).position
+            service.renew(meta, contract_id).position
         elif action == "amend":
             from retaguarda.i18n import parse_money
 
@@ -236,7 +234,7 @@ def contract_action(
                     price = str(parse_money(data["price"]))
                 except ValueError:
                     raise ValidationError("price", _("Enter an amount such as 99,90")) from None
-            position = service.amend(
+            service.amend(
                 meta, contract_id, price=price, plan_id=data.get("plan_id") or None, note=data.get("note", "")
             ).position
         else:
@@ -244,7 +242,6 @@ def contract_action(
     except (ValidationError, ConflictError) as exc:
         message = "; ".join(exc.errors.values()) if isinstance(exc, ValidationError) else exc.message
         return Redirect(f"/contracts/{contract_id}?" + urlencode({"flash": message}))
-    settle(request, position)
     return Redirect(f"/contracts/{contract_id}?flash={_('Saved')}{extra}")
 
 
@@ -318,9 +315,9 @@ def template_save(request: Request[Any, Any, Any], data: Annotated[dict[str, str
                 request, template_id=template_id, name=name, body=body, customer=customer, preview=text
             )
         if template_id:
-            saved = service.update_template(meta_of(request), template_id, name=name, body=body)
+            service.update_template(meta_of(request), template_id, name=name, body=body)
         else:
-            saved = service.create_template(meta_of(request), name=name, body=body)
+            service.create_template(meta_of(request), name=name, body=body)
     except ValidationError as exc:
         return _editor(
             request,
@@ -331,7 +328,6 @@ def template_save(request: Request[Any, Any, Any], data: Annotated[dict[str, str
             errors=exc.errors,
             status=422,
         )
-    settle(request, saved.position)
     return Redirect("/contracts/templates")
 
 

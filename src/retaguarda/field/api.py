@@ -23,7 +23,7 @@ from retaguarda.field.views import can_do_visits, day_bounds, load_for, order_vi
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import NotFoundError, ValidationError
 from retaguarda.shared.jsonable import jsonable
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 
 READ = {"permission": "field:read"}
 WRITE = {"permission": "field:write"}
@@ -33,7 +33,6 @@ MAX_KEY = 200
 
 
 def _saved(request: Request[Any, Any, Any], saved: Any) -> dict[str, Any]:
-    settle(request, saved.position)
     return order_view(saved.aggregate)
 
 

@@ -27,7 +27,7 @@ from retaguarda.i18n import lazy_gettext as N_
 from retaguarda.notifications.inbox_api import translated
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 from retaguarda.web.html import Template
 
 READ = {"permission": "field:read"}
@@ -137,7 +137,6 @@ def create_order(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -
             address=address or None, ticket_id=data.get("ticket_id") or None)
     except ValidationError as exc:
         return Template("field/new.html", status_code=422, context=_new_context(request, data, exc.errors))
-    settle(request, saved.position)
     return Redirect(f"/field/orders/{saved.aggregate.id}?created=1")
 
 
@@ -171,11 +170,10 @@ def order_page(request: Request[Any, Any, Any], order_id: str, created: int = 0)
 
 def _act(request: Request[Any, Any, Any], order_id: str, action: Any, back: str = "") -> Any:
     try:
-        saved = action()
+        action()
     except (ValidationError, ConflictError) as exc:
         return Template("field/detail.html", status_code=422 if isinstance(exc, ValidationError) else 409,
                         context=_detail_context(request, order_id, _(exc.message), "error"))
-    settle(request, saved.position)
     return Redirect(back or f"/field/orders/{order_id}")
 
 
@@ -244,7 +242,6 @@ def complete(request: Request[Any, Any, Any], order_id: str, data: dict[str, Any
         return Response({"status": "invalid", "errors": {k: _(v) for k, v in exc.errors.items()}}, status_code=422)
     except ConflictError as exc:
         return Response({"status": "conflict", "message": _(exc.message)}, status_code=409)
-    settle(request, saved.position)
     return Response({"status": saved.aggregate.status, "number": saved.aggregate.number})
 
 
@@ -266,7 +263,6 @@ def photo(request: Request[Any, Any, Any], order_id: str,
         return Response({"errors": {k: _(v) for k, v in exc.errors.items()}}, status_code=422)
     except ConflictError as exc:
         return Response({"errors": {"status": _(exc.message)}}, status_code=409)
-    settle(request, saved.position)
     return Response({"photos": len(saved.aggregate.photos)}, status_code=201)
 
 
@@ -333,8 +329,7 @@ def notifications(request: Request[Any, Any, Any], page: str = "1") -> Template:
 
 @post("/notifications/{notice_id:str}/read", sync_to_thread=True, include_in_schema=False)
 def read_notice(request: Request[Any, Any, Any], notice_id: str, data: dict[str, Any] = FORM) -> Redirect:
-    saved = container_of(request).notifications.mark_read(meta_of(request), notice_id)
-    settle(request, saved.position)
+    container_of(request).notifications.mark_read(meta_of(request), notice_id)
     target = str(data.get("next") or "/notifications")
     return Redirect(target if target.startswith("/") and not target.startswith("//") else "/notifications")
 
@@ -344,8 +339,7 @@ def save_preferences(request: Request[Any, Any, Any], data: dict[str, Any] = FOR
     from retaguarda.notifications.inbox import CHANNELS, KINDS as NOTICE_KINDS
 
     muted = {c: [k for k in NOTICE_KINDS if not data.get(f"{c}:{k}")] for c in CHANNELS}
-    saved = container_of(request).notifications.set_preferences(meta_of(request), muted)
-    settle(request, saved.position)
+    container_of(request).notifications.set_preferences(meta_of(request), muted)
     return Redirect("/notifications?saved=1")
 
 

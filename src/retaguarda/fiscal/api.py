@@ -108,8 +108,7 @@ def patch_settings(request: Request[Any, Any, Any], data: SettingsPatch) -> dict
     container = container_of(request)
     meta = meta_of(request)
     current = container.fiscal.require_settings(meta.tenant_id)
-    saved = container.fiscal.save_settings(meta, merged_settings(current, data))
-    settle(request, saved.position)
+    container.fiscal.save_settings(meta, merged_settings(current, data))
     return settings_view(container, meta.tenant_id, with_secrets_meta=True)
 
 

@@ -12,7 +12,7 @@ from retaguarda.i18n import gettext as _
 from retaguarda.notifications.inbox import CHANNELS, KINDS
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.jsonable import jsonable
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 
 
 def translated(item: dict[str, Any]) -> dict[str, Any]:
@@ -37,8 +37,7 @@ def list_notifications(
 
 @post("/notifications/{notice_id:str}/read", sync_to_thread=True, status_code=200, summary="Mark one as read")
 def mark_read(request: Request[Any, Any, Any], notice_id: str) -> dict[str, Any]:
-    saved = container_of(request).notifications.mark_read(meta_of(request), notice_id)
-    settle(request, saved.position)
+    container_of(request).notifications.mark_read(meta_of(request), notice_id)
     return {"id": notice_id, "read": True}
 
 
@@ -52,7 +51,6 @@ def preferences(request: Request[Any, Any, Any]) -> dict[str, Any]:
 @put("/notifications/preferences", sync_to_thread=True, summary="Turn kinds of notification off or on")
 def set_preferences(request: Request[Any, Any, Any], data: dict[str, Any]) -> dict[str, Any]:
     saved = container_of(request).notifications.set_preferences(meta_of(request), data.get("muted"))
-    settle(request, saved.position)
     return {"muted": saved.aggregate.muted, "kinds": list(KINDS), "channels": list(CHANNELS)}
 
 

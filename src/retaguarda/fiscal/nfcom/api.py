@@ -15,7 +15,7 @@ from retaguarda.fiscal.nfcom.schemas import CancelIn, NfcomIn, NfcomPatch, Nfcom
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
 from retaguarda.shared.jsonable import jsonable
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 
 READ = {"permission": "fiscal:read"}
 WRITE = {"permission": "fiscal:write"}
@@ -44,7 +44,6 @@ def read_row(request: Request[Any, Any, Any], nfcom_id: str) -> dict[str, Any]:
 @post("/fiscal/nfcom", opt=WRITE, sync_to_thread=True, status_code=201, summary="Draft an NFCom (model 62)")
 def create_nfcom(request: Request[Any, Any, Any], data: NfcomIn) -> Response[dict[str, Any]]:
     saved = container_of(request).nfcom.create_draft(meta_of(request), fields(data))
-    settle(request, saved.position)
     nfcom_id = str(saved.aggregate.id)
     return Response(
         nfcom_view(read_row(request, nfcom_id)),
@@ -149,9 +148,7 @@ def read_nfcom_settings(request: Request[Any, Any, Any]) -> dict[str, Any]:
 @put("/fiscal/nfcom/settings", opt=SETTINGS, sync_to_thread=True, summary="Configure NFCom")
 def write_nfcom_settings(request: Request[Any, Any, Any], data: NfcomSettingsIn) -> dict[str, Any]:
     container = container_of(request)
-    saved = container.nfcom.save_settings(meta_of(request), fields(data))
-    if saved.position:
-        settle(request, saved.position)
+    container.nfcom.save_settings(meta_of(request), fields(data))
     return jsonable(container.nfcom.settings_of(require_principal(request).tenant_id))
 
 
@@ -167,9 +164,7 @@ def correct_nfcom(request: Request[Any, Any, Any], nfcom_id: str, data: NfcomPat
     changes = fields(data)
     if not changes:
         raise ValidationError("body", "send at least one field to change")
-    saved = container_of(request).nfcom.correct(meta_of(request), nfcom_id, changes)
-    if saved.position:
-        settle(request, saved.position)
+    container_of(request).nfcom.correct(meta_of(request), nfcom_id, changes)
     return nfcom_view(read_row(request, nfcom_id))
 
 
@@ -181,8 +176,7 @@ def correct_nfcom(request: Request[Any, Any, Any], nfcom_id: str, data: NfcomPat
     summary="Send the NFCom to the authority (asynchronous)",
 )
 def emit_nfcom(request: Request[Any, Any, Any], nfcom_id: str) -> dict[str, Any]:
-    saved = container_of(request).nfcom.emit(meta_of(request), nfcom_id)
-    settle(request, saved.position)
+    container_of(request).nfcom.emit(meta_of(request), nfcom_id)
     return nfcom_view(read_row(request, nfcom_id))
 
 
@@ -194,8 +188,7 @@ def emit_nfcom(request: Request[Any, Any, Any], nfcom_id: str) -> dict[str, Any]
     summary="Cancel an authorized NFCom (event 110111; reason 15-255 characters)",
 )
 def cancel_nfcom(request: Request[Any, Any, Any], nfcom_id: str, data: CancelIn) -> dict[str, Any]:
-    saved = container_of(request).nfcom.cancel(meta_of(request), nfcom_id, data.reason)
-    settle(request, saved.position)
+    container_of(request).nfcom.cancel(meta_of(request), nfcom_id, data.reason)
     return nfcom_view(read_row(request, nfcom_id))
 
 
@@ -207,8 +200,7 @@ def cancel_nfcom(request: Request[Any, Any, Any], nfcom_id: str, data: CancelIn)
     summary="Retry a failed emission or cancellation (dead letter)",
 )
 def retry_nfcom(request: Request[Any, Any, Any], nfcom_id: str) -> dict[str, Any]:
-    saved = container_of(request).nfcom.retry(meta_of(request), nfcom_id)
-    settle(request, saved.position)
+    container_of(request).nfcom.retry(meta_of(request), nfcom_id)
     return nfcom_view(read_row(request, nfcom_id))
 
 

@@ -20,7 +20,7 @@ from retaguarda.i18n import _
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.documents import format_document
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 from retaguarda.web.html import Template
 
 READ = {"permission": "fiscal:read"}
@@ -190,7 +190,6 @@ def create(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
         saved = container_of(request).nfcom.create_draft(meta_of(request), form_data(data))
     except ValidationError as exc:
         return _form(request, dict(data), exc.errors, 422)
-    settle(request, saved.position)
     return Redirect(f"/fiscal/nfcom/{saved.aggregate.id}?created=1")
 
 
@@ -256,10 +255,9 @@ def panel(request: Request[Any, Any, Any], nfcom_id: str) -> Template:
 
 def _act(request: Request[Any, Any, Any], nfcom_id: str, action: Any, done: str) -> Template:
     try:
-        saved = action()
+        action()
     except (ValidationError, ConflictError) as exc:
         return _panel(request, nfcom_id, exc.message, "error", 422)
-    settle(request, saved.position)
     return _panel(request, nfcom_id, done)
 
 
@@ -290,10 +288,9 @@ def retry(request: Request[Any, Any, Any], nfcom_id: str) -> Any:
     service = container_of(request).nfcom
     if request.headers.get("hx-request") and request.headers.get("hx-target") != "nfcom-panel":
         try:
-            saved = service.retry(meta_of(request), nfcom_id)
+            service.retry(meta_of(request), nfcom_id)
         except ConflictError:
             return Redirect("/fiscal/nfcom?status=dead_letter")
-        settle(request, saved.position)
         return Response("", headers={"HX-Redirect": f"/fiscal/nfcom/{nfcom_id}"})
     return _act(request, nfcom_id, lambda: service.retry(meta_of(request), nfcom_id), _("Retry requested."))
 
@@ -412,7 +409,7 @@ def settings_save(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) 
     fields["ibscbs"] = data.get("ibscbs") in ("on", "true", "1")
     fields["scm_kinds"] = [k for k in ("plan", "product", "service") if data.get(f"scm_{k}") in ("on", "1")]
     try:
-        saved = container_of(request).nfcom.save_settings(meta_of(request), fields)
+        container_of(request).nfcom.save_settings(meta_of(request), fields)
     except ValidationError as exc:
         return Template(
             "fiscal/nfcom/settings.html",
@@ -429,8 +426,6 @@ def settings_save(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) 
                 **_helpers(),
             },
         )
-    if saved.position:
-        settle(request, saved.position)
     return Redirect("/fiscal/nfcom/settings?saved=1")
 
 
