@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from retaguarda.cep import CepInvalid, CepNotFound, CepUnavailable
-from retaguarda.cep.providers import BrasilApiCep, ViaCep
-from retaguarda.cep.service import CepService
+from retaguarda.customers.cep import CepInvalid, CepNotFound, CepUnavailable
+from retaguarda.customers.cep.providers import BrasilApiCep, ViaCep
+from retaguarda.customers.cep.service import CepService
 from tests.fakes.cep import FakeCep, start_fake_cep
 
 

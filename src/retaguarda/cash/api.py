@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Request, Response, get, post, put
 from litestar.datastructures import UploadFile
@@ -31,6 +31,9 @@ from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import NotFoundError, ValidationError
 from retaguarda.shared.jsonable import jsonable
 from retaguarda.web.context import container_of, meta_of, require_principal
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 READ = {"permission": "billing:read"}
 WRITE = {"permission": "billing:write"}
@@ -316,7 +319,7 @@ def _movement(request: Request[Any, Any, Any], movement_id: str) -> dict[str, An
     return row
 
 
-def suggestions_for(container: Any, tenant_id: str, row: dict[str, Any]) -> list[dict[str, Any]]:
+def suggestions_for(container: Container, tenant_id: str, row: dict[str, Any]) -> list[dict[str, Any]]:
     if row["kind"] != "credit" or row["status"] != "unmatched":
         return []
     matcher = container.cash.matcher(tenant_id)
@@ -513,7 +516,7 @@ async def _pix_webhook(request: Request[Any, Any, Any], token: str) -> dict[str,
     return await anyio.to_thread.run_sync(_receive_pix, container_of(request), token, body)
 
 
-def _receive_pix(container: Any, token: str, body: bytes) -> dict[str, Any]:
+def _receive_pix(container: Container, token: str, body: bytes) -> dict[str, Any]:
     from retaguarda.shared.meta import Meta, new_correlation_id
 
     with container.engine.connect() as conn:

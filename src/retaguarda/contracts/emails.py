@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retaguarda.i18n import _, format_date, format_datetime
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 SIGNATURE_EMAIL = "contracts.signature_request"
 EXPIRY_EMAIL = "contracts.expiry_notice"
 
 
-def render_signature_request(params: dict[str, Any], container: Any) -> tuple[str, str]:
+def render_signature_request(params: dict[str, Any], container: Container) -> tuple[str, str]:
     subject = _("Contract %(number)s: please read and sign", number=params["number"])
     text = "\n".join(
         [
@@ -29,7 +32,7 @@ def render_signature_request(params: dict[str, Any], container: Any) -> tuple[st
     return subject, text
 
 
-def render_expiry_notice(params: dict[str, Any], container: Any) -> tuple[str, str]:
+def render_expiry_notice(params: dict[str, Any], container: Container) -> tuple[str, str]:
     end = format_date(params["end_date"])
     subject = _("Contract %(number)s ends on %(end)s", number=params["number"], end=end)
     what = (

@@ -88,6 +88,6 @@ routes = [
 ]
 
 # The address autofill the customer forms use.
-from retaguarda.cep.api import routes as _cep_routes  # noqa: E402
+from retaguarda.customers.cep.api import routes as _cep_routes  # noqa: E402
 
 routes += _cep_routes

@@ -8,7 +8,7 @@ its connection) answers the same and records nothing new.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -24,6 +24,9 @@ from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import NotFoundError, ValidationError
 from retaguarda.shared.jsonable import jsonable
 from retaguarda.web.context import container_of, meta_of, require_principal
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 READ = {"permission": "field:read"}
 WRITE = {"permission": "field:write"}
@@ -216,7 +219,7 @@ def materials_(request: Request[Any, Any, Any],
         return jsonable({"month": label, "items": materials_by_month(conn, p.tenant_id, label)})
 
 
-def _month(container: Any, month: str) -> Any:
+def _month(container: Container, month: str) -> Any:
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,15 @@ from projections.identity.user_directory import users as users_table
 from projections.notifications.inbox import inbox
 from retaguarda.field.application import Field
 from retaguarda.field.domain import FAIL_REASONS, KINDS, PRIORITIES, STATUSES
-from retaguarda.field.views import ZONE, can_do_visits, day_bounds, load_for, order_view, store_signature, today
+from retaguarda.field.views import (
+    ZONE,
+    can_do_visits,
+    day_bounds,
+    load_for,
+    order_view,
+    store_signature,
+    today,
+)
 from retaguarda.i18n import gettext as _
 from retaguarda.i18n import lazy_gettext as N_
 from retaguarda.notifications.inbox_api import translated
@@ -29,6 +37,9 @@ from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
 from retaguarda.web.context import container_of, meta_of, require_principal
 from retaguarda.web.html import Template
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 READ = {"permission": "field:read"}
 WRITE = {"permission": "field:write"}
@@ -76,7 +87,7 @@ def _customers(conn: Any, tenant_id: str, ids: list[str] | None = None) -> dict[
                    "status": r.status} for r in conn.execute(query)}
 
 
-def _local_day(value: str, container: Any) -> str:
+def _local_day(value: str, container: Container) -> str:
     if not value:
         return today(container).isoformat()
     day_bounds(value)  # validates
@@ -336,7 +347,8 @@ def read_notice(request: Request[Any, Any, Any], notice_id: str, data: dict[str,
 
 @post("/notifications/preferences", sync_to_thread=True, include_in_schema=False)
 def save_preferences(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Redirect:
-    from retaguarda.notifications.inbox import CHANNELS, KINDS as NOTICE_KINDS
+    from retaguarda.notifications.inbox import CHANNELS
+    from retaguarda.notifications.inbox import KINDS as NOTICE_KINDS
 
     muted = {c: [k for k in NOTICE_KINDS if not data.get(f"{c}:{k}")] for c in CHANNELS}
     container_of(request).notifications.set_preferences(meta_of(request), muted)

@@ -4,7 +4,7 @@ integration log, the NFCom fiscal book and the NFCom settings."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Response, get, patch, post, put
 from litestar.params import Parameter
@@ -16,6 +16,9 @@ from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
 from retaguarda.shared.jsonable import jsonable
 from retaguarda.web.context import container_of, meta_of, require_principal
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 READ = {"permission": "fiscal:read"}
 WRITE = {"permission": "fiscal:write"}
@@ -99,7 +102,7 @@ def nfcom_book_api(request: Request[Any, Any, Any], competence: str = "") -> dic
     return jsonable(book)
 
 
-def book_export_response(container: Any, tenant_id: str, competence: str, format: str) -> Response[bytes]:
+def book_export_response(container: Container, tenant_id: str, competence: str, format: str) -> Response[bytes]:
     from retaguarda.fiscal.nfcom import book as exports
 
     month = competence.strip()[:7]
@@ -204,7 +207,7 @@ def retry_nfcom(request: Request[Any, Any, Any], nfcom_id: str) -> dict[str, Any
     return nfcom_view(read_row(request, nfcom_id))
 
 
-def document_xml(container: Any, tenant_id: str, nfcom_id: str, which: str = "nfcom") -> str:
+def document_xml(container: Container, tenant_id: str, nfcom_id: str, which: str = "nfcom") -> str:
     n = container.nfcom.get(tenant_id, nfcom_id)
     if which == "cancellation":
         if not n.cancel_event_xml:
@@ -254,7 +257,7 @@ def nfcom_cancellation_xml(request: Request[Any, Any, Any], nfcom_id: str) -> Re
     )
 
 
-def danfecom_pdf(container: Any, tenant_id: str, nfcom_id: str) -> bytes:
+def danfecom_pdf(container: Container, tenant_id: str, nfcom_id: str) -> bytes:
     from retaguarda.fiscal.nfcom.danfecom import render_danfecom
 
     n = container.nfcom.get(tenant_id, nfcom_id)

@@ -6,8 +6,8 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from retaguarda.cep import CepInvalid, CepNotFound, CepUnavailable
-from retaguarda.cep.install import cep_service
+from retaguarda.customers.cep import CepInvalid, CepNotFound, CepUnavailable
+from retaguarda.customers.cep.install import cep_service
 from retaguarda.i18n import _
 from retaguarda.shared.errors import NotFoundError, ValidationError
 from retaguarda.web.context import container_of

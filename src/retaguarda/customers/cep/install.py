@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from retaguarda.cep.service import CepService
+from retaguarda.customers.cep.service import CepService
 
 if TYPE_CHECKING:
     from retaguarda.bootstrap import Container
@@ -20,7 +20,7 @@ def cep_service(container: Container) -> CepService:
     with _lock:
         service = _services.get(key)
         if service is None:
-            from retaguarda.cep.providers import BrasilApiCep, ViaCep
+            from retaguarda.customers.cep.providers import BrasilApiCep, ViaCep
 
             settings = container.settings
             service = CepService([BrasilApiCep(settings.brasilapi_url), ViaCep(settings.viacep_url)])

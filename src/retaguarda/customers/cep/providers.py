@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from retaguarda.cep import CepAddress, CepInvalid, ProviderTransient
+from retaguarda.customers.cep import CepAddress, CepInvalid, ProviderTransient
 
 USER_AGENT = "Retaguarda/1.0 (+back office; CEP lookup)"
 

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from retaguarda.cep import (
+from retaguarda.customers.cep import (
     CepAddress,
     CepNotFound,
     CepProvider,
