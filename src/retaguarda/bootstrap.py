@@ -62,13 +62,11 @@ if TYPE_CHECKING:
     TenantSettings = Any  # a context's settings aggregate, passed to its port factories
 
 
-def _declared() -> Any:
-    """A typed attribute an installer assigns (absent until then: AttributeError, never None)."""
-    return field(init=False)
-
-
 @dataclass(eq=False, repr=False)
 class Container:
+    """`field(init=False)`: an attribute its context's installer assigns (absent until then, so
+    reading it early is an AttributeError, never a None to trip over later)."""
+
     # The core, built by bootstrap() ------------------------------------------------------
     settings: Settings
     clock: Clock
@@ -87,18 +85,18 @@ class Container:
     """Jinja globals: the contexts' `template_globals`, merged by bootstrap."""
 
     # Spine: customers, identity, notifications, integrations ------------------------------
-    customers: Customers = _declared()
-    identity: Identity = _declared()
+    customers: Customers = field(init=False)
+    identity: Identity = field(init=False)
     authenticators: list[Authenticator] = field(default_factory=list)
     """Tried in order by the request middleware; the first to return a Principal wins."""
     auth_cache: AuthCache | None = None
-    notifications: Notifications = _declared()
-    mailer: Mailer = _declared()
-    broker: Broker = _declared()
+    notifications: Notifications = field(init=False)
+    mailer: Mailer = field(init=False)
+    broker: Broker = field(init=False)
     actors: dict[str, Actor[Any, Any]] = field(default_factory=dict)
-    dispatcher: Dispatcher = _declared()
-    scheduler: Scheduler = _declared()
-    worker: WorkerHandle = _declared()
+    dispatcher: Dispatcher = field(init=False)
+    scheduler: Scheduler = field(init=False)
+    worker: WorkerHandle = field(init=False)
     start_embedded: Callable[[], None] | None = None
     """Starts dispatcher + in-process worker + scheduler (the embedded server, tests)."""
     announcers: dict[type, Callable[[Any, Any], list[Any]]] = field(default_factory=dict)
@@ -107,11 +105,11 @@ class Container:
     """Overrides web.ops.DEFAULT_MAX_LAG for /health/ready (tests set it low)."""
 
     # support -----------------------------------------------------------------------------
-    support: Support = _declared()
-    support_attachments: AttachmentStore = _declared()
+    support: Support = field(init=False)
+    support_attachments: AttachmentStore = field(init=False)
 
     # fiscal ------------------------------------------------------------------------------
-    fiscal: Fiscal = _declared()
+    fiscal: Fiscal = field(init=False)
     fiscal_poll_ms: int | None = None
     """Fixed poll delay of async gateways (embedded server, tests); None: exponential backoff."""
     fiscal_backend_options: dict[str, Any] = field(default_factory=dict)
@@ -127,18 +125,18 @@ class Container:
     """Overrides the public SVRS host (tests point it at the fake SVRS)."""
 
     # cnpj --------------------------------------------------------------------------------
-    cnpj: CnpjService = _declared()
-    cnpj_checks: Checks = _declared()
+    cnpj: CnpjService = field(init=False)
+    cnpj_checks: Checks = field(init=False)
     cnpj_chain: ProviderChain | None = None
     """Set before install (e.g. by a test) to replace the provider chain built from settings."""
-    cnpj_limiter: RateLimiter = _declared()
-    cnpj_telemetry: Telemetry = _declared()
+    cnpj_limiter: RateLimiter = field(init=False)
+    cnpj_telemetry: Telemetry = field(init=False)
 
     # billing -----------------------------------------------------------------------------
-    billing: Billing = _declared()
-    stripe_factory: Callable[[TenantSettings], StripeClient | None] = _declared()
-    mercadopago_factory: Callable[[TenantSettings], MercadoPagoClient | None] = _declared()
-    access_network_factory: Callable[[TenantSettings], AccessNetworkWebhook | None] = _declared()
+    billing: Billing = field(init=False)
+    stripe_factory: Callable[[TenantSettings], StripeClient | None] = field(init=False)
+    mercadopago_factory: Callable[[TenantSettings], MercadoPagoClient | None] = field(init=False)
+    access_network_factory: Callable[[TenantSettings], AccessNetworkWebhook | None] = field(init=False)
 
     # field -------------------------------------------------------------------------------
     service_orders: Field = _declared()
@@ -146,9 +144,9 @@ class Container:
     field_photos: AttachmentStore = _declared()
 
     # campaigns ---------------------------------------------------------------------------
-    campaigns: Campaigns = _declared()
-    campaigns_tuning: Tuning = _declared()
-    campaigns_state: PipelineState = _declared()
+    campaigns: Campaigns = field(init=False)
+    campaigns_tuning: Tuning = field(init=False)
+    campaigns_state: PipelineState = field(init=False)
     campaigns_providers: dict[str, CampaignProvider] = field(default_factory=dict)
     """Provider name → a client to use instead of the one built from the tenant's settings."""
 

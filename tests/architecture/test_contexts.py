@@ -74,7 +74,8 @@ def test_each_context_has_the_files_its_context_names(ctx: Context) -> None:
 def test_the_tuple_lists_the_spine_first_and_every_name_once() -> None:
     names = [c.name for c in CONTEXTS]
     assert len(names) == len(set(names))
-    assert [c.name for c in SPINE] == ["customers", "identity", "audit", "notifications", "integrations", "web"]
+    assert [c.name for c in SPINE] == ["customers", "identity", "audit", "notifications", "integrations",
+                                       "web"]
     assert CONTEXTS[:len(SPINE)] == SPINE
 
 
@@ -95,7 +96,8 @@ def test_registries_are_built_per_container_from_declarations() -> None:
     assert {t.actor_name for ts in registry.triggers.values() for t in ts} <= set(registry.jobs)
     assert "notifications.send_email" in registry.jobs and "plain" in registry.templates
     # … and no module keeps a global registry filled by import side effects
-    for module, name in (("retaguarda.integrations.jobs", "JOBS"), ("retaguarda.integrations.dispatcher", "TRIGGERS"),
+    for module, name in (("retaguarda.integrations.jobs", "JOBS"),
+                         ("retaguarda.integrations.dispatcher", "TRIGGERS"),
                          ("retaguarda.integrations.scheduler", "PERIODIC"),
                          ("retaguarda.integrations.reconciler", "RECONCILERS"),
                          ("retaguarda.notifications.templates", "TEMPLATES")):

@@ -28,7 +28,8 @@ import sqlalchemy as sa
 DATA = Path(__file__).parent / "data"
 EVENTS = DATA / "demo_events.jsonl.gz"
 READ_MODELS = DATA / "demo_read_models.json.gz"
-FIXTURE_EVENT_KEY = base64.b64encode(hashlib.sha256(b"retaguarda replay fixture (not a secret)").digest()).decode()
+FIXTURE_EVENT_KEY = base64.b64encode(
+    hashlib.sha256(b"retaguarda replay fixture (not a secret)").digest()).decode()
 
 
 def _cell(value: Any) -> Any:

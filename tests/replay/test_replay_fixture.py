@@ -2,7 +2,8 @@
 
 The fixture (`make_demo_log.py`) is the demo tenant's log and the read models live processing
 built from it, recorded with the code as it was on `main` before issue #12. Here the log goes
-into a fresh store (stored bytes as they were, under the fixture's own event key), `retaguarda replay` rebuilds every
+into a fresh store (stored bytes as they were, under the fixture's own event key),
+`retaguarda replay` rebuilds every
 projection, and each table must equal the recorded one row for row.
 """
 

@@ -84,9 +84,9 @@ def test_a_created_customer_is_read_back_and_listed_although_the_projector_lags(
             for i in range(3):
                 document = ["11222333000181", "19131243000197", "11444777000161"][i]
                 r = client.post("/api/v1/customers", headers=admin, json={
-                    "name": f"Lagging {i}", "kind": "company", "document": document, "email": f"c{i}@lag.test",
-                    "phones": ["(11) 98765-4321"], "address": {"uf": "SP", "ibge_code": "3550308", "cep": "01001-000"},
-                    "plan": "Empresarial 1G"})
+                    "name": f"Lagging {i}", "kind": "company", "document": document,
+                    "email": f"c{i}@lag.test", "phones": ["(11) 98765-4321"], "plan": "Empresarial 1G",
+                    "address": {"uf": "SP", "ibge_code": "3550308", "cep": "01001-000"}})
                 # the handler read its row back from the read model: it waited for its write
                 assert r.status_code == 201, r.text
                 # and the next request sees it too

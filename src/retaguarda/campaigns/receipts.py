@@ -46,12 +46,14 @@ def apply_receipts(container: Container, meta: Meta, provider_name: str, body: b
     counts = {"updated": 0, "unchanged": 0, "unknown": 0, "fallback": 0, "opted_out": 0}
     for receipt in provider.parse_receipt(body, headers):
         row = read(container, find_message_row, meta.tenant_id, message_id=receipt.get("message_id"),
-                   provider_message_id=None if receipt.get("message_id") else receipt.get("provider_message_id"))
+                   provider_message_id=None if receipt.get("message_id")
+                   else receipt.get("provider_message_id"))
         if row is None:
             counts["unknown"] += 1
             continue
         outcome = container.campaigns.apply_receipt(meta, row["id"], receipt.get("status", ""),
-                                                    str(receipt.get("reason") or ""), bool(receipt.get("fallback")))
+                                                    str(receipt.get("reason") or ""),
+                                                    bool(receipt.get("fallback")))
         if outcome == "fallback":
             counts["fallback"] += 1
             enqueue(container, send_actor(row["provider"]), row["id"])
@@ -111,7 +113,8 @@ def notify_wordpress(container: Container, campaign_id: str, version: int, event
         record_callback(container.engine, **row, outcome="error", http_status=None, error=repr(exc)[:500])
         raise TransientError(f"webhook unreachable: {type(exc).__name__}") from None
     if response.is_success:
-        record_callback(container.engine, **row, outcome="delivered", http_status=response.status_code, error="")
+        record_callback(container.engine, **row, outcome="delivered", http_status=response.status_code,
+                        error="")
         return f"delivered {response.status_code}"
     record_callback(container.engine, **row, outcome="error", http_status=response.status_code,
                     error=response.text[:300])

@@ -146,7 +146,8 @@ def _send(container: Container, message_id: str, done: list[tuple[CampaignMessag
     except ProviderError as exc:
         return _failed(container, campaign, message, exc, opts, general)
     meta = system_meta(container, message.tenant_id, message.campaign_id)
-    args = (result.provider_message_id or "", result.channel, message.attempts + 1, result.fallback_reason or "")
+    args = (result.provider_message_id or "", result.channel, message.attempts + 1,
+            result.fallback_reason or "")
     message.sent(meta, *args)
     done.append((message, args))
     return f"sent via {result.channel}"
@@ -159,7 +160,8 @@ def _failed(container: Container, campaign: Campaign, message: CampaignMessage, 
     reason = str(exc)[:500]
     if exc.kind == "transient":
         if attempt >= int(opts["max_attempts"]):
-            quietly(service.record_message_failed, str(message.id), reason=reason, attempts=attempt, dead=True)
+            quietly(service.record_message_failed, str(message.id), reason=reason, attempts=attempt,
+                    dead=True)
             log.warning("campaign_message_dead_lettered", provider=campaign.provider, attempts=attempt)
             return "dead-lettered"
         wait = max(float(exc.retry_after or 0), backoff_seconds(general, attempt))
