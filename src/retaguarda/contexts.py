@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from retaguarda.audit.context import CONTEXT as AUDIT
 from retaguarda.billing.context import CONTEXT as BILLING
-from retaguarda.cash.context import CONTEXT as CASH
 from retaguarda.campaigns.context import CONTEXT as CAMPAIGNS
+from retaguarda.cash.context import CONTEXT as CASH
 from retaguarda.cnpj.context import CONTEXT as CNPJ
 from retaguarda.customers.context import CONTEXT as CUSTOMERS
 from retaguarda.fiscal.context import CONTEXT as FISCAL
