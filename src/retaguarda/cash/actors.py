@@ -65,8 +65,9 @@ def _pix_gave_up(container: Container, notice_id: str, error: str) -> None:
     cash.save(notice)
 
 
-def record_pix_give_up(container: Container, notice_id: str, version: int = 0, *, error: str,
-                       attempts: int) -> None:
+def record_pix_give_up(
+    container: Container, notice_id: str, version: int = 0, *, error: str, attempts: int
+) -> None:
     """Last retry failed: the notice goes to the dead-letter list (retry from the queue page)."""
     _pix_gave_up(container, notice_id, error or "the PSP did not answer")
 
@@ -145,7 +146,9 @@ def note_id_for(follow_up: uuid.UUID) -> uuid.UUID:
     max_backoff=60_000,
     time_limit=120_000,
 )
-def nfse_follow_up(container: Container, tenant_id: str, movement_id: str, invoice_id: str, trigger: str) -> str:
+def nfse_follow_up(
+    container: Container, tenant_id: str, movement_id: str, invoice_id: str, trigger: str
+) -> str:
     cash, fiscal = container.cash, getattr(container, "fiscal", None)
     if fiscal is None or not _wanted(container, tenant_id, trigger):
         return "not enabled"

@@ -88,7 +88,7 @@ def balance_svg(book: dict[str, Any], width: int = 640, height: int = 220) -> st
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(_("Balance per day"))}" class="cash-chart" preserveAspectRatio="none">'
+        f'aria-label="{escape(_("Balance per day"))}" class="cash-chart">'
     ]
     zero = y(Decimal("0"))
     parts.append(

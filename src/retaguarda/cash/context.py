@@ -12,7 +12,11 @@ from retaguarda.integrations import Trigger
 from retaguarda.plugin import Context
 
 CONTEXT = Context(
-    name="cash", install=install, routes=api.routes, pages=pages.pages, projections=projections,
+    name="cash",
+    install=install,
+    routes=api.routes,
+    pages=pages.pages,
+    projections=projections,
     jobs=(actors.confirm_pix, actors.nfse_follow_up),
     triggers=(
         Trigger(PixNotice.Received, actors.CONFIRM_PIX, actors.notice_args),
@@ -20,5 +24,6 @@ CONTEXT = Context(
         Trigger(CashMovement.Matched, actors.NFSE_FOLLOW_UP, actors.matched_args),
         Trigger(Invoice.PaymentReceived, actors.NFSE_FOLLOW_UP, actors.paid_args),
     ),
-    seed_demo=seed_demo, dashboard=dashboard.cards,
+    seed_demo=seed_demo,
+    dashboard=dashboard.cards,
 )

@@ -264,6 +264,11 @@ def book_page(request: Request[Any, Any, Any], to: str = "", account: str = "") 
             "query": query,
             "error": error,
             "sources": SOURCE_LABELS,
+            "status_labels": {
+                "matched": _("Matched"),
+                "unmatched": _("Unmatched"),
+                "not_revenue": _("Not revenue"),
+            },
         },
     )
 
