@@ -116,7 +116,7 @@ class Container:
     """Extra keyword arguments of the backend adapters (tests: CA bundle, simulated authority)."""
     fiscal_backends: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     """Cache of backend adapters per tenant settings/certificate version."""
-    nfcom: NfcomService = _declared()
+    nfcom: NfcomService = field(init=False)
     nfcom_backend_options: dict[str, Any] = field(default_factory=dict)
     """Extra keyword arguments of the NFCom adapters (tests: CA bundle, simulated SVRS, timeouts)."""
     nfcom_backends: dict[tuple[Any, ...], Any] = field(default_factory=dict)
@@ -139,9 +139,9 @@ class Container:
     access_network_factory: Callable[[TenantSettings], AccessNetworkWebhook | None] = field(init=False)
 
     # field -------------------------------------------------------------------------------
-    service_orders: Field = _declared()
+    service_orders: Field = field(init=False)
     """The field context's service (named for what it holds: `field` is dataclasses' own)."""
-    field_photos: AttachmentStore = _declared()
+    field_photos: AttachmentStore = field(init=False)
 
     # campaigns ---------------------------------------------------------------------------
     campaigns: Campaigns = field(init=False)
@@ -151,11 +151,11 @@ class Container:
     """Provider name → a client to use instead of the one built from the tenant's settings."""
 
     # contracts ---------------------------------------------------------------------------
-    contracts: Contracts = _declared()
+    contracts: Contracts = field(init=False)
 
     # cash --------------------------------------------------------------------------------
-    cash: Cash = _declared()
-    cash_psp_factory: Callable[[CashAccount], PixApiClient | None] = _declared()
+    cash: Cash = field(init=False)
+    cash_psp_factory: Callable[[CashAccount], PixApiClient | None] = field(init=False)
     """An account's API Pix client (None without a PSP); tests point it at the fake PSP."""
 
     def projection_names(self) -> list[str]:
