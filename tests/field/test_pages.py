@@ -53,6 +53,8 @@ def test_a_manager_opens_and_schedules_an_order_and_the_technician_sees_it(clien
     r = client.post(f"{url2}/schedule", data={"_csrf_token": token, "technician_id": ws.users["tech"],
                                               "date": DAY, "start": "10:00", "end": "11:00"})
     assert r.status_code == 409 and 'class="flash error"' in r.text
+    home = client.get("/").text
+    assert 'data-testid="card-orders-pending"' in home and 'data-testid="card-orders-completed"' in home
     board = client.get(f"/field/board?date={DAY}").text
     assert "OS-000001" in board and "OS-000002" in board  # one in a lane, one waiting
     assert client.get(f"/field/orders?status=&date={DAY}").text.count("OS-00000") == 1
