@@ -24,8 +24,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from retaguarda.fiscal.backends.base import (
     CancellationOutcome,
     DpsRequest,
@@ -36,6 +34,7 @@ from retaguarda.fiscal.backends.http import Exchanger, Response, json_of
 from retaguarda.fiscal.dps import OP_SIMP_NAC, date_time
 from retaguarda.fiscal.errors_map import local_error, read_errors
 from retaguarda.fiscal.taxes import cents
+from retaguarda.integrations.http import make_client
 
 _budget_lock = threading.Lock()
 _budgets: dict[int, tuple[int, float]] = {}
@@ -63,8 +62,8 @@ class FocusNfeBackend:
         self.poll_interval = poll_interval
         self.sleep = sleep
         self.http = _FocusExchanger(
-            lambda: httpx.Client(auth=(token, ""), timeout=timeout,
-                                 headers={"Accept": "application/json"}), clock, self._budget_key)
+            lambda: make_client(auth=(token, ""), timeout=timeout, connect_timeout=timeout,
+                                headers={"Accept": "application/json"}), clock, self._budget_key)
 
     def close(self) -> None:
         self.http.close()

@@ -32,6 +32,7 @@ from retaguarda.fiscal.backends.base import (
 from retaguarda.fiscal.backends.http import Exchanger, Response, json_of
 from retaguarda.fiscal.certificates import A1Certificate
 from retaguarda.fiscal.errors_map import local_error, read_errors
+from retaguarda.integrations.http import make_client
 
 SEFIN_PATH = "/SefinNacional"
 TRANSIENT_CODES = {"E999"}
@@ -77,8 +78,8 @@ class PortalNacionalBackend:
                 ctx = self.certificate.ssl_context(self.ca_bundle)
             except Exception as exc:  # noqa: BLE001
                 raise BackendConfigError(f"the A1 certificate cannot be used for TLS: {exc}") from None
-            return httpx.Client(verify=ctx, timeout=self.timeout,
-                                headers={"Accept": "application/json"})
+            return make_client(ssl_context=ctx, timeout=self.timeout, connect_timeout=self.timeout,
+                               headers={"Accept": "application/json"})
         return Exchanger(factory, self.clock)
 
     def close(self) -> None:
