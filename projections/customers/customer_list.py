@@ -263,3 +263,11 @@ def count_by_status(conn: Connection, tenant_id: str) -> dict[str, int]:
     counts.update({status: n for status, n in rows})
     counts["total"] = sum(counts.values())
     return counts
+
+
+def active_customer_choices(conn: Connection, tenant_id: str, *, limit: int = 500) -> list[dict[str, str]]:
+    """Active customers as `{"id", "name"}`, in name order, for pickers in other contexts."""
+    c = customers
+    rows = conn.execute(sa.select(c.c.id, c.c.name).where(c.c.tenant_id == tenant_id, c.c.status == "active")
+                        .order_by(c.c.search_name).limit(limit)).all()
+    return [{"id": r.id, "name": r.name} for r in rows]

@@ -22,10 +22,10 @@ from eventsourcing.persistence import IntegrityError
 
 import retaguarda.billing.money as m
 from retaguarda.billing.domain import (
+    DEFAULT_SETTINGS,
     BillingAccount,
     BillingRun,
     BillingSettings,
-    DEFAULT_SETTINGS,
     GatewayEvent,
     Invoice,
     Plan,
@@ -34,7 +34,7 @@ from retaguarda.billing.domain import (
     gateway_event_id,
     settings_id,
 )
-from retaguarda.customers.domain import Customer
+from retaguarda.customers import Customer
 from retaguarda.services import Saved, Service
 from retaguarda.shared.claims import Claim, claim_id
 from retaguarda.shared.clock import SAO_PAULO
@@ -445,7 +445,7 @@ class Billing(Service):
 
     def send_reminder(self, meta: Meta, invoice_id: str, key: str, to: str, params: dict[str, Any]) -> bool:
         """Queues the reminder e-mail and records it on the invoice in one save (each key once)."""
-        from retaguarda.notifications.domain import Email
+        from retaguarda.notifications import Email
 
         def command() -> bool:
             inv = self.load(Invoice, invoice_id, meta.tenant_id)

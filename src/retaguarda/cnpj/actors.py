@@ -35,8 +35,8 @@ def run_check(check_id: str) -> str:
 def scheduled_checks() -> str:
     """Queues a check for every target whose schedule (daily/weekly/monthly) says it is due."""
     from projections.cnpj.watchlist import due_targets
-    from retaguarda.cnpj.domain import SCHEDULE_DAYS
     from retaguarda.cnpj.application import QuotaExceededError
+    from retaguarda.cnpj.domain import SCHEDULE_DAYS
 
     c = runtime.container()
     now = c.clock.now()
