@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from projections.base import Envelope, Projection, Writer, handles, metadata, page_result
-from retaguarda.customers import Customer
+from retaguarda.customers.domain import Customer
 
 customers = sa.Table(
     "customers",

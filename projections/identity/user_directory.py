@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from projections.base import Envelope, Projection, Writer, handles, metadata, paginate
-from retaguarda.identity import ApiKey, Tenant, User
+from retaguarda.identity.domain import ApiKey, Tenant, User
 from retaguarda.shared.clock import as_utc
 
 tenants = sa.Table(

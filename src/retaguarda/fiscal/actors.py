@@ -187,9 +187,9 @@ def emit_nfse(note_id: str, version: int = 0) -> str:
         except TransientBackendError as exc:
             attempt = current_attempt()
             delay = _backoff_ms(attempt, exc.retry_after)
+            error, calls = mask_documents_in_text(str(exc)), _calls(exc.calls)  # exc: unbound after except
             container.fiscal.record(note_id, EMIT, lambda n, m: n.attempt_failed(
-                m, operation="emit", attempt=attempt, error=mask_documents_in_text(str(exc)),
-                retry_in_ms=delay, calls=_calls(exc.calls)))
+                m, operation="emit", attempt=attempt, error=error, retry_in_ms=delay, calls=calls))
             if exc.retry_after:
                 raise dramatiq.Retry(str(exc), delay=delay) from None
             raise TransientError(str(exc)) from None
@@ -217,13 +217,15 @@ def consult_nfse(note_id: str, poll: int = 0) -> str:
             backend = backend_for(container, note.tenant_id, note.backend, note.environment)
             outcome = backend.consult(note.provider_ref or provider_ref(note), note.access_key)
         except BackendConfigError as exc:
+            reason = f"backend configuration: {exc}"  # exc: unbound after except
             container.fiscal.record(note_id, CONSULT, lambda n, m: n.fail_emission(
-                m, error=f"backend configuration: {exc}", attempts=poll + 1))
+                m, error=reason, attempts=poll + 1))
             return "failed"
         except TransientBackendError as exc:
+            error, calls = mask_documents_in_text(str(exc)), _calls(exc.calls)  # exc: unbound after except
+            wait_ms = _backoff_ms(poll + 1, exc.retry_after)
             container.fiscal.record(note_id, CONSULT, lambda n, m: n.attempt_failed(
-                m, operation="consult", attempt=poll + 1, error=mask_documents_in_text(str(exc)),
-                retry_in_ms=_backoff_ms(poll + 1, exc.retry_after), calls=_calls(exc.calls)))
+                m, operation="consult", attempt=poll + 1, error=error, retry_in_ms=wait_ms, calls=calls))
             schedule_poll(container, note_id, poll, exc.retry_after)
             return "transient"
         what = _apply_emission(container, note_id, outcome, CONSULT)
@@ -258,9 +260,9 @@ def cancel_nfse(note_id: str, version: int = 0, poll: int = 0) -> str:
         except TransientBackendError as exc:
             attempt = current_attempt()
             delay = _backoff_ms(attempt, exc.retry_after)
+            error, calls = mask_documents_in_text(str(exc)), _calls(exc.calls)  # exc: unbound after except
             container.fiscal.record(note_id, CANCEL, lambda n, m: n.attempt_failed(
-                m, operation="cancel", attempt=attempt, error=mask_documents_in_text(str(exc)),
-                retry_in_ms=delay, calls=_calls(exc.calls)))
+                m, operation="cancel", attempt=attempt, error=error, retry_in_ms=delay, calls=calls))
             if exc.retry_after:
                 raise dramatiq.Retry(str(exc), delay=delay) from None
             raise TransientError(str(exc)) from None

@@ -256,7 +256,7 @@ async def bearer_authenticator(container: Any, scope: Any) -> Principal | None:
     token = token.strip()
     cached = cached_principal_from_jwt(container, token)  # no thread hop when remembered
     if cached is not False:
-        return cached
+        return cached  # type: ignore[return-value]  # True is never returned (see cached_principal_from_jwt)
     return await anyio.to_thread.run_sync(principal_from_jwt, container, token)
 
 

@@ -217,7 +217,7 @@ def run_scheduler(container: Any, stop: threading.Event | None = None, interval:
         stop = threading.Event()
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *_: stop.set())  # type: ignore[union-attr]
+                signal.signal(sig, lambda *_: stop.set())
     log.info("scheduler_started", jobs=sorted(scheduler.jobs))
     scheduler.run_forever(interval, stop)
     return 0
