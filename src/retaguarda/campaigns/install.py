@@ -13,7 +13,7 @@ STATUS_EVENTS = ("Received", "DispatchStarted", "Scheduled", "Started", "Finishe
 
 
 def install(container: Any) -> None:
-    import retaguarda.campaigns.actors  # noqa: F401  (records the jobs)
+    import retaguarda.campaigns.actors
     import retaguarda.campaigns.tables  # noqa: F401  (the callbacks table on the metadata)
     from retaguarda.campaigns.application import Campaigns
     from retaguarda.campaigns.domain import Campaign

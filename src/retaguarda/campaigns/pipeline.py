@@ -22,7 +22,14 @@ import httpx
 import sqlalchemy as sa
 import structlog
 
-from retaguarda.campaigns.domain import CANCELLED, PROVIDERS, TERMINAL, Campaign, CampaignMessage, CampaignSettings
+from retaguarda.campaigns.domain import (
+    CANCELLED,
+    PROVIDERS,
+    TERMINAL,
+    Campaign,
+    CampaignMessage,
+    CampaignSettings,
+)
 from retaguarda.campaigns.quiet_hours import next_window
 from retaguarda.shared.errors import ConflictError
 from retaguarda.shared.meta import Meta

@@ -227,4 +227,4 @@ def retry_webhook(request: Request[Any, Any, Any], check_id: str) -> dict[str, A
 routes = [create_target, list_, read, update, archive, check, job_status, read_check, report, import_targets,
           import_status, usage, read_settings, change_settings, providers, erase, retry_webhook]
 
-__all__ = ["routes", "ERASED"]
+__all__ = ["ERASED", "routes"]

@@ -20,7 +20,15 @@ from projections.fiscal.settings_view import get_certificate_row, get_settings_r
 from retaguarda.fiscal import book as book_export
 from retaguarda.fiscal import documents
 from retaguarda.fiscal.domain import BACKENDS, STATUSES, compute_taxes, money, rate
-from retaguarda.fiscal.schemas import CancelIn, NfseIn, NfsePatch, PreviewIn, SettingsIn, note_fields, settings_fields
+from retaguarda.fiscal.schemas import (
+    CancelIn,
+    NfseIn,
+    NfsePatch,
+    PreviewIn,
+    SettingsIn,
+    note_fields,
+    settings_fields,
+)
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import NotFoundError, ValidationError
 from retaguarda.shared.jsonable import jsonable

@@ -29,8 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from retaguarda.identity import tokens
 from retaguarda.identity.permissions import permissions_of
-from retaguarda.web.principal import Principal
 from retaguarda.shared.clock import as_utc
+from retaguarda.web.principal import Principal
 
 Authenticator = Callable[[Any, Any], Awaitable[Principal | None]]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -172,7 +172,7 @@ def principal_from_jwt(container: Any, token: str) -> Principal | None:
     return _jwt_principal(container, claims, cached_user_record(container, str(claims["sub"])))
 
 
-def cached_principal_from_jwt(container: Any, token: str) -> Principal | None | bool:
+def cached_principal_from_jwt(container: Any, token: str) -> Principal | bool | None:
     """The principal when token and user row are both remembered; False when a look-up is due."""
     cache = auth_cache(container)
     claims = cache.claims(token)

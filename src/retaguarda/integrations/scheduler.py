@@ -19,9 +19,8 @@ import sqlalchemy as sa
 import structlog
 
 from projections.base import metadata
-from retaguarda.shared.clock import SAO_PAULO
+from retaguarda.shared.clock import SAO_PAULO, as_utc
 from retaguarda.shared.errors import NotFoundError
-from retaguarda.shared.clock import as_utc
 
 log = structlog.get_logger("retaguarda.scheduler")
 

@@ -45,7 +45,7 @@ def _wants_html(request: Request[Any, Any, Any]) -> bool:
 
 
 def _error_page(request: Request[Any, Any, Any], status: int, title: str, detail: str) -> Response[Any]:
-    
+
     return Template("error.html", context={"status": status, "title": title, "detail": detail},
                     status_code=status)
 

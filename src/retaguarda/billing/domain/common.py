@@ -9,7 +9,7 @@ from uuid import UUID
 import retaguarda.billing.money as m
 from retaguarda.shared.errors import ValidationError
 
-CYCLES = tuple(m.CYCLE_MONTHS) + ("once",)
+CYCLES = (*tuple(m.CYCLE_MONTHS), "once")
 
 
 PLAN_KINDS = ("plan", "product", "service")

@@ -13,7 +13,7 @@ from retaguarda.shared.errors import ValidationError
 PROVIDERS = ("cda", "gosac", "noah", "rcs", "salesforce")
 
 
-CREDENTIAL_PROVIDERS = PROVIDERS + ("sms",)
+CREDENTIAL_PROVIDERS = (*PROVIDERS, "sms")
 
 
 """`sms` is only the RCS fallback; its credentials live beside the five campaign providers."""

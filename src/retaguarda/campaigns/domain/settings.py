@@ -62,7 +62,7 @@ def clean_general(values: dict[str, Any]) -> dict[str, Any]:
             if not _HHMM.match(str(values[key])):
                 raise ValidationError(key, "use HH:MM (24 h)")
             out[key] = str(values[key])
-    if "timezone" in values and values["timezone"]:
+    if values.get("timezone"):
         zone = str(values["timezone"])
         if not re.match(r"^[A-Za-z_]+(/[A-Za-z_+\-0-9]+)*$", zone):
             raise ValidationError("timezone", "unknown time zone")

@@ -229,7 +229,7 @@ class FocusNfeBackend:
             return {"ok": False, "backend": self.name, "message": str(exc),
                     "calls": [c.as_dict() for c in exc.calls]}
         ok = resp.status in (200, 404)
-        msg = ("token accepted (consult answered HTTP %d)" % resp.status) if ok else \
+        msg = f"token accepted (consult answered HTTP {resp.status})" if ok else \
             f"Focus NFe refused the token (HTTP {resp.status})"
         return {"ok": ok, "backend": self.name, "message": msg,
                 "calls": [c.as_dict() for c in self.http.take_calls()]}

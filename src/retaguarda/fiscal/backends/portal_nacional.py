@@ -276,7 +276,7 @@ class PortalNacionalBackend:
             return {"ok": False, "backend": self.name, "message": str(exc),
                     "calls": [c.as_dict() for c in exc.calls]}
         ok = resp.status in (200, 400, 404)
-        message = ("mutual TLS handshake accepted; consult answered HTTP %d" % resp.status) if ok \
+        message = f"mutual TLS handshake accepted; consult answered HTTP {resp.status}" if ok \
             else f"the Sefin answered HTTP {resp.status}"
         return {"ok": ok, "backend": self.name, "message": message,
                 "certificate": self.certificate.summary(),

@@ -80,7 +80,7 @@ def cents(value: Decimal) -> Decimal:
 
 def money(value: Any, field: str, *, allow_zero: bool = False) -> Decimal:
     """A Decimal of cents from a decimal string (or int/Decimal); floats are refused."""
-    if isinstance(value, float) or isinstance(value, bool):
+    if isinstance(value, float | bool):
         raise ValidationError(field, "send money as a decimal string, e.g. \"1500.00\"")
     try:
         number = Decimal(str(value).strip())
@@ -101,7 +101,7 @@ def money(value: Any, field: str, *, allow_zero: bool = False) -> Decimal:
 
 def rate(value: Any, field: str, *, maximum: Decimal = Decimal("100")) -> Decimal:
     """A percentage as a Decimal with up to 2 places (e.g. 2.00 for 2 %)."""
-    if isinstance(value, float) or isinstance(value, bool):
+    if isinstance(value, float | bool):
         raise ValidationError(field, "send rates as a decimal string, e.g. \"2.00\"")
     try:
         number = Decimal(str(value).strip())
