@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import retaguarda.billing.money as m
 from retaguarda.billing.application import local_date, public_token
 from retaguarda.billing.domain import Invoice
 from retaguarda.shared.errors import ValidationError
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 
 def parse_date(value: Any, field: str) -> date:
@@ -40,7 +43,7 @@ def public_path(secret: str, invoice_id: str) -> str:
     return f"/pay/{invoice_id}/{public_token(secret, invoice_id)}"
 
 
-def invoice_view(container: Any, inv: Invoice, now: datetime | None = None) -> dict[str, Any]:
+def invoice_view(container: Container, inv: Invoice, now: datetime | None = None) -> dict[str, Any]:
     billing = container.billing
     now = now or container.clock.now()
     today = local_date(now)
@@ -64,7 +67,7 @@ def invoice_view(container: Any, inv: Invoice, now: datetime | None = None) -> d
     }
 
 
-def pdf_view(container: Any, inv: Invoice) -> dict[str, Any]:
+def pdf_view(container: Container, inv: Invoice) -> dict[str, Any]:
     view = invoice_view(container, inv)
     customer = container.customers.get_customer(inv.tenant_id, inv.customer_id)
     address = customer.address or {}

@@ -57,7 +57,7 @@ def dispatch(request: Request[Any, Any, Any], data: DispatchIn) -> Response[dict
         meta_of(request), external_id=str(data.external_id).strip(), name=data.name, provider=data.provider,
         content=data.content, recipients=data.recipients, recipients_url=data.recipients_url,
         send_at=parse_send_at(data.send_at), options=data.options,
-        batch_size=container.extras["campaigns_tuning"].batch_size)
+        batch_size=container.campaigns_tuning.batch_size)
     settle(request, saved.position)
     campaign = saved.aggregate
     return Response({"campaign_id": str(campaign.id), "status": campaign.status,

@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import sqlalchemy as sa
@@ -33,6 +33,9 @@ from retaguarda.campaigns.domain import (
 from retaguarda.campaigns.quiet_hours import next_window
 from retaguarda.shared.errors import ConflictError
 from retaguarda.shared.meta import Meta
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 log = structlog.get_logger("retaguarda.campaigns")
 
@@ -59,15 +62,15 @@ class Tuning:
     """Messages per send job: their `Sent` events share one commit (the event store's cost)."""
 
 
-def tuning(container: Any) -> Tuning:
-    return container.extras.setdefault("campaigns_tuning", Tuning())
+def tuning(container: Container) -> Tuning:
+    return container.campaigns_tuning
 
 
 def send_actor(provider: str) -> str:
     return f"campaigns.send_{provider}"
 
 
-def system_meta(container: Any, tenant_id: str, correlation_id: str) -> Meta:
+def system_meta(container: Container, tenant_id: str, correlation_id: str) -> Meta:
     return Meta(tenant_id=tenant_id, actor=SYSTEM_ACTOR, correlation_id=correlation_id,
                 at=container.clock.now())
 
@@ -97,31 +100,35 @@ class _Cache:
             self.items.pop(key, None)
 
 
-def _state(container: Any) -> dict[str, Any]:
-    state = container.extras.get("campaigns_state")
-    if state is None:
-        state = container.extras.setdefault("campaigns_state", {
-            "campaigns": _Cache(), "settings": _Cache(), "providers": {}, "lock": threading.Lock(),
+PipelineState = dict[str, Any]
+"""Per-container caches of the pipeline (campaigns, settings, provider clients, limiters)."""
+
+
+def new_state() -> PipelineState:
+    return {"campaigns": _Cache(), "settings": _Cache(), "providers": {}, "lock": threading.Lock(),
             "limiters": {}, "backend": None, "stripes": [threading.Lock() for _ in range(64)],
-        })
-    return state
+            "token_cache": None}
 
 
-def cached_campaign(container: Any, campaign_id: str) -> Campaign | None:
+def _state(container: Container) -> PipelineState:
+    return container.campaigns_state
+
+
+def cached_campaign(container: Container, campaign_id: str) -> Campaign | None:
     return _state(container)["campaigns"].get(
         campaign_id, tuning(container).campaign_cache_seconds,
         lambda: container.campaigns.find_campaign(campaign_id))
 
 
-def forget_campaign(container: Any, campaign_id: str) -> None:
+def forget_campaign(container: Container, campaign_id: str) -> None:
     _state(container)["campaigns"].drop(campaign_id)
 
 
-def forget_settings(container: Any, tenant_id: str) -> None:
+def forget_settings(container: Container, tenant_id: str) -> None:
     _state(container)["settings"].drop(tenant_id)
 
 
-def tenant_settings(container: Any, tenant_id: str) -> CampaignSettings | None:
+def tenant_settings(container: Container, tenant_id: str) -> CampaignSettings | None:
     return _state(container)["settings"].get(
         tenant_id, tuning(container).settings_cache_seconds,
         lambda: container.campaigns.get_settings(tenant_id))
@@ -139,7 +146,7 @@ def general_options(settings: CampaignSettings | None) -> dict[str, Any]:
     return {**DEFAULT_GENERAL, **(settings.general if settings else {})}
 
 
-def provider_for(container: Any, tenant_id: str, name: str, *, sms_fallback: bool = True) -> Any:
+def provider_for(container: Container, tenant_id: str, name: str, *, sms_fallback: bool = True) -> Any:
     """The tenant's client for `name` (cached per settings version; the HTTP pool is reused)."""
     from retaguarda.campaigns.providers import MemoryTokenCache, make_provider
 
@@ -156,8 +163,10 @@ def provider_for(container: Any, tenant_id: str, name: str, *, sms_fallback: boo
         if found is not None:
             return found
         creds = settings.credentials if settings else {}
-        token_cache = container.extras.setdefault("campaigns_token_cache", MemoryTokenCache())
-        override = container.ports.get(f"campaigns.{name}")
+        if state["token_cache"] is None:
+            state["token_cache"] = MemoryTokenCache()
+        token_cache = state["token_cache"]
+        override = container.campaigns_providers.get(name)
         fallback = None
         if name == "rcs" and sms_fallback:
             fallback = make_provider("sms", settings=container.settings, credentials=creds.get("sms", {}),
@@ -174,10 +183,8 @@ def provider_for(container: Any, tenant_id: str, name: str, *, sms_fallback: boo
         return provider
 
 
-def close_providers(container: Any) -> None:
-    state = container.extras.get("campaigns_state")
-    if not state:
-        return
+def close_providers(container: Container) -> None:
+    state = _state(container)
     for provider in state["providers"].values():
         close = getattr(provider, "close", None)
         if close:
@@ -190,7 +197,7 @@ def close_providers(container: Any) -> None:
 
 # --- rate limits and concurrency caps ------------------------------------------------------
 
-def _backend(container: Any) -> Any:
+def _backend(container: Container) -> Any:
     state = _state(container)
     if state["backend"] is None:
         with state["lock"]:
@@ -206,7 +213,7 @@ def _backend(container: Any) -> Any:
     return state["backend"]
 
 
-def limiters(container: Any, tenant_id: str, provider: str, options: dict[str, Any]) -> tuple[Any, Any]:
+def limiters(container: Container, tenant_id: str, provider: str, options: dict[str, Any]) -> tuple[Any, Any]:
     """(concurrency limiter, window limiter) for the tenant's provider, per current options."""
     from dramatiq.rate_limits import ConcurrentRateLimiter, WindowRateLimiter
 
@@ -246,14 +253,14 @@ def _wait_for_slot(window: Any, wait_seconds: float) -> bool:
 
 # --- enqueueing ----------------------------------------------------------------------------
 
-def enqueue(container: Any, actor_name: str, *args: Any, delay_seconds: float = 0.0) -> None:
+def enqueue(container: Container, actor_name: str, *args: Any, delay_seconds: float = 0.0) -> None:
     options: dict[str, Any] = {}
     if delay_seconds > 0:
         options["delay"] = int(delay_seconds * 1000)
     container.broker.get_actor(actor_name).send_with_options(args=args, **options)
 
 
-def delay_until(container: Any, at: datetime) -> float:
+def delay_until(container: Container, at: datetime) -> float:
     remaining = (at - container.clock.now()).total_seconds()
     return max(0.0, min(remaining, tuning(container).max_delay_seconds))
 
@@ -266,7 +273,7 @@ def backoff_seconds(general: dict[str, Any], attempt: int) -> float:
 
 # --- fan-out -------------------------------------------------------------------------------
 
-def dispatch_batch(container: Any, campaign_id: str, batch: int) -> str:
+def dispatch_batch(container: Container, campaign_id: str, batch: int) -> str:
     """Creates batch `batch`'s messages (once) and hands them to the provider queue; chains the next."""
     service = container.campaigns
     campaign = service.find_campaign(campaign_id)
@@ -328,7 +335,7 @@ def dispatch_batch(container: Any, campaign_id: str, batch: int) -> str:
     return f"batch {batch}: {len(queued)} queued"
 
 
-def fetch_recipient_page(container: Any, campaign: Campaign, batch: int) -> tuple[Any, bool]:
+def fetch_recipient_page(container: Container, campaign: Campaign, batch: int) -> tuple[Any, bool]:
     """Pages through `recipients_url` (`?page=N&per_page=M` → `{"recipients": [...], "next": url|null}`)
     and stores the page as the batch's RecipientBatch. A recipient without phone or e-mail is
     kept as invalid (its message is skipped), never a reason to stop the campaign."""
@@ -367,7 +374,7 @@ def fetch_recipient_page(container: Any, campaign: Campaign, batch: int) -> tupl
     return stored, bool(data.get("next")) and len(items) > 0
 
 
-def _opted_out(container: Any, tenant_id: str, phones: list[str]) -> set[str]:
+def _opted_out(container: Container, tenant_id: str, phones: list[str]) -> set[str]:
     from projections.campaigns.opt_outs import opted_out_among
 
     if not phones:
@@ -392,7 +399,7 @@ def outbound(campaign: Campaign, message: CampaignMessage) -> Any:
         attributes=dict(message.attributes or {}))
 
 
-def send_message(container: Any, message_ids: str | list[str]) -> str:
+def send_message(container: Container, message_ids: str | list[str]) -> str:
     """Sends queued messages (one id, or a chunk from the fan-out), each exactly once as far as
     the provider's idempotency key allows; the chunk's `Sent` events are saved in one commit."""
     from contextlib import ExitStack
@@ -411,7 +418,7 @@ def send_message(container: Any, message_ids: str | list[str]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in outcomes.items())
 
 
-def _save_sent(container: Any, done: list[tuple[CampaignMessage, tuple[Any, ...]]]) -> None:
+def _save_sent(container: Container, done: list[tuple[CampaignMessage, tuple[Any, ...]]]) -> None:
     """One atomic save for the chunk; if another worker touched one of them meanwhile (a duplicate
     delivery), record each on its own (the loser sees the message already sent)."""
     from eventsourcing.persistence import IntegrityError
@@ -426,7 +433,7 @@ def _save_sent(container: Any, done: list[tuple[CampaignMessage, tuple[Any, ...]
                      channel=event[1], attempt=event[2], fallback_reason=event[3])
 
 
-def _send(container: Any, message_id: str, done: list[tuple[CampaignMessage, tuple[Any, ...]]],
+def _send(container: Container, message_id: str, done: list[tuple[CampaignMessage, tuple[Any, ...]]],
           slots: Any, held: dict[Any, bool]) -> str:
     from retaguarda.campaigns.providers import ProviderError
 
@@ -486,7 +493,7 @@ def _send(container: Any, message_id: str, done: list[tuple[CampaignMessage, tup
     return f"sent via {result.channel}"
 
 
-def _failed(container: Any, campaign: Campaign, message: CampaignMessage, exc: Any,
+def _failed(container: Container, campaign: Campaign, message: CampaignMessage, exc: Any,
             opts: dict[str, Any], general: dict[str, Any]) -> str:
     service = container.campaigns
     attempt = message.attempts + 1
@@ -515,12 +522,9 @@ def _quietly(command: Any, *args: Any, **kwargs: Any) -> Any:
         return None
 
 
-def give_up_message(message_ids: str | list[str], *, error: str, attempts: int) -> None:
+def give_up_message(container: Container, message_ids: str | list[str], *, error: str, attempts: int) -> None:
     """Dramatiq gave up on a send job (an unexpected error, not a provider answer): every message
     of it still queued becomes a dead letter (visible, retryable)."""
-    from retaguarda.integrations import runtime
-
-    container = runtime.container()
     for message_id in [message_ids] if isinstance(message_ids, str) else message_ids:
         message = container.campaigns.find_message(message_id)
         if message is not None and message.is_pending:
@@ -530,7 +534,7 @@ def give_up_message(message_ids: str | list[str], *, error: str, attempts: int) 
 
 # --- delivery receipts and replies ---------------------------------------------------------
 
-def apply_receipts(container: Any, meta: Meta, provider_name: str, body: bytes,
+def apply_receipts(container: Container, meta: Meta, provider_name: str, body: bytes,
                    headers: dict[str, str]) -> dict[str, int]:
     """Receipts posted by a provider (parsed by its own module) update messages idempotently; an
     RCS TTL expiry re-queues the message as SMS; replies saying SAIR/PARE opt the phone out."""
@@ -570,7 +574,7 @@ def campaign_ref(campaign: Campaign) -> dict[str, Any]:
             "send_at": campaign.send_at.isoformat() if campaign.send_at else None}
 
 
-def prepare_batch(container: Any, campaign_id: str, batch: int) -> str:
+def prepare_batch(container: Container, campaign_id: str, batch: int) -> str:
     """Step 1 for one batch (contacts to the provider); after the last batch, schedules step 2."""
     service = container.campaigns
     campaign = service.find_campaign(campaign_id)
@@ -601,12 +605,12 @@ def prepare_batch(container: Any, campaign_id: str, batch: int) -> str:
     return f"batch {batch} prepared ({len(messages)} contacts)"
 
 
-def step_delay(container: Any, provider_name: str, provider: Any) -> float:
+def step_delay(container: Container, provider_name: str, provider: Any) -> float:
     override = tuning(container).step_delay_seconds.get(provider_name)
     return float(override if override is not None else getattr(provider, "step_delay_seconds", 0.0))
 
 
-def schedule_start(container: Any, campaign: Campaign) -> None:
+def schedule_start(container: Container, campaign: Campaign) -> None:
     provider = provider_for(container, campaign.tenant_id, campaign.provider)
     meta = system_meta(container, campaign.tenant_id, str(campaign.id))
     start_at = campaign.start_at if campaign.status == "scheduled" and campaign.start_at else (
@@ -622,7 +626,7 @@ def schedule_start(container: Any, campaign: Campaign) -> None:
             delay_seconds=delay_until(container, start_at))
 
 
-def start_campaign(container: Any, campaign_id: str) -> str:
+def start_campaign(container: Container, campaign_id: str) -> str:
     """Step 2 (GOSAC PUT start, Salesforce send trigger); then every queued message is sent."""
     service = container.campaigns
     campaign = service.find_campaign(campaign_id)
@@ -674,11 +678,8 @@ def start_campaign(container: Any, campaign_id: str) -> str:
     return f"started: {sent} sent"
 
 
-def give_up_two_step(campaign_id: str, *args: Any, error: str, attempts: int) -> None:
+def give_up_two_step(container: Container, campaign_id: str, *args: Any, error: str, attempts: int) -> None:
     """Step 1 or 2 kept failing: the campaign's pending messages are dead letters."""
-    from retaguarda.integrations import runtime
-
-    container = runtime.container()
     service = container.campaigns
     campaign = service.find_campaign(campaign_id)
     if campaign is None:
@@ -697,7 +698,7 @@ def give_up_two_step(campaign_id: str, *args: Any, error: str, attempts: int) ->
 
 # --- completion, stalls, cancellation ------------------------------------------------------
 
-def finalize(container: Any, campaign_id: str, reschedule: bool = True) -> str:
+def finalize(container: Container, campaign_id: str, reschedule: bool = True) -> str:
     """Completes the campaign once no message is queued; re-sends stalled work; re-checks later
     (`reschedule`; the watchdog calls it once per active campaign, without)."""
     from projections.campaigns.campaign_progress import get_campaign_row, stalled_queued
@@ -738,7 +739,7 @@ def finalize(container: Any, campaign_id: str, reschedule: bool = True) -> str:
     return f"{totals['queued']} still queued"
 
 
-def watchdog(container: Any) -> str:
+def watchdog(container: Container) -> str:
     """Periodic: checks every active campaign once (completion, stalled sends, a lost fan-out
     chain), so a campaign whose own re-check message died with a worker still finishes."""
     from projections.campaigns.campaign_progress import active_campaigns
@@ -750,7 +751,7 @@ def watchdog(container: Any) -> str:
     return f"{len(results)} active campaigns checked"
 
 
-def sweep_cancelled(container: Any, campaign_id: str) -> str:
+def sweep_cancelled(container: Container, campaign_id: str) -> str:
     """After a cancel, every message not yet sent becomes skipped (the send jobs would too)."""
     from projections.campaigns.campaign_progress import campaign_messages
 
@@ -774,7 +775,7 @@ CALLBACK_EVENTS = {
 }
 
 
-def callback_body(container: Any, campaign: Campaign, event: str) -> dict[str, Any]:
+def callback_body(container: Container, campaign: Campaign, event: str) -> dict[str, Any]:
     from projections.campaigns.campaign_progress import get_campaign_row
 
     with container.engine.connect() as conn:
@@ -786,7 +787,7 @@ def callback_body(container: Any, campaign: Campaign, event: str) -> dict[str, A
             "at": campaign.modified_on.isoformat() if campaign.modified_on else None}
 
 
-def notify_wordpress(container: Any, campaign_id: str, version: int, event_name: str) -> str:
+def notify_wordpress(container: Container, campaign_id: str, version: int, event_name: str) -> str:
     """POSTs the signed status callback for the campaign as of `version`; raises to be retried."""
     from retaguarda.campaigns.signing import signed_headers
     from retaguarda.campaigns.tables import record_callback
@@ -820,11 +821,10 @@ def notify_wordpress(container: Any, campaign_id: str, version: int, event_name:
     raise TransientError(f"webhook answered {response.status_code}")
 
 
-def give_up_callback(campaign_id: str, version: int, event_name: str, *, error: str, attempts: int) -> None:
+def give_up_callback(container: Container, campaign_id: str, version: int, event_name: str, *, error: str,
+                     attempts: int) -> None:
     from retaguarda.campaigns.tables import record_callback
-    from retaguarda.integrations import runtime
 
-    container = runtime.container()
     campaign = container.campaigns.find_campaign(campaign_id)
     if campaign is None:
         return

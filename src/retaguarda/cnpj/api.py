@@ -28,7 +28,7 @@ def throttle(request: Request[Any, Any, Any]) -> None:
     """Per-tenant and per-client-IP request limits on the CNPJ API (429 with Retry-After)."""
     p = require_principal(request)
     c = container_of(request)
-    limiter = c.extras["cnpj_limiter"]
+    limiter = c.cnpj_limiter
     rate = int(c.cnpj_checks.options(p.tenant_id)["rate_per_minute"])
     wait = limiter.hit(f"tenant:{p.tenant_id}", rate)
     if wait:

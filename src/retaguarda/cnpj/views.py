@@ -77,7 +77,7 @@ def start_import(request: Request[Any, Any, Any], text: str) -> dict[str, Any]:
         conn.execute(sa.insert(imports).values(id=import_id, tenant_id=p.tenant_id, actor=p.actor,
                                                status="queued", total=total, done=0, created=0, failed=0,
                                                errors=[], content=text, created_at=now, updated_at=now))
-    c.extras["actors"]["cnpj.import_targets"].send(import_id)
+    c.actors["cnpj.import_targets"].send(import_id)
     return {"import_id": import_id, "status": "queued", "total": total,
             "status_url": f"/api/v1/cnpj/imports/{import_id}"}
 

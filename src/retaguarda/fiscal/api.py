@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from litestar import Request, Response, get, patch, post, put
@@ -33,6 +33,9 @@ from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import NotFoundError, ValidationError
 from retaguarda.shared.jsonable import jsonable
 from retaguarda.web.context import container_of, meta_of, require_principal, settle
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 READ = {"permission": "fiscal:read"}
 WRITE = {"permission": "fiscal:write"}
@@ -64,7 +67,7 @@ def _note(request: Request[Any, Any, Any], note_id: str) -> dict[str, Any]:
         return note_view(row, _current_backend(conn, p.tenant_id))
 
 
-def settings_view(container: Any, tenant_id: str, *, with_secrets_meta: bool) -> dict[str, Any]:
+def settings_view(container: Container, tenant_id: str, *, with_secrets_meta: bool) -> dict[str, Any]:
     with tenant_reader(container.engine, tenant_id) as conn:
         row = get_settings_row(conn, tenant_id)
         cert = get_certificate_row(conn, tenant_id)
@@ -342,7 +345,7 @@ async def webhook(request: Request[Any, Any, Any], backend: str, token: str) -> 
     return await anyio.to_thread.run_sync(_webhook, container_of(request), backend, token, body)
 
 
-def _webhook(container: Any, backend: str, token: str, body: bytes) -> dict[str, Any]:
+def _webhook(container: Container, backend: str, token: str, body: bytes) -> dict[str, Any]:
     from retaguarda.fiscal.actors import CONSULT, note_id_from_ref
 
     if backend not in BACKENDS:

@@ -4,7 +4,7 @@ book with exports, settings with certificate upload and "test connection"."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
@@ -35,6 +35,9 @@ from retaguarda.shared.documents import format_document
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
 from retaguarda.web.context import container_of, meta_of, require_principal, settle
 from retaguarda.web.html import Template
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 READ = {"permission": "fiscal:read"}
 WRITE = {"permission": "fiscal:write"}
@@ -124,7 +127,7 @@ def _customers(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
         return list_customers(conn, p.tenant_id, status="active", per_page=200)["items"]
 
 
-def _form_defaults(settings: dict[str, Any] | None, container: Any) -> dict[str, Any]:
+def _form_defaults(settings: dict[str, Any] | None, container: Container) -> dict[str, Any]:
     service = (settings or {}).get("default_service") or {}
     today = container.clock.now().astimezone(SAO_PAULO).date()
     return {"service.code": service.get("code", ""), "service.nbs": service.get("nbs", ""),

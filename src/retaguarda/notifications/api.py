@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request, get, post
 from litestar.params import Parameter
@@ -12,6 +12,9 @@ from retaguarda.readdb import tenant_reader
 from retaguarda.shared.jsonable import jsonable
 from retaguarda.web.context import container_of, meta_of, read_one, require_principal, settle
 
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
+
 OPS = {"permission": "ops:admin"}
 
 
@@ -19,9 +22,9 @@ def email_row(request: Request[Any, Any, Any], email_id: str) -> dict[str, Any]:
     return read_one(request, get_email_row, "Email", email_id)
 
 
-def stored_body(container: Any, email_id: str) -> dict[str, Any] | None:
+def stored_body(container: Container, email_id: str) -> dict[str, Any] | None:
     """The sandbox mailer's last stored copy (None with a real SMTP server)."""
-    stored = getattr(container.ports.get("mailer"), "stored", None)
+    stored = getattr(container.mailer, "stored", None)
     if stored is None:
         return None
     copies = stored(email_id)

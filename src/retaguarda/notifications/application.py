@@ -7,25 +7,28 @@ into a `notifications.send_email` message and the actor reports back through `re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
 from retaguarda.notifications.domain import Email
-from retaguarda.notifications.templates import TEMPLATES
+from retaguarda.notifications.templates import Render
 from retaguarda.services import Saved, Service
 from retaguarda.shared.errors import ValidationError
 from retaguarda.shared.meta import Meta
 
 
 class Notifications(Service):
-    def __init__(self, store: Any, on_saved: Any, clock: Any) -> None:
+    def __init__(self, store: Any, on_saved: Any, clock: Any, templates: Mapping[str, Render]) -> None:
         super().__init__(store, on_saved)
         self.clock = clock
+        self.templates = templates
+        """The container's e-mail templates (name → render): what `send_email` accepts."""
 
     def send_email(self, meta: Meta, to: str, template: str,
                    params: dict[str, Any] | None = None) -> Saved:
         """Queues one e-mail (delivery happens later, at least once)."""
-        if template not in TEMPLATES:
+        if template not in self.templates:
             raise ValidationError("template", f"unknown e-mail template {template!r}")
         email = Email.compose(meta, to, template, params)
         return Saved(email, self.save(email))

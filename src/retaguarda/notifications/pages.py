@@ -31,7 +31,7 @@ def outbox_page(request: Request[Any, Any, Any], status: str = "", page: int = 1
     flash = {"retried": "The e-mail was queued again.", "not-failed": "Only failed e-mails can be retried."}
     return Template("ops/outbox.html", context={
         "result": result, "status": status, "statuses": STATUSES, "counts": counts,
-        "sandbox": bool(getattr(container.ports.get("mailer"), "sandbox", False)),
+        "sandbox": bool(getattr(container.mailer, "sandbox", False)),
         "flash": flash.get(done), "flash_kind": "error" if done == "not-failed" else "ok",
         "page_url": lambda n: "/admin/outbox?" + urlencode({"status": status, "page": n}),
     })

@@ -7,7 +7,7 @@ public comments only, and may comment publicly, reopen within the window or clos
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Request, Response, get, patch, post, put
 from litestar.datastructures import UploadFile
@@ -30,6 +30,9 @@ from retaguarda.support.schemas import (
     TicketPatch,
 )
 from retaguarda.web.context import container_of, meta_of, require_principal, settle
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 READ_ANY = {"permission": ("support:read", "support:own")}
 WRITE_ANY = {"permission": ("support:write", "support:own")}
@@ -128,10 +131,10 @@ def comment(request: Request[Any, Any, Any], ticket_id: str, data: CommentIn) ->
     return _view(request, saved.aggregate)
 
 
-def read_upload(container: Any, upload: Any) -> tuple[str, bytes]:
+def read_upload(container: Container, upload: Any) -> tuple[str, bytes]:
     if not isinstance(upload, UploadFile):
         raise ValidationError("file", "send the file as multipart/form-data field `file`")
-    store = container.ports["support_attachments"]
+    store = container.support_attachments
     data = upload.file.read(store.max_bytes + 1)
     return upload.filename or "attachment", data
 
@@ -145,7 +148,7 @@ def attach(request: Request[Any, Any, Any], ticket_id: str,
     actor = actor_of(p)
     container.support.get_ticket(p.tenant_id, actor, ticket_id)  # 404 before storing anything
     filename, content = read_upload(container, data.get("file"))
-    attachment = container.ports["support_attachments"].put(filename, content)
+    attachment = container.support_attachments.put(filename, content)
     saved = container.support.add_comment(meta_of(request), actor, ticket_id, body=data.get("body", ""),
                                           visibility=data.get("visibility") or "public",
                                           attachments=[attachment])
@@ -168,7 +171,7 @@ def attachment_response(request: Request[Any, Any, Any], ticket_id: str, attachm
     if found is None or (found[0]["visibility"] != "public" and not actor.staff):
         raise NotFoundError("Attachment", attachment_id)
     _, attachment = found
-    data = container_of(request).ports["support_attachments"].read(attachment["sha256"])
+    data = container_of(request).support_attachments.read(attachment["sha256"])
     safe = attachment["filename"].replace('"', "")
     return Response(data, media_type=attachment["content_type"], headers={
         "Content-Disposition": f'attachment; filename="{safe}"', "X-Content-Type-Options": "nosniff",

@@ -172,7 +172,7 @@ def attach(request: Request[Any, Any, Any], ticket_id: str,
     def action() -> Any:
         container.support.get_ticket(p.tenant_id, actor_of(p), ticket_id)
         filename, content = read_upload(container, data.get("file"))
-        attachment = container.ports["support_attachments"].put(filename, content)
+        attachment = container.support_attachments.put(filename, content)
         return container.support.add_comment(meta_of(request), actor_of(p), ticket_id, body=data.get("body", ""),
                                              visibility=data.get("visibility") or "public",
                                              attachments=[attachment])

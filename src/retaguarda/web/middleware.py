@@ -57,7 +57,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         scope["correlation_id"] = correlation_id  # type: ignore[typeddict-unknown-key]
         container = scope["app"].state.container
         principal = None
-        for authenticate in container.extras.get("authenticators", []):
+        for authenticate in container.authenticators:
             principal = await authenticate(container, scope)
             if principal is not None:
                 break

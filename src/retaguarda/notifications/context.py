@@ -1,0 +1,28 @@
+"""The notifications context: outgoing e-mail (Email aggregate, mailer port, outbox)."""
+
+from __future__ import annotations
+
+from projections.base import Projection
+from retaguarda.integrations import Reconciler, Trigger
+from retaguarda.notifications import actors, api, pages
+from retaguarda.notifications.domain import Email
+from retaguarda.notifications.install import email_args, find_stuck_emails, install
+from retaguarda.notifications.templates import PLAIN
+from retaguarda.plugin import Context
+
+
+def projections() -> list[Projection]:
+    from projections.ops.outbox import Outbox
+
+    return [Outbox()]
+
+
+CONTEXT = Context(
+    name="notifications", install=install, routes=api.routes, pages=pages.pages,
+    projections=projections,
+    jobs=(actors.send_email,),
+    triggers=(Trigger(Email.Requested, actors.ACTOR, email_args),
+              Trigger(Email.RetryRequested, actors.ACTOR, email_args)),
+    reconcilers=(Reconciler("emails", find_stuck_emails),),
+    email_templates=(PLAIN,),
+)
