@@ -9,8 +9,8 @@ idempotent, so re-sending work that is merely slow is harmless.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog

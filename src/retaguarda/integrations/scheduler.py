@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 import structlog
 
 from projections.base import metadata
-from retaguarda.shared.clock import SAO_PAULO
+from retaguarda.shared.clock import SAO_PAULO, as_utc
 from retaguarda.shared.errors import NotFoundError
-from retaguarda.shared.clock import as_utc
 
 if TYPE_CHECKING:
     from retaguarda.bootstrap import Container
@@ -214,7 +213,7 @@ def run_scheduler(container: Container, stop: threading.Event | None = None, int
         stop = threading.Event()
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *_: stop.set())  # type: ignore[union-attr]
+                signal.signal(sig, lambda *_: stop.set())
     log.info("scheduler_started", jobs=sorted(scheduler.jobs))
     scheduler.run_forever(interval, stop)
     return 0
