@@ -145,7 +145,8 @@ def note_id_for(follow_up: uuid.UUID) -> uuid.UUID:
     max_backoff=60_000,
     time_limit=120_000,
 )
-def nfse_follow_up(container: Container, tenant_id: str, movement_id: str, invoice_id: str, trigger: str) -> str:
+def nfse_follow_up(container: Container, tenant_id: str, movement_id: str, invoice_id: str,
+                   trigger: str) -> str:
     cash, fiscal = container.cash, getattr(container, "fiscal", None)
     if fiscal is None or not _wanted(container, tenant_id, trigger):
         return "not enabled"
@@ -167,7 +168,7 @@ def nfse_follow_up(container: Container, tenant_id: str, movement_id: str, invoi
         note_id = note_id_for(fu_id)
         if invoice is not None:
             lines = "; ".join(str(i.get("description", "")) for i in invoice.items)[:1000]
-            data = {
+            data: dict[str, Any] = {
                 "customer_id": invoice.customer_id,
                 "amount": str(invoice.total),
                 "service": {"description": f"{lines} (fatura {invoice.number})"[:1000]},

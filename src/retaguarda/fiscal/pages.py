@@ -32,8 +32,8 @@ from retaguarda.fiscal.domain import (
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.clock import SAO_PAULO
 from retaguarda.shared.documents import format_document
-from retaguarda.shared.municipalities import municipality_name
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
+from retaguarda.shared.municipalities import municipality_name
 from retaguarda.web.context import container_of, meta_of, require_principal
 from retaguarda.web.html import Template
 from retaguarda.web.middleware import FRAMABLE_BY_SELF

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import retaguarda.billing.money as m
@@ -48,6 +48,14 @@ class Invoice(Aggregate):
     Money state (all Decimal, cents): total, credit_applied, principal_paid, fines_paid,
     interest_paid, refunded. balance = total - credit_applied - principal_paid.
     """
+
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        customer_id: str
+        issue_date: date
+        items: list[dict[str, Any]]
+        number: int
+        status: str
+        total: Decimal
 
     class Created(Aggregate.Created):
         number: int

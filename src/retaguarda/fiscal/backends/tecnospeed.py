@@ -28,9 +28,9 @@ from retaguarda.fiscal.backends.base import (
 )
 from retaguarda.fiscal.backends.http import Exchanger, json_of
 from retaguarda.fiscal.errors_map import local_error, read_errors
-from retaguarda.shared.clock import parse_instant
 from retaguarda.fiscal.taxes import cents
 from retaguarda.integrations.http import make_client
+from retaguarda.shared.clock import parse_instant
 
 
 def _money(v: Any) -> float | str:
