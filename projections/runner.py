@@ -324,4 +324,4 @@ def rebuild(store: Any, engine: Engine, projection: Projection, batch_size: int 
     return ReplayReport(projection.name, seen, handled, time.monotonic() - started, rows)
 
 
-__all__ = ["ProjectionRunner", "rebuild", "wait_for", "positions", "ensure_tracking", "metadata"]
+__all__ = ["ProjectionRunner", "ensure_tracking", "metadata", "positions", "rebuild", "wait_for"]

@@ -169,4 +169,4 @@ def event_types(conn: Connection, tenant_id: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-__all__ = ["AuditTrail", "audit_events", "list_audit_events", "event_types", "summarize", "redact"]
+__all__ = ["AuditTrail", "audit_events", "event_types", "list_audit_events", "redact", "summarize"]

@@ -80,4 +80,4 @@ class AuditSeal(Projection):
         return count
 
 
-__all__ = ["AuditSeal", "audit_seal", "seal_hash", "hash_of_notification", "GENESIS"]
+__all__ = ["GENESIS", "AuditSeal", "audit_seal", "hash_of_notification", "seal_hash"]

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from projections.base import Envelope, Projection, Writer, handles, metadata, page_result
-from retaguarda.customers import Customer
+from retaguarda.customers.domain import Customer
 
 customers = sa.Table(
     "customers",
@@ -263,3 +263,14 @@ def count_by_status(conn: Connection, tenant_id: str) -> dict[str, int]:
     counts.update({status: n for status, n in rows})
     counts["total"] = sum(counts.values())
     return counts
+
+
+def active_customer_choices(conn: Connection, tenant_id: str, *, limit: int = 500,
+                            statuses: tuple[str, ...] = ("active",)) -> list[dict[str, str]]:
+    """Customers in `statuses` as `{"id", "name", "status"}`, in name order, for pickers in other
+    contexts."""
+    c = customers
+    rows = conn.execute(sa.select(c.c.id, c.c.name, c.c.status)
+                        .where(c.c.tenant_id == tenant_id, c.c.status.in_(statuses))
+                        .order_by(c.c.search_name).limit(limit)).all()
+    return [{"id": r.id, "name": r.name, "status": r.status} for r in rows]

@@ -75,7 +75,8 @@ class ServiceOrders(Projection):
         e = env.event
         w.insert(field_orders, dict(
             id=str(e.originator_id), tenant_id=e.tenant_id, number=e.number, customer_id=e.customer_id,
-            kind=e.kind, origin=e.origin, ticket_id=e.ticket_id, contract_id=e.contract_id, priority=e.priority,
+            kind=e.kind, origin=e.origin, ticket_id=e.ticket_id, contract_id=e.contract_id,
+            priority=e.priority,
             description=e.description, address=dict(e.address), status="open", technician_id=None,
             window_start=None, window_end=None, reschedules=0, visits=0, opened_at=utc(e.timestamp),
             started_at=None, finished_at=None, duration_minutes=None, reason="", photos=0,
@@ -97,7 +98,8 @@ class ServiceOrders(Projection):
     def started(self, env: Envelope, w: Writer) -> None:
         row = w.select_one(field_orders, {"id": str(env.event.originator_id)})
         visits = (row.visits if row is not None else 0) + 1
-        self._touch(w, env, {"status": "in_progress", "started_at": utc(env.event.timestamp), "visits": visits})
+        self._touch(w, env, {"status": "in_progress",
+                             "started_at": utc(env.event.timestamp), "visits": visits})
 
     @handles(ServiceOrder.PhotoAdded)
     def photo(self, env: Envelope, w: Writer) -> None:
@@ -116,14 +118,17 @@ class ServiceOrders(Projection):
         if row is not None and finished is not None:
             for line, item in enumerate(e.materials):
                 w.insert(field_materials, dict(
-                    order_id=str(e.originator_id), line=line, tenant_id=e.tenant_id, customer_id=row.customer_id,
-                    month=finished.strftime("%Y-%m"), sku=item["sku"], description=item.get("description", ""),
+                    order_id=str(e.originator_id), line=line, tenant_id=e.tenant_id,
+                    customer_id=row.customer_id,
+                    month=finished.strftime("%Y-%m"), sku=item["sku"],
+                    description=item.get("description", ""),
                     quantity=item["quantity"], serial=item.get("serial", "")))
 
     @handles(ServiceOrder.Failed, ServiceOrder.Cancelled)
     def ended(self, env: Envelope, w: Writer) -> None:
         status = "failed" if isinstance(env.event, ServiceOrder.Failed) else "cancelled"
-        self._touch(w, env, {"status": status, "finished_at": utc(env.event.timestamp), "reason": env.event.reason})
+        self._touch(w, env, {"status": status, "finished_at": utc(env.event.timestamp),
+                             "reason": env.event.reason})
 
     def _touch(self, w: Writer, env: Envelope, values: dict[str, Any]) -> None:
         w.update(field_orders, {"id": str(env.event.originator_id)},
@@ -148,7 +153,8 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def list_orders(conn: Connection, tenant_id: str, *, status: str | None = None, technician: str | None = None,
-                customer: str | None = None, ticket: str | None = None, day_from: datetime | None = None, day_to: datetime | None = None,
+                customer: str | None = None, ticket: str | None = None, day_from: datetime | None = None,
+                day_to: datetime | None = None,
                 unscheduled: bool = False, page: int = 1, per_page: int = 25) -> dict[str, Any]:
     t = field_orders
     where: list[Any] = [t.c.tenant_id == tenant_id]
@@ -200,7 +206,8 @@ def counts(conn: Connection, tenant_id: str, month_from: datetime, month_to: dat
     return {"pending": int(pending), "completed": int(completed)}
 
 
-def productivity(conn: Connection, tenant_id: str, month_from: datetime, month_to: datetime) -> list[dict[str, Any]]:
+def productivity(conn: Connection, tenant_id: str, month_from: datetime,
+                 month_to: datetime) -> list[dict[str, Any]]:
     """Per technician in the period: orders done, per working day, median duration, first-visit success."""
     t = field_orders
     rows = conn.execute(sa.select(t.c.technician_id, t.c.status, t.c.duration_minutes, t.c.visits,
@@ -230,6 +237,7 @@ def materials_by_month(conn: Connection, tenant_id: str, month: str) -> list[dic
     m = field_materials
     rows = conn.execute(sa.select(m.c.sku, m.c.description, sa.func.sum(m.c.quantity).label("quantity"),
                                   sa.func.count().label("lines")).where(
-        m.c.tenant_id == tenant_id, m.c.month == month).group_by(m.c.sku, m.c.description).order_by(m.c.sku)).all()
+        m.c.tenant_id == tenant_id, m.c.month == month)
+        .group_by(m.c.sku, m.c.description).order_by(m.c.sku)).all()
     return [{"sku": r.sku, "description": r.description, "quantity": str(r.quantity), "lines": r.lines}
             for r in rows]

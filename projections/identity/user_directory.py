@@ -6,14 +6,13 @@ so an `X-API-Key` request is checked with one indexed query instead of an event-
 
 from __future__ import annotations
 
-
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from projections.base import Envelope, Projection, Writer, handles, metadata, paginate
-from retaguarda.identity import ApiKey, Tenant, User
+from retaguarda.identity.domain import ApiKey, Tenant, User
 from retaguarda.shared.clock import as_utc
 
 tenants = sa.Table(
@@ -219,3 +218,23 @@ def actor_labels(conn: Connection, tenant_id: str, actors: set[str]) -> dict[str
         if actor and actor.startswith("system:"):
             labels[actor] = f"system ({actor.split(':', 1)[1]})"
     return labels
+
+
+# Directory look-ups other contexts use (through `retaguarda.identity`, never this table) -------
+
+def active_users(conn: Connection, tenant_id: str, *,
+                 roles: tuple[str, ...] | None = None) -> list[dict[str, str]]:
+    """Active users of the tenant (optionally only `roles`), ordered by name:
+    `[{"id", "name", "email", "role"}]`."""
+    where = [users.c.tenant_id == tenant_id, users.c.active.is_(True)]
+    if roles is not None:
+        where.append(users.c.role.in_(roles))
+    rows = conn.execute(sa.select(users.c.id, users.c.name, users.c.email, users.c.role)
+                        .where(*where).order_by(users.c.name)).all()
+    return [{"id": r.id, "name": r.name, "email": r.email, "role": r.role} for r in rows]
+
+
+def display_names(conn: Connection, tenant_id: str) -> dict[str, str]:
+    """user id → name (the e-mail when the name is empty), for every user of the tenant."""
+    return {r.id: (r.name or r.email) for r in conn.execute(
+        sa.select(users.c.id, users.c.name, users.c.email).where(users.c.tenant_id == tenant_id))}

@@ -38,7 +38,8 @@ class Inbox(Projection):
     def posted(self, env: Envelope, w: Writer) -> None:
         e = env.event
         w.insert(notification_inbox, dict(
-            id=str(e.originator_id), tenant_id=e.tenant_id, recipient_id=e.recipient_id, kind=e.kind, title=e.title,
+            id=str(e.originator_id), tenant_id=e.tenant_id, recipient_id=e.recipient_id,
+            kind=e.kind, title=e.title,
             body=e.body, link=e.link, params=dict(e.params), source_id=e.source_id,
             read=False, created_at=e.timestamp.astimezone(UTC), read_at=None))
 
@@ -52,14 +53,16 @@ def inbox(conn: Connection, tenant_id: str, recipient_id: str, *, unread_only: b
           per_page: int = 20) -> dict[str, Any]:
     t = notification_inbox
     where = [t.c.tenant_id == tenant_id, t.c.recipient_id == recipient_id]
-    unread = conn.execute(sa.select(sa.func.count()).select_from(t).where(*where, t.c.read.is_(False))).scalar() or 0
+    unread = conn.execute(sa.select(sa.func.count()).select_from(t)
+                          .where(*where, t.c.read.is_(False))).scalar() or 0
     if unread_only:
         where.append(t.c.read.is_(False))
     total = conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar() or 0
     rows = conn.execute(sa.select(t).where(*where).order_by(t.c.created_at.desc(), t.c.id)
                         .limit(per_page).offset((page - 1) * per_page)).all()
     items = [{"id": r.id, "kind": r.kind, "title": r.title, "body": r.body, "link": r.link,
-              "params": r.params or {}, "read": bool(r.read), "created_at": r.created_at.astimezone(UTC).isoformat(),
+              "params": r.params or {}, "read": bool(r.read),
+              "created_at": r.created_at.astimezone(UTC).isoformat(),
               "read_at": r.read_at.astimezone(UTC).isoformat() if r.read_at else None} for r in rows]
     return {**page_result(items, total, page, per_page), "unread": int(unread)}
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from projections.base import Envelope, Projection, Writer, handles, metadata, paginate
-from retaguarda.notifications import Email
+from retaguarda.notifications.domain import Email
 from retaguarda.shared.clock import as_utc
 
 outbox_emails = sa.Table(

@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, customer_fields, emit, quiet_logs  # noqa: E402
+from _common import ROOT, customer_fields, emit, quiet_logs
 
 TARGET_RATIO = 0.4
 PASSWORD = "bench-password-123"
@@ -42,9 +42,9 @@ def free_port() -> int:
 
 def seed(var_dir: Path, customers: int) -> dict[str, Any]:
     """Demo tenant + admin, and `customers` customers, projected; returns the admin's e-mail."""
+    from projections.base import metadata
     from retaguarda.bootstrap import bootstrap
     from retaguarda.identity.install import DEMO_ADMIN, seed_demo
-    from projections.base import metadata
     from retaguarda.migrate import load_metadata
     from retaguarda.settings import load_settings
     from retaguarda.shared.meta import Meta

@@ -27,8 +27,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, emit, quiet_logs  # noqa: E402
-from api import free_port, wait_until_up  # noqa: E402
+from _common import ROOT, emit, quiet_logs
+from api import free_port, wait_until_up
 
 PASSWORD = "bench-password-123"
 TARGET_P50_MS = 5.0
@@ -138,8 +138,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     import httpx
 
-    from tests.fakes.cnpj import fake_providers, sample_company
     from retaguarda.shared.documents import make_cnpj
+    from tests.fakes.cnpj import fake_providers, sample_company
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--requests", type=int, default=500, help="cached checks and /health/live requests")

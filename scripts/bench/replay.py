@@ -20,8 +20,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
-    Timer, base_parser, bench_container, bench_meta, customer_fields, emit, is_postgres, peak_rss_mb,
+from _common import (
+    Timer,
+    base_parser,
+    bench_container,
+    bench_meta,
+    customer_fields,
+    emit,
+    is_postgres,
+    peak_rss_mb,
     quiet_logs,
 )
 

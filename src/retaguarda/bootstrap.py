@@ -34,11 +34,11 @@ if TYPE_CHECKING:
     from retaguarda.billing.gateways.mercadopago import MercadoPagoClient
     from retaguarda.billing.gateways.stripe import StripeClient
     from retaguarda.campaigns.application import Campaigns
+    from retaguarda.campaigns.pipeline import PipelineState, Tuning
+    from retaguarda.campaigns.providers.base import CampaignProvider
     from retaguarda.cash.application import Cash
     from retaguarda.cash.domain import CashAccount
     from retaguarda.cash.pixapi import PixApiClient
-    from retaguarda.campaigns.pipeline import PipelineState, Tuning
-    from retaguarda.campaigns.providers.base import CampaignProvider
     from retaguarda.cnpj.application import Checks, CnpjService
     from retaguarda.cnpj.providers.chain import ProviderChain
     from retaguarda.cnpj.ratelimit import RateLimiter
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from retaguarda.contracts.application import Contracts
     from retaguarda.customers.application import Customers
     from retaguarda.field.application import Field
+    from retaguarda.files import AttachmentStore
     from retaguarda.fiscal.application import Fiscal
     from retaguarda.fiscal.nfcom.application import NfcomService
     from retaguarda.identity.application import Identity
@@ -57,7 +58,6 @@ if TYPE_CHECKING:
     from retaguarda.notifications.mailers import Mailer
     from retaguarda.plugin import Registry
     from retaguarda.support.application import Support
-    from retaguarda.files import AttachmentStore
 
     TenantSettings = Any  # a context's settings aggregate, passed to its port factories
 

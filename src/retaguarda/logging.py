@@ -180,5 +180,11 @@ def log_access(method: str, path: str, status: int, duration_ms: float) -> None:
         log.info("request", method=method, path=path, status=status, duration_ms=duration_ms)
 
 
-__all__ = ["configure_logging", "log_access", "scrub", "redact_secrets", "mask_documents",
-           "REDACTED"]
+__all__ = [
+    "REDACTED",
+    "configure_logging",
+    "log_access",
+    "mask_documents",
+    "redact_secrets",
+    "scrub",
+]

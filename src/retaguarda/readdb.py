@@ -48,13 +48,12 @@ def tenant_reader(engine: Engine, tenant_id: str) -> Iterator[Connection]:
     Every query still filters by tenant_id (the first wall); on PostgreSQL the transaction also
     runs as the reader role with the tenant setting, so row-level security is a second wall.
     """
-    with engine.connect() as conn:
-        with conn.begin():
-            if is_postgres(conn):
-                conn.execute(sa.text(f"SET LOCAL ROLE {READER_ROLE}"))
-                conn.execute(sa.text("SELECT set_config(:k, :v, true)"),
-                             {"k": TENANT_SETTING, "v": tenant_id})
-            yield conn
+    with engine.connect() as conn, conn.begin():
+        if is_postgres(conn):
+            conn.execute(sa.text(f"SET LOCAL ROLE {READER_ROLE}"))
+            conn.execute(sa.text("SELECT set_config(:k, :v, true)"),
+                         {"k": TENANT_SETTING, "v": tenant_id})
+        yield conn
 
 
 def enable_row_level_security(conn: Connection, table_name: str) -> None:

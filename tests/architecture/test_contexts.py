@@ -26,7 +26,9 @@ per-request helpers)."""
 
 
 def _file(module: str) -> Path:
-    return SRC.joinpath(*module.split(".")).with_suffix(".py")
+    """The module's file: `name.py`, or `name/__init__.py` once it is split into a package."""
+    path = SRC.joinpath(*module.split("."))
+    return path.with_suffix(".py") if path.with_suffix(".py").is_file() else path / "__init__.py"
 
 
 def _defined_in(fn: object) -> str:

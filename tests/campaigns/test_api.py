@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from retaguarda.shared.meta import Meta
 from tests.campaigns.conftest import WEBHOOK_SECRET, credentials, recipients, wait_until
 
 PASSWORD = "a long enough password"

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tests.campaigns.test_api import PASSWORD, _payload, api, clock, wp  # noqa: F401  (fixtures)
 from tests.campaigns.conftest import wait_until
+from tests.campaigns.test_api import PASSWORD, _payload, api, clock, wp  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.e2e
 

@@ -127,8 +127,8 @@ def test_opted_out_and_unconsented_recipients_are_skipped(camp, fakes):
     people[1]["consent"] = False
     people[3]["phone"] = "12345"
     camp.campaigns.opt_out(make_meta(camp), people[2]["phone"].replace("+55", ""), "manual")
-    from tests.campaigns.conftest import TENANT
     from projections.campaigns.opt_outs import opted_out_among
+    from tests.campaigns.conftest import TENANT
 
     def visible():
         with camp.engine.connect() as conn:

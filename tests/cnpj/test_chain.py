@@ -10,9 +10,9 @@ from retaguarda.cnpj.providers import RateLimited, TransientProviderError
 from retaguarda.cnpj.providers.brasilapi import BrasilApi
 from retaguarda.cnpj.providers.chain import CLOSED, HALF_OPEN, OPEN, ProviderChain
 from retaguarda.cnpj.providers.cnpjws import CnpjWs
-from retaguarda.cnpj.providers.http import retry_after_seconds
 from retaguarda.cnpj.providers.receitaws import ReceitaWs
 from retaguarda.cnpj.telemetry import Telemetry
+from retaguarda.integrations.http import parse_retry_after
 from retaguarda.shared.documents import make_cnpj
 from tests.fakes.cnpj import sample_company
 
@@ -119,8 +119,8 @@ def test_retry_after_header_is_honoured_in_seconds_or_as_a_date(fakes):
     with pytest.raises(RateLimited) as exc:
         BrasilApi(fakes["brasilapi"].url).lookup(ACME.cnpj)
     assert exc.value.retry_after == 90.0
-    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", 5) == 0.0
-    assert retry_after_seconds(None, 60) == 60
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", default=5) == 0.0
+    assert parse_retry_after(None, default=60) == 60
 
 
 def test_a_slow_provider_times_out_and_the_next_one_answers(fakes):

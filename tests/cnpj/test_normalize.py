@@ -10,10 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from retaguarda.cnpj.providers import MalformedAnswer
-from retaguarda.cnpj.providers import brasilapi, cnpjws, receitaws
+from retaguarda.cnpj.providers import MalformedAnswer, brasilapi, cnpjws, receitaws
 from retaguarda.shared.documents import make_cnpj
-from tests.fakes.cnpj.companies import Company, Partner, brasilapi_json, cnpjws_json, receitaws_json, sample_company
+from tests.fakes.cnpj.companies import (
+    Company,
+    Partner,
+    brasilapi_json,
+    cnpjws_json,
+    receitaws_json,
+    sample_company,
+)
 
 UPPER = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZÁÉÇÃÕ ", min_size=3, max_size=30).map(
     lambda s: " ".join(s.split()) or "ACME").filter(lambda s: len(s) >= 2)

@@ -56,7 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     for step in (["migrate"], ["seed"]):
         done = run_cli(step, env)
         assert done.returncode == 0, done.stderr[-2000:]
-    log = open(var_dir / "serve.log", "w")  # noqa: SIM115 - closed below
+    log = open(var_dir / "serve.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "retaguarda.cli", "serve"], env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

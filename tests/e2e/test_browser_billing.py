@@ -36,7 +36,7 @@ def billing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
         for step in (["migrate"], ["seed"]):
             done = run_cli(step, env, timeout=300)
             assert done.returncode == 0, done.stderr[-2000:]
-        log = open(var_dir / "serve.log", "w")  # noqa: SIM115 - closed below
+        log = open(var_dir / "serve.log", "w")
         proc = subprocess.Popen([sys.executable, "-m", "retaguarda.cli", "serve"], env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
         wait_http(base + "/health/live", timeout=180)

@@ -24,7 +24,7 @@ def test_marketing_watches_a_campaign_complete_in_the_browser(browser, tmp_path)
     for step in (["migrate"], ["seed"]):
         done = run_cli(step, env)
         assert done.returncode == 0, done.stderr[-2000:]
-    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed below
+    log = open(tmp_path / "serve.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "retaguarda.cli", "serve"], env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -35,7 +35,7 @@ def phone_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         for step in (["migrate"], ["seed"]):
             done = run_cli(step, env, timeout=300)
             assert done.returncode == 0, done.stderr[-2000:]
-        log = open(var_dir / "serve.log", "w")  # noqa: SIM115 - closed below
+        log = open(var_dir / "serve.log", "w")
         proc = subprocess.Popen([sys.executable, "-m", "retaguarda.cli", "serve"], env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -163,5 +164,5 @@ def test_whatever_is_booked_or_released_no_two_windows_overlap(steps):
             day.book(meta(), order_id, start, end)
             assert day.windows[order_id] == [start, end]
     booked = sorted(day.windows.values())
-    for (_, end), (start, _) in zip(booked, booked[1:], strict=False):
+    for (_, end), (start, _) in pairwise(booked):
         assert end <= start

@@ -179,8 +179,8 @@ def test_an_async_gateway_note_is_polled_and_a_webhook_only_triggers_a_consult(t
 def test_a_lost_emission_message_is_sent_again_by_the_reconciler(tmp_path):
     from datetime import timedelta
 
-    from retaguarda.integrations.reconciler import reconcile
     from retaguarda.fiscal.backends.authority import SimulatedAuthority
+    from retaguarda.integrations.reconciler import reconcile
 
     c = build_container(tmp_path / "var")
     try:

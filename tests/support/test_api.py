@@ -200,11 +200,11 @@ def test_attachments_are_sniffed_stored_by_hash_and_follow_comment_visibility(cl
     assert client.get(url, headers=as_("customer")).status_code == 404
     # A public attachment by the customer is downloadable by them
     r = client.post(f"/api/v1/support/tickets/{t['id']}/attachments", headers=as_("customer"),
-                    files={"file": ("log.txt", io.BytesIO("sinal fraco\n".encode()), "application/octet-stream")})
+                    files={"file": ("log.txt", io.BytesIO(b"sinal fraco\n"), "application/octet-stream")})
     assert r.status_code == 201
     public = r.json()["comments"][-1]["attachments"][0]
     assert public["content_type"] == "text/plain"
-    assert client.get(public["url"], headers=as_("customer")).content == "sinal fraco\n".encode()
+    assert client.get(public["url"], headers=as_("customer")).content == b"sinal fraco\n"
     assert client.get(public["url"], headers=as_("customer2")).status_code == 404
 
 

@@ -10,5 +10,12 @@ from retaguarda.audit.application import (
     verify,
 )
 
-__all__ = ["VerifyResult", "verify", "history", "state", "can_read_history", "parse_instant",
-           "parse_version"]
+__all__ = [
+    "VerifyResult",
+    "can_read_history",
+    "history",
+    "parse_instant",
+    "parse_version",
+    "state",
+    "verify",
+]

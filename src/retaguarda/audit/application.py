@@ -67,7 +67,8 @@ def parse_instant(value: str | None, field: str, *, end_of_day: bool = False) ->
         else:
             parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ValidationError(field, "must be an ISO-8601 date or date-time, e.g. 2026-11-23T12:00:00Z") from None
+        raise ValidationError(
+            field, "must be an ISO-8601 date or date-time, e.g. 2026-11-23T12:00:00Z") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
@@ -245,6 +246,14 @@ def verify(store: Any, engine: Engine) -> VerifyResult:
 
 
 __all__ = [
-    "VerifyResult", "verify", "history", "state", "aggregate_type", "parse_instant",
-    "parse_version", "can_read_history", "history_permission", "HISTORY_PERMISSIONS",
+    "HISTORY_PERMISSIONS",
+    "VerifyResult",
+    "aggregate_type",
+    "can_read_history",
+    "history",
+    "history_permission",
+    "parse_instant",
+    "parse_version",
+    "state",
+    "verify",
 ]

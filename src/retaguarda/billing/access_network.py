@@ -30,7 +30,11 @@ from typing import Any, Protocol
 import httpx
 
 from retaguarda.billing.gateways.base import (
-    HttpGateway, WebhookSignatureError, check_timestamp, hmac_sha256_hex, parse_signature_header,
+    HttpGateway,
+    WebhookSignatureError,
+    check_timestamp,
+    hmac_sha256_hex,
+    parse_signature_header,
 )
 
 SIGNATURE_HEADER = "X-Retaguarda-Signature"

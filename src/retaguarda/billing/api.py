@@ -112,7 +112,7 @@ def change_plan(request: Request[Any, Any, Any], subscription_id: str, data: Pla
     c = container_of(request)
     meta = meta_of(request)
     if data.when == "now":
-        saved, adjustment = c.billing.change_plan_now(meta, subscription_id, data.plan_id)
+        _saved, adjustment = c.billing.change_plan_now(meta, subscription_id, data.plan_id)
     elif data.when == "next_period":
         from retaguarda.billing.domain import Subscription
 
@@ -129,7 +129,7 @@ def change_plan(request: Request[Any, Any, Any], subscription_id: str, data: Pla
       summary="Cancel a subscription today (final invoice for unbilled days, credit for unused ones)")
 def cancel_subscription(request: Request[Any, Any, Any], subscription_id: str,
                         data: CancelSubscriptionIn) -> dict[str, Any]:
-    saved, result = container_of(request).billing.cancel_subscription(
+    _saved, result = container_of(request).billing.cancel_subscription(
         meta_of(request), subscription_id, data.reason, final_invoice=data.final_invoice)
     return jsonable({**_subscription(request, subscription_id), "final": result})
 

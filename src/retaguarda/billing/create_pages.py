@@ -15,8 +15,8 @@ from litestar.params import Body
 from litestar.response import Redirect
 
 from projections.billing.catalogue import list_plans
-from projections.customers.customer_list import get_customer_row
 from retaguarda.billing.application import local_date
+from retaguarda.customers import get_customer_row
 from retaguarda.i18n import _, parse_money
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.documents import format_document

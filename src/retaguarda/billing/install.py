@@ -120,8 +120,7 @@ DEMO_SETTINGS = {
 def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     """PIX key and boleto agreement, two plans, a few subscriptions with their invoices, one
     one-off invoice, one payment. Idempotent: does nothing once the tenant has billing settings."""
-    from retaguarda.billing.domain import settings_id
-    from retaguarda.billing.domain import BillingSettings
+    from retaguarda.billing.domain import BillingSettings, settings_id
     from retaguarda.billing.runs import generate, run_for_tenant
     from retaguarda.seed import CUSTOMERS
     from retaguarda.shared.documents import make_cnpj, make_cpf

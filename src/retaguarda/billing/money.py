@@ -27,7 +27,7 @@ def cents(value: Decimal | int | str) -> Decimal:
 def parse_amount(value: Any, field: str, *, allow_zero: bool = False,
                  allow_negative: bool = False) -> Decimal:
     """A decimal string (or int) with at most 2 decimals; floats are refused (never money)."""
-    if isinstance(value, bool) or isinstance(value, float) or value is None:
+    if isinstance(value, bool | float) or value is None:
         raise ValidationError(field, "amount must be a decimal string such as \"99.90\"")
     try:
         amount = Decimal(str(value).strip())

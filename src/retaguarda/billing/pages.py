@@ -32,7 +32,7 @@ FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 @get("/billing/invoices", opt=READ, sync_to_thread=True, include_in_schema=False)
 def invoice_list(request: Request[Any, Any, Any], status: str = "", customer: str = "", due_from: str = "",
                  due_to: str = "", page: int = 1, customer_q: str = "") -> Template:
-    from projections.customers.customer_list import get_customer_row, list_customers
+    from retaguarda.customers import get_customer_row, list_customers
 
     p = require_principal(request)
     status = status if status in INVOICE_STATUSES else ""
@@ -150,7 +150,7 @@ def subscription_action(request: Request[Any, Any, Any], subscription_id: str,
     try:
         if action == "change_plan":
             if data.get("when") == "now":
-                saved, result = c.billing.change_plan_now(meta, subscription_id, data.get("plan_id", ""))
+                _saved, result = c.billing.change_plan_now(meta, subscription_id, data.get("plan_id", ""))
                 notice = (f"Plan changed now; adjustment invoice {result['invoice']['number']} "
                           f"(R$ {result['invoice']['total']})" if result["invoice"]
                           else f"Plan changed now; credit R$ {result['credit']}")
@@ -160,8 +160,8 @@ def subscription_action(request: Request[Any, Any, Any], subscription_id: str,
                 c.billing.change_subscription_plan(meta, subscription_id, data.get("plan_id", ""), effective)
                 notice = f"Plan change scheduled from {effective:%d/%m/%Y}"
         elif action == "cancel":
-            saved, result = c.billing.cancel_subscription(meta, subscription_id, data.get("reason", ""),
-                                                          final_invoice=data.get("final_invoice") == "on")
+            _saved, result = c.billing.cancel_subscription(meta, subscription_id, data.get("reason", ""),
+                                                           final_invoice=data.get("final_invoice") == "on")
             notice = "Subscription cancelled"
             if result["invoice"]:
                 notice = f"Subscription cancelled; final invoice {result['invoice']['number']} (R$ {result['invoice']['total']})"

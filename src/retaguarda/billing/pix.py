@@ -10,7 +10,6 @@ Stark Bank test suites). Pure module: no I/O.
 from __future__ import annotations
 
 import binascii
-
 import hashlib
 import re
 import string

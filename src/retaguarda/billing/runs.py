@@ -16,9 +16,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import retaguarda.billing.money as m
 from projections.billing.catalogue import billing_tenants, customers_with_credit, subscriptions_due
 from projections.billing.invoice_list import invoiced_periods, open_invoices, open_invoices_due, overdue_past
-import retaguarda.billing.money as m
 from retaguarda.billing.application import public_token
 from retaguarda.billing.due import pix_for_amount
 from retaguarda.readdb import tenant_reader

@@ -126,7 +126,7 @@ def _send(container: Container, message_id: str, done: list[tuple[CampaignMessag
     slot_key = (campaign.tenant_id, campaign.provider)
     if slot_key not in held:
         held[slot_key] = bool(slots.enter_context(concurrency.acquire(raise_on_failure=False)))
-    permits_key = ("permits",) + slot_key
+    permits_key = ("permits", *slot_key)
     if held.get(permits_key, 0) <= 0 and held[slot_key]:
         wanted = min(held["left"] + 1, int(opts["rate_per_second"]))
         held[permits_key] = wanted if wanted > 1 and reserve(window, wanted) else 0

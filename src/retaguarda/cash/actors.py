@@ -170,7 +170,7 @@ def nfse_follow_up(
         note_id = note_id_for(fu_id)
         if invoice is not None:
             lines = "; ".join(str(i.get("description", "")) for i in invoice.items)[:1000]
-            data = {
+            data: dict[str, Any] = {
                 "customer_id": invoice.customer_id,
                 "amount": str(invoice.total),
                 "service": {"description": f"{lines} (fatura {invoice.number})"[:1000]},

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from retaguarda.shared.aggregate import Aggregate
@@ -116,6 +116,13 @@ def follow_up_id(tenant_id: str, receipt: str) -> UUID:
 
 class CashAccount(Aggregate):
     """A bank account the money lands in. PSP credentials live only in (encrypted) events."""
+
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        agency: str
+        csv_mapping: dict[str, str]
+        number: str
+        psp: dict[str, Any]
+        webhook_token: str
 
     class Opened(Aggregate.Created):
         name: str
@@ -234,6 +241,17 @@ class CashAccount(Aggregate):
 class CashImport(Aggregate):
     """One uploaded file: previewed (nothing recorded), then confirmed once."""
 
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        account_id: str
+        duplicates: int
+        format: str
+        mapping: dict[str, str]
+        matched: int
+        recorded: int
+        sha256: str
+        status: str
+        unmatched: int
+
     class Previewed(Aggregate.Created):
         account_id: str
         filename: str
@@ -286,6 +304,26 @@ class CashImport(Aggregate):
 
 class CashMovement(Aggregate):
     """Money in or out of an account, as one source reported it, and what it was matched to."""
+
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        amount: Decimal
+        category: str
+        counterpart_document: str
+        counterpart_name: str
+        customer_id: str | None
+        invoice_id: str | None
+        kind: str
+        memo: str
+        nfse_id: str | None
+        nosso_numero: str
+        note: str
+        payment_reference: str
+        posted_on: date
+        references: list[str]
+        rule: str
+        source: str
+        status: str
+        txid: str
 
     class Recorded(Aggregate.Created):
         account_id: str
@@ -457,6 +495,9 @@ class CashMovement(Aggregate):
 class NfseFollowUp(Aggregate):
     """The process manager's memory for one receipt: the NFS-e it asked for (exactly once)."""
 
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        nfse_id: str
+
     class Started(Aggregate.Created):
         receipt: str
         movement_id: str | None
@@ -532,6 +573,13 @@ class CashRemittance(Aggregate):
 class PixNotice(Aggregate):
     """A PSP webhook said a Pix arrived. Only a trigger: the actor asks the PSP before anything
     is recorded. One per e2eid (a repeated webhook is the same notice)."""
+
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        account_id: str
+        attempts: int
+        e2eid: str
+        error: str
+        status: str
 
     class Received(Aggregate.Created):
         account_id: str

@@ -105,7 +105,7 @@ def upload_page(
             fmt=str(data.get("format") or ""),
         )
     except (ValidationError, ConflictError) as exc:
-        return imports_page.fn(request, error=_error_text(exc))  # type: ignore[attr-defined]
+        return imports_page.fn(request, error=_error_text(exc))
     c.wait_for(saved.position)
     return Redirect(f"/cash/imports/{saved.aggregate.id}")
 

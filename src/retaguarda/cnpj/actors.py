@@ -38,8 +38,8 @@ def run_check(container: Container, check_id: str) -> str:
 def scheduled_checks(c: Container) -> str:
     """Queues a check for every target whose schedule (daily/weekly/monthly) says it is due."""
     from projections.cnpj.watchlist import due_targets
-    from retaguarda.cnpj.domain import SCHEDULE_DAYS
     from retaguarda.cnpj.application import QuotaExceededError
+    from retaguarda.cnpj.domain import SCHEDULE_DAYS
 
     now = c.clock.now()
     with c.engine.connect() as conn:

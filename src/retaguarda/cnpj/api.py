@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from litestar import Request, Response, delete, get, patch, post
 from litestar.params import Parameter, QueryParameter
 
-from projections.cnpj.usage import usage_report
-from projections.cnpj.watchlist import checks_of_target, get_check_row, get_target_row, list_targets
-from retaguarda.cnpj.application import QuotaExceededError, merge_personal
+from projections.cnpj.watchlist import get_check_row, list_targets
+from retaguarda.cnpj.application import QuotaExceededError
 from retaguarda.cnpj.crypto import ERASED
-from retaguarda.cnpj.tables import imports
+from retaguarda.cnpj.views import _target, build_report, check_body, import_row, start_import, usage_body
 from retaguarda.readdb import tenant_reader
-from retaguarda.shared.errors import NotFoundError, TooManyRequestsError, ValidationError
+from retaguarda.shared.errors import TooManyRequestsError, ValidationError
 from retaguarda.shared.jsonable import jsonable
 from retaguarda.web.context import container_of, meta_of, read_one, require_principal
 from retaguarda.web.errors import problem
@@ -47,32 +43,6 @@ def quota_problem(exc: QuotaExceededError) -> Response[dict[str, Any]]:
     return problem(429, "Monthly CNPJ check quota exceeded", str(exc), type_="/problems/cnpj-quota",
                    headers={"Retry-After": str(exc.retry_after)}, limit=exc.limit, usage=exc.usage,
                    reset_at=exc.reset_at.isoformat(), plan=exc.plan, upgrade_url="/cnpj/usage")
-
-
-def _target(request: Request[Any, Any, Any], target_id: str) -> dict[str, Any]:
-    return jsonable(read_one(request, get_target_row, "Target", target_id))
-
-
-def check_body(request: Request[Any, Any, Any], row: dict[str, Any]) -> dict[str, Any]:
-    """A check read-model row as the API's check body (personal data opened and masked per role)."""
-    p = require_principal(request)
-    checks = container_of(request).cnpj_checks
-    result = None
-    if row["status"] == "completed" and row["found"]:
-        if row["erased"] or row["snapshot"] is None:
-            result = {"cnpj": row["cnpj"], "personal_data_erased": True, "purged": True}
-        else:
-            personal = checks.keys.open(row["id"], row["personal"])
-            result = merge_personal(row["snapshot"], personal, personal_data=p.can("cnpj:personal_data"))
-    body = {
-        "check_id": row["id"], "job_id": row["id"], "target_id": row["target_id"], "cnpj": row["cnpj"],
-        "status": row["status"], "mode": row["mode"], "provider": row["provider"],
-        "cache_hit": row["cache_hit"], "found": row["found"], "sandbox": row["provider"] == "sandbox",
-        "duration_ms": row["duration_ms"], "errors": row["errors"], "changes": row["changes"],
-        "alerts": row["alerts"], "erased": row["erased"], "requested_at": row["requested_at"],
-        "completed_at": row["completed_at"], "result": result,
-    }
-    return jsonable(body)
 
 
 @post("/cnpj/targets", opt=WRITE, sync_to_thread=True, summary="Add a CNPJ to the watch-list")
@@ -168,22 +138,6 @@ def read_check(request: Request[Any, Any, Any], check_id: str) -> dict[str, Any]
     return check_body(request, row)
 
 
-def build_report(request: Request[Any, Any, Any], target_id: str) -> dict[str, Any]:
-    p = require_principal(request)
-    target = read_one(request, get_target_row, "Target", target_id)
-    with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
-        rows = checks_of_target(conn, p.tenant_id, target_id, limit=100)
-    latest = next((r for r in rows if r["status"] == "completed" and r["found"] and not r["erased"]), None)
-    timeline = [{"check_id": r["id"], "at": r["completed_at"], "provider": r["provider"],
-                 "changes": r["changes"], "alerts": r["alerts"]} for r in rows if r["changes"]]
-    history = [{"check_id": r["id"], "status": r["status"], "provider": r["provider"],
-                "cache_hit": r["cache_hit"], "found": r["found"], "situation": r["situation"],
-                "erased": r["erased"], "requested_at": r["requested_at"], "completed_at": r["completed_at"],
-                "duration_ms": r["duration_ms"], "errors": r["errors"]} for r in rows]
-    return jsonable({"target": target, "latest": check_body(request, latest) if latest else None,
-                     "timeline": timeline, "checks": history})
-
-
 @get("/cnpj/targets/{target_id:str}/report", opt=READ, sync_to_thread=True,
      summary="Latest snapshot and change timeline of a target")
 def report(request: Request[Any, Any, Any], target_id: str) -> dict[str, Any]:
@@ -215,50 +169,9 @@ async def import_targets(request: Request[Any, Any, Any]) -> Response[dict[str, 
     return Response(start_import(request, text), status_code=202)
 
 
-def start_import(request: Request[Any, Any, Any], text: str) -> dict[str, Any]:
-    c = container_of(request)
-    p = require_principal(request)
-    import_id = str(uuid.uuid4())
-    now = c.clock.now()
-    total = max(0, len([line for line in text.splitlines() if line.strip()])
-                - (1 if re.match(r"^\s*cnpj\b", text, re.I) else 0))
-    with c.engine.begin() as conn:
-        conn.execute(sa.insert(imports).values(id=import_id, tenant_id=p.tenant_id, actor=p.actor,
-                                               status="queued", total=total, done=0, created=0, failed=0,
-                                               errors=[], content=text, created_at=now, updated_at=now))
-    c.actors["cnpj.import_targets"].send(import_id)
-    return {"import_id": import_id, "status": "queued", "total": total,
-            "status_url": f"/api/v1/cnpj/imports/{import_id}"}
-
-
-def import_row(request: Request[Any, Any, Any], import_id: str) -> dict[str, Any]:
-    p = require_principal(request)
-    with container_of(request).engine.connect() as conn:
-        row = conn.execute(sa.select(imports).where(imports.c.id == import_id,
-                                                    imports.c.tenant_id == p.tenant_id)).first()
-    if row is None:
-        raise NotFoundError("Import", import_id)
-    return jsonable({"import_id": row.id, "status": row.status, "total": row.total, "done": row.done,
-                     "created": row.created, "failed": row.failed, "errors": row.errors,
-                     "created_at": row.created_at, "updated_at": row.updated_at})
-
-
 @get("/cnpj/imports/{import_id:str}", opt=READ, sync_to_thread=True, summary="Progress of a CSV import")
 def import_status(request: Request[Any, Any, Any], import_id: str) -> dict[str, Any]:
     return import_row(request, import_id)
-
-
-def usage_body(request: Request[Any, Any, Any], month: str) -> dict[str, Any]:
-    p = require_principal(request)
-    c = container_of(request)
-    quota = c.cnpj_checks.quota(p.tenant_id)
-    month = month or quota["month"]
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        raise ValidationError("month", "month must be YYYY-MM")
-    with tenant_reader(c.engine, p.tenant_id) as conn:
-        body = usage_report(conn, p.tenant_id, month)
-    body["quota"] = {k: quota[k] for k in ("plan", "limit", "usage", "remaining", "reset_at", "month")}
-    return jsonable(body)
 
 
 @get("/cnpj/usage", opt=READ, sync_to_thread=True, summary="Checks per day of a month, by provider and cache")
@@ -306,4 +219,4 @@ def retry_webhook(request: Request[Any, Any, Any], check_id: str) -> dict[str, A
 routes = [create_target, list_, read, update, archive, check, job_status, read_check, report, import_targets,
           import_status, usage, read_settings, change_settings, providers, erase, retry_webhook]
 
-__all__ = ["routes", "ERASED"]
+__all__ = ["ERASED", "routes"]

@@ -216,15 +216,15 @@ def contract_action(
         elif action == "activate":
             if p.role not in ("admin", "manager"):
                 raise PermissionDeniedError(_("Only a manager may activate a paper contract"))
-            service.activate(meta, contract_id, reason).position
+            service.activate(meta, contract_id, reason)
         elif action == "suspend":
-            service.suspend(meta, contract_id, reason).position
+            service.suspend(meta, contract_id, reason)
         elif action == "resume":
-            service.resume(meta, contract_id, reason).position
+            service.resume(meta, contract_id, reason)
         elif action == "cancel":
-            service.cancel(meta, contract_id, reason)[0].position
+            service.cancel(meta, contract_id, reason)
         elif action == "renew":
-            service.renew(meta, contract_id).position
+            service.renew(meta, contract_id)
         elif action == "amend":
             from retaguarda.i18n import parse_money
 
@@ -236,7 +236,7 @@ def contract_action(
                     raise ValidationError("price", _("Enter an amount such as 99,90")) from None
             service.amend(
                 meta, contract_id, price=price, plan_id=data.get("plan_id") or None, note=data.get("note", "")
-            ).position
+            )
         else:
             raise ValidationError("action", _("Unknown action"))
     except (ValidationError, ConflictError) as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retaguarda.shared.aggregate import Aggregate
 from retaguarda.shared.documents import normalize_document
@@ -102,6 +102,18 @@ class Customer(Aggregate):
     State: name, kind, document, email, phones, address, plan, notes, status, status_reason.
     (No class-level annotations: the library would turn them into __init__ parameters.)
     """
+
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        name: str
+        kind: str
+        document: str
+        email: str
+        phones: tuple[str, ...]
+        address: dict[str, str] | None
+        plan: str
+        notes: str
+        status: str
+        status_reason: str
 
     class Registered(Aggregate.Created):
         name: str

@@ -44,6 +44,7 @@ def order_completed(container: Container, order_id: str, version: int) -> str:
     if order.kind == "installation":
         customer = container.customers.get_customer(order.tenant_id, order.customer_id)
         if customer.status == "inactive":
-            container.customers.reactivate_customer(meta, order.customer_id, f"installation {order.number} done")
+            container.customers.reactivate_customer(meta, order.customer_id,
+                                                    f"installation {order.number} done")
             done.append("customer activated")
     return ", ".join(done) or "nothing to change"

@@ -58,7 +58,8 @@ def open_order(request: Request[Any, Any, Any], data: OrderIn) -> Response[dict[
 
 @post("/support/tickets/{ticket_id:str}/service-order", opt=WRITE, sync_to_thread=True,
       summary="Open a service order for a ticket's customer")
-def from_ticket(request: Request[Any, Any, Any], ticket_id: str, data: FromTicketIn) -> Response[dict[str, Any]]:
+def from_ticket(request: Request[Any, Any, Any], ticket_id: str,
+                data: FromTicketIn) -> Response[dict[str, Any]]:
     from retaguarda.support import Actor
 
     p = require_principal(request)
@@ -90,7 +91,8 @@ def list_(
         technician = p.actor
     with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
         return jsonable(list_orders(conn, p.tenant_id, status=status, technician=technician or None,
-                                    customer=customer or None, ticket=ticket or None, day_from=start, day_to=end,
+                                    customer=customer or None, ticket=ticket or None,
+                                    day_from=start, day_to=end,
                                     unscheduled=unscheduled, page=page, per_page=per_page))
 
 
@@ -157,7 +159,8 @@ def cancel(request: Request[Any, Any, Any], order_id: str, data: CancelIn) -> di
 @post("/field/orders/{order_id:str}/photos", opt=WORK, sync_to_thread=True, status_code=201,
       summary="Add a photo (multipart: file; JPEG, PNG or WebP, up to 8 MB)")
 def add_photo(request: Request[Any, Any, Any], order_id: str,
-              data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> dict[str, Any]:
+              data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+              ) -> dict[str, Any]:
     container = container_of(request)
     load_for(container, require_principal(request), order_id, work=True)
     upload = data.get("file")
@@ -184,7 +187,8 @@ def order_file(request: Request[Any, Any, Any], order_id: str, sha256: str) -> R
                     headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})
 
 
-@get("/field/agenda", opt=READ, sync_to_thread=True, summary="A technician's visits of one day, in time order")
+@get("/field/agenda", opt=READ, sync_to_thread=True,
+     summary="A technician's visits of one day, in time order")
 def agenda_(request: Request[Any, Any, Any], technician: str = "", date: str = "") -> dict[str, Any]:
     p = require_principal(request)
     container = container_of(request)
@@ -205,7 +209,8 @@ def productivity_(request: Request[Any, Any, Any],
     container = container_of(request)
     start, end = _month(container, month)
     with tenant_reader(container.engine, p.tenant_id) as conn:
-        return jsonable({"month": start.strftime("%Y-%m"), "items": productivity(conn, p.tenant_id, start, end)})
+        return jsonable({"month": start.strftime("%Y-%m"), "items": productivity(conn,
+                                                                                 p.tenant_id, start, end)})
 
 
 @get("/field/materials", opt=READ, sync_to_thread=True, summary="Materials used in a month, by SKU")

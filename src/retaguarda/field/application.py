@@ -57,7 +57,8 @@ class Field(Service):
         if not self._customer_exists(meta.tenant_id, customer):
             raise ValidationError("customer_id", "no such customer")
         if address is not None and not isinstance(address, dict):
-            raise ValidationError("address", "address is an object (street, number, district, city, state, cep)")
+            raise ValidationError("address",
+                                  "address is an object (street, number, district, city, state, cep)")
         origin = "ticket" if ticket_id else "contract" if contract_id else "manual"
         fields = dict(customer_id=customer, kind=kind, description=description, priority=priority or "medium",
                       origin=origin, ticket_id=ticket_id, contract_id=contract_id, address=address)

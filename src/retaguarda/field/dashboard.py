@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 def month_bounds(now: datetime, zone: str = "America/Sao_Paulo") -> tuple[datetime, datetime]:
     local = now.astimezone(ZoneInfo(zone))
     start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+    end = (start.replace(year=start.year + 1, month=1) if start.month == 12
+           else start.replace(month=start.month + 1))
     return start.astimezone(UTC), end.astimezone(UTC)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from retaguarda.shared.aggregate import Aggregate
@@ -121,7 +121,8 @@ def clean_materials(items: Any) -> list[dict[str, Any]]:
         except InvalidOperation:
             raise ValidationError(f"materials[{i}].quantity", "quantity must be a number") from None
         if not quantity.is_finite() or quantity <= 0 or quantity > MAX_QUANTITY:
-            raise ValidationError(f"materials[{i}].quantity", f"quantity must be above 0 and at most {MAX_QUANTITY}")
+            raise ValidationError(f"materials[{i}].quantity",
+                                  f"quantity must be above 0 and at most {MAX_QUANTITY}")
         out.append({
             "sku": _text(item.get("sku"), f"materials[{i}].sku", 60, required=True),
             "description": _text(item.get("description"), f"materials[{i}].description", 200),
@@ -152,6 +153,32 @@ class ServiceOrder(Aggregate):
     description, status, technician_id, window_start, window_end, schedule_history, started_at,
     completed_at, checklist, materials, notes, photos, signature, geo, reason, completion_key.
     """
+
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        address: dict[str, Any]
+        checklist: list[dict[str, Any]]
+        completed_at: datetime | None
+        completion_key: str | None
+        contract_id: str | None
+        customer_id: str
+        description: str
+        geo: dict[str, str] | None
+        kind: str
+        materials: list[dict[str, Any]]
+        notes: str
+        number: str
+        origin: str
+        photos: list[dict[str, Any]]
+        priority: str
+        reason: str
+        schedule_history: list[dict[str, Any]]
+        signature: dict[str, Any] | None
+        started_at: datetime | None
+        status: str
+        technician_id: str
+        ticket_id: str | None
+        window_end: datetime | None
+        window_start: datetime | None
 
     class Opened(Aggregate.Created):
         number: str
@@ -284,7 +311,7 @@ class ServiceOrder(Aggregate):
         self._require(("open", "scheduled", "en_route"), "schedule")
         start, end = clean_window(start, end)
         previous = None
-        if self.window_start is not None:
+        if self.window_start is not None and self.window_end is not None:
             previous = {"technician_id": self.technician_id, "start": self.window_start.isoformat(),
                         "end": self.window_end.isoformat(), "until": meta.at.isoformat()}
         self._record(self.Scheduled, meta, technician_id=str(technician_id), start=start, end=end,
@@ -335,6 +362,9 @@ class ServiceOrder(Aggregate):
 class TechnicianDay(Aggregate):
     """The windows a technician holds on one local date (the overlap guard)."""
 
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        windows: dict[str, list[datetime]]
+
     class Started(Aggregate.Created):
         technician_id: str
         day: date
@@ -359,7 +389,8 @@ class TechnicianDay(Aggregate):
 
     @classmethod
     def start(cls, meta: Meta, technician_id: str, day: date) -> TechnicianDay:
-        result: TechnicianDay = cls._open(cls.Started, meta, id=technician_day_id(meta.tenant_id, technician_id, day),
+        result: TechnicianDay = cls._open(cls.Started, meta, id=technician_day_id(meta.tenant_id,
+                                                                                  technician_id, day),
                                           technician_id=str(technician_id), day=day)
         return result
 

@@ -56,7 +56,6 @@ def install(container: Container) -> None:
 def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     """A few orders for the demo tenant: today's visits for the technician, one unscheduled,
     one completed last week. Idempotent: does nothing once the tenant has an order."""
-    from projections.identity.user_directory import users
     from retaguarda.field.application import SEQUENCE
     from retaguarda.seed import CUSTOMERS
     from retaguarda.shared.documents import make_cnpj, make_cpf
@@ -65,12 +64,11 @@ def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     field = container.service_orders
     if field.find(Sequence, sequence_id(tenant_id, SEQUENCE)) is not None:
         return
-    import sqlalchemy as sa
+    from retaguarda.identity import active_users
 
     with container.engine.connect() as conn:
-        techs = [r.id for r in conn.execute(sa.select(users.c.id).where(
-            users.c.tenant_id == tenant_id, users.c.role == "technician", users.c.active.is_(True))
-            .order_by(users.c.email)).all()]
+        techs = [u["id"] for u in sorted(active_users(conn, tenant_id, roles=("technician",)),
+                                         key=lambda u: u["email"])]
     customers = []
     for _name, kind, base, *_ in CUSTOMERS[:6]:
         document = make_cpf(base) if kind == "person" else make_cnpj(base)
@@ -101,12 +99,14 @@ def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
         (customers[3], "maintenance", "Preventive check of the drop cable", 14),
     ]
     for customer_id, kind, description, hour in plan:
-        order = field.open_order(meta(), customer_id=customer_id, kind=kind, description=description).aggregate
+        order = field.open_order(meta(), customer_id=customer_id, kind=kind,
+                                 description=description).aggregate
         start, end = slot(hour)
         field.schedule(meta(), str(order.id), technician_id=techs[0], start=start, end=end)
     field.open_order(meta(), customer_id=customers[0], kind="visit", priority="high",
                      description="Customer asks for a site survey for a second access point")
-    done = field.open_order(meta(), customer_id=customers[4], kind="removal", description="Contract ended").aggregate
+    done = field.open_order(meta(), customer_id=customers[4], kind="removal",
+                            description="Contract ended").aggregate
     last_week = now - timedelta(days=7)
     field.schedule(meta(last_week), str(done.id), technician_id=techs[-1],
                    start=last_week.replace(hour=13, minute=0, second=0, microsecond=0),

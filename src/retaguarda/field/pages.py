@@ -17,7 +17,6 @@ from litestar.response import Redirect
 
 from projections.customers.customer_list import customers as customers_table
 from projections.field.orders import agenda, list_orders
-from projections.identity.user_directory import users as users_table
 from projections.notifications.inbox import inbox
 from retaguarda.field.application import Field
 from retaguarda.field.domain import FAIL_REASONS, KINDS, PRIORITIES, STATUSES
@@ -32,6 +31,7 @@ from retaguarda.field.views import (
 )
 from retaguarda.i18n import gettext as _
 from retaguarda.i18n import lazy_gettext as N_
+from retaguarda.identity import active_users, user_display_names
 from retaguarda.notifications.inbox_api import translated
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
@@ -45,6 +45,7 @@ READ = {"permission": "field:read"}
 WRITE = {"permission": "field:write"}
 WORK = {"permission": "field:work"}
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+MULTIPART = Body(media_type=RequestEncodingType.MULTI_PART)
 
 KIND_LABELS = {"installation": N_("Installation"), "repair": N_("Repair"), "removal": N_("Removal"),
                "relocation": N_("Relocation"), "maintenance": N_("Maintenance"), "visit": N_("Visit")}
@@ -62,16 +63,12 @@ def _labels() -> dict[str, Any]:
 
 
 def _people(conn: Any, tenant_id: str) -> dict[str, str]:
-    u = users_table
-    return {r.id: (r.name or r.email) for r in conn.execute(
-        sa.select(u.c.id, u.c.name, u.c.email).where(u.c.tenant_id == tenant_id))}
+    return user_display_names(conn, tenant_id)
 
 
 def _technicians(conn: Any, tenant_id: str) -> list[dict[str, str]]:
-    u = users_table
-    rows = conn.execute(sa.select(u.c.id, u.c.name, u.c.email).where(
-        u.c.tenant_id == tenant_id, u.c.role == "technician", u.c.active.is_(True)).order_by(u.c.name)).all()
-    return [{"id": r.id, "name": r.name or r.email} for r in rows]
+    return [{"id": u["id"], "name": u["name"] or u["email"]}
+            for u in active_users(conn, tenant_id, roles=("technician",))]
 
 
 def _customers(conn: Any, tenant_id: str, ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
@@ -114,7 +111,8 @@ def orders(request: Request[Any, Any, Any], status: str = "pending", technician:
         customers = _customers(conn, p.tenant_id, sorted({o["customer_id"] for o in result["items"]}))
 
     def page_url(n: int) -> str:
-        return "/field/orders?" + urlencode({"status": status, "technician": technician, "date": date, "page": n})
+        return "/field/orders?" + urlencode({"status": status, "technician": technician,
+                                             "date": date, "page": n})
 
     return Template("field/orders.html", context={
         "result": result, "status": status, "technician": technician, "date": date, "statuses": STATUSES,
@@ -123,7 +121,8 @@ def orders(request: Request[Any, Any, Any], status: str = "pending", technician:
 
 
 # New order --------------------------------------------------------------------------------------
-def _new_context(request: Request[Any, Any, Any], values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+def _new_context(request: Request[Any, Any, Any], values: dict[str, Any],
+                 errors: dict[str, str]) -> dict[str, Any]:
     p = require_principal(request)
     with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
         customers = _customers(conn, p.tenant_id)
@@ -134,12 +133,14 @@ def _new_context(request: Request[Any, Any, Any], values: dict[str, Any], errors
 @get("/field/orders/new", opt=WRITE, sync_to_thread=True, include_in_schema=False)
 def new_order(request: Request[Any, Any, Any], customer: str = "", ticket: str = "") -> Template:
     return Template("field/new.html", context=_new_context(
-        request, {"customer_id": customer, "ticket_id": ticket, "kind": "installation", "priority": "medium"}, {}))
+        request, {"customer_id": customer, "ticket_id": ticket, "kind": "installation",
+                  "priority": "medium"}, {}))
 
 
 @post("/field/orders/new", opt=WRITE, sync_to_thread=True, include_in_schema=False)
 def create_order(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
-    address = {k: data.get(f"address_{k}", "") for k in ("street", "number", "district", "city", "state", "cep")}
+    address = {k: data.get(f"address_{k}", "") for k in ("street", "number", "district",
+                                                         "city", "state", "cep")}
     address = {k: v for k, v in address.items() if v}
     try:
         saved = container_of(request).service_orders.open_order(
@@ -175,8 +176,8 @@ def _detail_context(request: Request[Any, Any, Any], order_id: str, flash: str |
 
 @get("/field/orders/{order_id:str}", opt=READ, sync_to_thread=True, include_in_schema=False)
 def order_page(request: Request[Any, Any, Any], order_id: str, created: int = 0) -> Template:
-    return Template("field/detail.html", context=_detail_context(request, order_id,
-                                                                 _("Service order opened.") if created else None))
+    notice = _("Service order opened.") if created else None
+    return Template("field/detail.html", context=_detail_context(request, order_id, notice))
 
 
 def _act(request: Request[Any, Any, Any], order_id: str, action: Any, back: str = "") -> Any:
@@ -203,7 +204,8 @@ def schedule(request: Request[Any, Any, Any], order_id: str, data: dict[str, Any
             end_at = _local(day, data.get("end", ""))
         except ValueError:
             raise ValidationError("start", _("Give the day and the start and end times.")) from None
-        return container.service_orders.schedule(meta_of(request), order_id, technician_id=tech, start=start_at,
+        return container.service_orders.schedule(meta_of(request), order_id,
+                                                 technician_id=tech, start=start_at,
                                                  end=end_at, reason=data.get("reason", ""))
 
     return _act(request, order_id, action, data.get("back", ""))
@@ -218,7 +220,8 @@ def _local(day: str, hhmm: str) -> datetime:
 
 
 @post("/field/orders/{order_id:str}/{action:str}", opt=WORK, sync_to_thread=True, include_in_schema=False)
-def transition(request: Request[Any, Any, Any], order_id: str, action: str, data: dict[str, Any] = FORM) -> Any:
+def transition(request: Request[Any, Any, Any], order_id: str, action: str,
+               data: dict[str, Any] = FORM) -> Any:
     container = container_of(request)
     p = require_principal(request)
     service = container.service_orders
@@ -229,7 +232,8 @@ def transition(request: Request[Any, Any, Any], order_id: str, action: str, data
     commands = {
         "dispatch": lambda: service.dispatch(meta, order_id),
         "start": lambda: service.start(meta, order_id),
-        "fail": lambda: service.fail(meta, order_id, reason=data.get("reason", ""), notes=data.get("notes", "")),
+        "fail": lambda: service.fail(meta, order_id, reason=data.get("reason", ""),
+                                     notes=data.get("notes", "")),
         "cancel": lambda: service.cancel(meta, order_id, reason=data.get("reason", "")),
     }
     if action not in commands:
@@ -239,7 +243,8 @@ def transition(request: Request[Any, Any, Any], order_id: str, action: str, data
 
 @post("/field/orders/{order_id:str}/complete", opt=WORK, sync_to_thread=True, status_code=200,
       include_in_schema=False)
-def complete(request: Request[Any, Any, Any], order_id: str, data: dict[str, Any]) -> Response[dict[str, Any]]:
+def complete(request: Request[Any, Any, Any], order_id: str,
+             data: dict[str, Any]) -> Response[dict[str, Any]]:
     """From the agenda's script (JSON, CSRF header, Idempotency-Key): answers JSON, never a page."""
     container = container_of(request)
     load_for(container, require_principal(request), order_id, work=True)
@@ -247,10 +252,12 @@ def complete(request: Request[Any, Any, Any], order_id: str, data: dict[str, Any
     try:
         signature = store_signature(container, data.get("signature"))
         saved = container.service_orders.complete(
-            meta_of(request), order_id, checklist=data.get("checklist") or [], materials=data.get("materials") or [],
+            meta_of(request), order_id, checklist=data.get("checklist") or [],
+            materials=data.get("materials") or [],
             notes=data.get("notes", ""), signature=signature, geo=data.get("geo"), completion_key=key)
     except ValidationError as exc:
-        return Response({"status": "invalid", "errors": {k: _(v) for k, v in exc.errors.items()}}, status_code=422)
+        return Response({"status": "invalid", "errors": {k: _(v) for k,
+                                                         v in exc.errors.items()}}, status_code=422)
     except ConflictError as exc:
         return Response({"status": "conflict", "message": _(exc.message)}, status_code=409)
     return Response({"status": saved.aggregate.status, "number": saved.aggregate.number})
@@ -258,7 +265,7 @@ def complete(request: Request[Any, Any, Any], order_id: str, data: dict[str, Any
 
 @post("/field/orders/{order_id:str}/photos", opt=WORK, sync_to_thread=True, include_in_schema=False)
 def photo(request: Request[Any, Any, Any], order_id: str,
-          data: Any = Body(media_type=RequestEncodingType.MULTI_PART)) -> Response[dict[str, Any]]:
+          data: Any = MULTIPART) -> Response[dict[str, Any]]:
     container = container_of(request)
     load_for(container, require_principal(request), order_id, work=True)
     upload = data.get("file") if isinstance(data, dict) else None
@@ -306,14 +313,17 @@ def board(request: Request[Any, Any, Any], date: str = "") -> Template:
     start, end = day_bounds(day)
     with tenant_reader(container.engine, p.tenant_id) as conn:
         techs = _technicians(conn, p.tenant_id)
-        lanes = [{"tech": t, "items": agenda(conn, p.tenant_id, t["id"], start, end)} for t in techs]
+        lanes: list[dict[str, Any]] = [{"tech": t, "items": agenda(conn, p.tenant_id, t["id"], start,
+                                                                   end)} for t in techs]
         waiting = list_orders(conn, p.tenant_id, status="open", unscheduled=True, per_page=50)["items"]
-        ids = sorted({o["customer_id"] for lane in lanes for o in lane["items"]} | {o["customer_id"] for o in waiting})
+        ids = sorted({o["customer_id"] for lane in lanes for o in lane["items"]}
+                     | {o["customer_id"] for o in waiting})
         customers = _customers(conn, p.tenant_id, ids)
     base = datetime.fromisoformat(day)
     hours = list(range(7, 20))
     return Template("field/board.html", context={
-        "lanes": lanes, "waiting": waiting, "customers": customers, "day": day, "hours": hours, "techs": techs,
+        "lanes": lanes, "waiting": waiting, "customers": customers, "day": day,
+        "hours": hours, "techs": techs,
         "prev_day": (base - timedelta(days=1)).date().isoformat(),
         "next_day": (base + timedelta(days=1)).date().isoformat(), **_labels()})
 
@@ -355,5 +365,5 @@ def save_preferences(request: Request[Any, Any, Any], data: dict[str, Any] = FOR
     return Redirect("/notifications?saved=1")
 
 
-pages = [orders, new_order, create_order, order_page, schedule, complete, photo, transition, technician_day, board,
-         notifications, read_notice, save_preferences]
+pages = [orders, new_order, create_order, order_page, schedule, complete, photo, transition, technician_day,
+         board, notifications, read_notice, save_preferences]

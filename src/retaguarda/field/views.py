@@ -49,7 +49,8 @@ def today(container: Container, zone: str = ZONE) -> date:
     return container.clock.now().astimezone(ZoneInfo(zone)).date()
 
 
-def load_for(container: Container, principal: Principal, order_id: str, *, work: bool = False) -> ServiceOrder:
+def load_for(container: Container, principal: Principal, order_id: str, *,
+             work: bool = False) -> ServiceOrder:
     """The order of the caller's tenant; a technician without `field:write` works only their own."""
     order = container.service_orders.get_order(principal.tenant_id, order_id)
     if work and not principal.can("field:write") and order.technician_id != principal.actor:
@@ -79,7 +80,7 @@ def store_signature(container: Container, data_url: str | None) -> dict[str, Any
 
 def can_do_visits(container: Container, tenant_id: str, user_id: str) -> bool:
     """An active user of the tenant whose role works visits (technicians, managers, admins)."""
-    from retaguarda.identity.permissions import permissions_of
+    from retaguarda.identity import permissions_of
 
     user = container.identity.find_user(user_id)
     return (user is not None and user.tenant_id == tenant_id and user.status != "inactive"

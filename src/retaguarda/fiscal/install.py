@@ -64,14 +64,10 @@ def certificate_tenants(container: Container) -> list[str]:
 
 
 def admin_emails(container: Container, tenant_id: str) -> list[str]:
-    import sqlalchemy as sa
-
-    from projections.identity.user_directory import users
+    from retaguarda.identity import active_users
 
     with container.engine.connect() as conn:
-        rows = conn.execute(sa.select(users.c.email).where(
-            users.c.tenant_id == tenant_id, users.c.role == "admin", users.c.active.is_(True))).all()
-    return sorted(r.email for r in rows)
+        return sorted(u["email"] for u in active_users(conn, tenant_id, roles=("admin",)))
 
 
 def notify_admins(container: Container, tenant_id: str, what: str) -> int:

@@ -13,20 +13,27 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 
-from projections.customers.customer_list import list_customers
 from projections.fiscal.fiscal_book import book as book_query
 from projections.fiscal.fiscal_book import months as book_months
 from projections.fiscal.kpis import kpis as kpis_query
 from projections.fiscal.nfse_list import get_note_row, list_calls, list_notes
 from projections.fiscal.settings_view import get_certificate_row, get_settings_row
+from retaguarda.customers import list_customers
 from retaguarda.fiscal import documents
 from retaguarda.fiscal.api import preview_taxes
-from retaguarda.fiscal.domain import BACKENDS, CANCEL_REASONS, ENVIRONMENTS, SPECIAL_REGIMES, STATUSES, TAX_REGIMES
+from retaguarda.fiscal.domain import (
+    BACKENDS,
+    CANCEL_REASONS,
+    ENVIRONMENTS,
+    SPECIAL_REGIMES,
+    STATUSES,
+    TAX_REGIMES,
+)
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.clock import SAO_PAULO
 from retaguarda.shared.documents import format_document
-from retaguarda.shared.municipalities import municipality_name
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
+from retaguarda.shared.municipalities import municipality_name
 from retaguarda.web.context import container_of, meta_of, require_principal
 from retaguarda.web.html import Template
 from retaguarda.web.middleware import FRAMABLE_BY_SELF

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from retaguarda.identity import tokens
@@ -16,10 +16,15 @@ from retaguarda.identity.domain import ApiKey
 from retaguarda.services import Saved
 from retaguarda.shared.meta import Meta
 
+if TYPE_CHECKING:  # the mixin's host: the Identity service (a Service)
+    from retaguarda.services import Service as _Host
+else:
+    _Host = object
+
 APIKEY_SCOPE = "global:apikey-prefix"
 
 
-class ApiKeyCommands:
+class ApiKeyCommands(_Host):
     """Needs the Identity service's store helpers (load, find, claim, owner_of, save)."""
 
     def create_api_key(self, meta: Meta, *, name: Any, scopes: Any) -> tuple[Saved, str]:

@@ -29,8 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from retaguarda.identity import tokens
 from retaguarda.identity.permissions import permissions_of
-from retaguarda.web.principal import Principal
 from retaguarda.shared.clock import as_utc
+from retaguarda.web.principal import Principal
 
 if TYPE_CHECKING:
     from retaguarda.bootstrap import Container
@@ -158,7 +158,8 @@ def cached_user_record(container: Container, user_id: str) -> dict[str, Any] | N
     return row
 
 
-def _jwt_principal(container: Container, claims: dict[str, Any], row: dict[str, Any] | None) -> Principal | None:
+def _jwt_principal(container: Container, claims: dict[str, Any],
+                   row: dict[str, Any] | None) -> Principal | None:
     if row is None or row["tenant_id"] != claims["tid"]:
         return None
     return _user_principal(row, "jwt", claims.get("fam"))
@@ -175,7 +176,7 @@ def principal_from_jwt(container: Container, token: str) -> Principal | None:
     return _jwt_principal(container, claims, cached_user_record(container, str(claims["sub"])))
 
 
-def cached_principal_from_jwt(container: Container, token: str) -> Principal | None | bool:
+def cached_principal_from_jwt(container: Container, token: str) -> Principal | bool | None:
     """The principal when token and user row are both remembered; False when a look-up is due."""
     cache = auth_cache(container)
     claims = cache.claims(token)
@@ -205,7 +206,8 @@ class ApiKeyAuthenticator:
         self._lock = threading.Lock()
         self._recorded: dict[str, datetime] = {}
 
-    def principal(self, container: Container, raw: str, ip: str = "", correlation_id: str = "") -> Principal | None:
+    def principal(self, container: Container, raw: str, ip: str = "",
+                  correlation_id: str = "") -> Principal | None:
         from projections.identity.user_directory import auth_api_key
 
         parts = tokens.split_api_key(raw)
@@ -259,7 +261,7 @@ async def bearer_authenticator(container: Container, scope: Any) -> Principal | 
     token = token.strip()
     cached = cached_principal_from_jwt(container, token)  # no thread hop when remembered
     if cached is not False:
-        return cached
+        return cached  # type: ignore[return-value]  # True is never returned (see cached_principal_from_jwt)
     return await anyio.to_thread.run_sync(principal_from_jwt, container, token)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from retaguarda.identity.permissions import ROLES, validate_scopes
@@ -84,6 +84,10 @@ def slugify(name: str) -> str:
 class Tenant(Aggregate):
     """A customer company of Retaguarda; its id is the tenant id of everything it owns."""
 
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        name: str
+        slug: str
+
     class Registered(Aggregate.Created):
         name: str
         slug: str
@@ -102,6 +106,18 @@ class User(Aggregate):
     `reset_version` is the version of the pending set/reset-password request (None when none);
     a reset token is valid only for that version and until `reset_expires_at`.
     """
+
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        email: str
+        name: str
+        role: str
+        password_hash: str
+        customer_id: str | None
+        status: str
+        reset_version: int | None
+        reset_expires_at: datetime | None
+        last_login_at: datetime | None
+        failed_logins: int
 
     class Registered(Aggregate.Created):
         email: str
@@ -287,6 +303,15 @@ class User(Aggregate):
 class ApiKey(Aggregate):
     """A machine client's credential: `rg_<prefix>_<secret>`; only sha256(secret) is kept."""
 
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        name: str
+        scopes: tuple[str, ...]
+        prefix: str
+        secret_hash: str
+        created_by: str
+        revoked: bool
+        last_used_at: datetime | None
+
     class Issued(Aggregate.Created):
         name: str
         scopes: tuple[str, ...]
@@ -347,6 +372,15 @@ class RefreshFamily(Aggregate):
     Only sha256 digests of tokens are kept. Presenting a token that was already rotated away
     means it leaked: the whole family is revoked.
     """
+
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        user_id: str
+        kind: str
+        token_hash: str
+        expires_at: datetime
+        previous_hashes: tuple[str, ...]
+        revoked: bool
+        revoked_reason: str
 
     class Started(Aggregate.Created):
         user_id: str

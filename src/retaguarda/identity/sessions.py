@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from retaguarda.identity import tokens
@@ -17,6 +17,11 @@ from retaguarda.identity.domain import RefreshFamily, User
 from retaguarda.identity.permissions import permissions_of
 from retaguarda.shared.errors import AuthenticationError
 from retaguarda.shared.meta import Meta
+
+if TYPE_CHECKING:  # the mixin's host: the Identity service (a Service)
+    from retaguarda.services import Service as _Host
+else:
+    _Host = object
 
 WRONG_LOGIN = "e-mail or password is wrong"
 
@@ -44,11 +49,17 @@ class Session:
     position: int
 
 
-class SessionCommands:
+class SessionCommands(_Host):
     """Needs the Identity service's store helpers, `settings`, `throttle` and password checks."""
 
     settings: Any
     throttle: Any
+
+    if TYPE_CHECKING:  # defined by the Identity service
+        def user_by_email(self, email: str) -> User | None: ...
+        def find_user(self, user_id: str) -> User | None: ...
+        def _verify(self, password_hash: str, password: str) -> bool: ...
+        def _burn_time(self, password: str) -> None: ...
 
     def authenticate(self, meta: Meta, email: Any, password: Any, ip: str = "") -> User:
         """Checks the password with throttling per account and per IP; records the failure."""

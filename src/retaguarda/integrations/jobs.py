@@ -139,7 +139,7 @@ def register_actors(broker: Any, container: Container) -> dict[str, Any]:
         if spec.actor_name in declared:  # idempotent
             actors[spec.actor_name] = broker.get_actor(spec.actor_name)
             continue
-        actors[spec.actor_name] = dramatiq.actor(
+        actors[spec.actor_name] = dramatiq.actor(  # type: ignore[call-overload]
             _wrap(spec, container), broker=broker, actor_name=spec.actor_name,
             queue_name=spec.queue_name, **spec.options,
         )

@@ -213,7 +213,7 @@ def run_scheduler(container: Container, stop: threading.Event | None = None, int
         stop = threading.Event()
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *_: stop.set())  # type: ignore[union-attr]
+                signal.signal(sig, lambda *_: stop.set())
     log.info("scheduler_started", jobs=sorted(scheduler.jobs))
     scheduler.run_forever(interval, stop)
     return 0

@@ -26,7 +26,7 @@ def run_worker(container: Container, stop: threading.Event | None = None, *, wit
         stop = threading.Event()
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *_: stop.set())  # type: ignore[union-attr]
+                signal.signal(sig, lambda *_: stop.set())
     worker = container.worker
     worker.worker_threads = worker_threads
     worker.worker_timeout = 1000

@@ -40,7 +40,8 @@ def _users(container: Container, tenant_id: str) -> list[Any]:
     from projections.identity.user_directory import users
 
     with container.engine.connect() as conn:
-        return list(conn.execute(sa.select(users.c.id, users.c.email, users.c.role, users.c.customer_id).where(
+        return list(conn.execute(sa.select(users.c.id, users.c.email, users.c.role,
+                                           users.c.customer_id).where(
             users.c.tenant_id == tenant_id, users.c.active.is_(True))).all())
 
 
@@ -75,7 +76,8 @@ def announce(container: Container, aggregate_id: str, version: int) -> str:
     emails: list[Email] = []
     for route in routes:
         for person in audience(route, people):
-            prefs = container.notifications.find(NotificationPreferences, preferences_id(tenant_id, person.id))
+            prefs = container.notifications.find(NotificationPreferences,
+                                                 preferences_id(tenant_id, person.id))
             if prefs is None or prefs.wants("inbox", route.kind):
                 notices.append(Notice.post(meta, recipient_id=person.id, kind=route.kind, title=route.title,
                                            body=route.body, link=route.link, params=route.params,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retaguarda.shared.aggregate import Aggregate
 from retaguarda.shared.errors import ConflictError, ValidationError
@@ -25,6 +25,18 @@ _SCALARS = (str, int, bool, type(None))
 class Email(Aggregate):
     """State: to, template, params, status, attempts, error, subject, provider_message_id,
     request_version, correlation_id. (No class-level annotations: see shared.aggregate.)"""
+
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        to: str
+        template: str
+        params: dict[str, Any]
+        status: str
+        attempts: int
+        error: str
+        subject: str
+        provider_message_id: str
+        request_version: int
+        correlation_id: str
 
     class Requested(Aggregate.Created):
         to: str

@@ -9,7 +9,7 @@ same event, a second save of the same notice fails on the id and nothing is told
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from retaguarda.shared.aggregate import Aggregate
@@ -43,6 +43,10 @@ class Notice(Aggregate):
 
     `title`/`body` are English msgids with `%(name)s` placeholders filled from `params` when shown,
     in the reader's language."""
+
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        read: bool
+        recipient_id: str
 
     class Posted(Aggregate.Created):
         recipient_id: str
@@ -87,6 +91,9 @@ class Notice(Aggregate):
 class NotificationPreferences(Aggregate):
     """State: user_id, muted ({channel: [kind, …]})."""
 
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        muted: dict[str, list[str]]
+
     class Started(Aggregate.Created):
         user_id: str
 
@@ -102,7 +109,8 @@ class NotificationPreferences(Aggregate):
 
     @classmethod
     def start(cls, meta: Meta, user_id: str) -> NotificationPreferences:
-        prefs: NotificationPreferences = cls._open(cls.Started, meta, id=preferences_id(meta.tenant_id, user_id),
+        prefs: NotificationPreferences = cls._open(cls.Started, meta,
+                                                   id=preferences_id(meta.tenant_id, user_id),
                                                    user_id=str(user_id))
         return prefs
 

@@ -18,7 +18,8 @@ from retaguarda.web.context import container_of, meta_of, require_principal
 def translated(item: dict[str, Any]) -> dict[str, Any]:
     """Title and body in the reader's language, placeholders filled."""
     params = item.get("params") or {}
-    return {**item, "title": _(item["title"], **params), "body": _(item["body"], **params) if item["body"] else ""}
+    return {**item, "title": _(item["title"], **params), "body": _(item["body"],
+                                                                   **params) if item["body"] else ""}
 
 
 @get("/notifications", sync_to_thread=True, summary="My notifications (newest first) and the unread count")

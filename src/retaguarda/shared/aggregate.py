@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate as _Aggregate
@@ -24,7 +24,13 @@ class Aggregate(_Aggregate):
     Subclasses declare nested past-tense events deriving from `Aggregate.Event` (or
     `Aggregate.Created` for the first one) and record them with `_record`, never reading
     the clock: `Meta.at` is the event's timestamp.
+
+    Subclasses declare their state (set by the events' `apply`) in an `if TYPE_CHECKING:` block:
+    the type checker sees it, while eventsourcing does not turn it into constructor fields.
     """
+
+    if TYPE_CHECKING:
+        tenant_id: str
 
     class Event(_Aggregate.Event):
         tenant_id: str

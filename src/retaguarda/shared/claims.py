@@ -7,6 +7,7 @@ document or e-mail is refused atomically with the write that wanted it.
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from retaguarda.shared.aggregate import Aggregate
@@ -21,6 +22,11 @@ def claim_id(scope: str, key: str) -> UUID:
 
 class Claim(Aggregate):
     """Holds a unique key for one owner (`owner_id`, None once released)."""
+
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        scope: str
+        key: str
+        owner_id: str | None
 
     class Taken(Aggregate.Created):
         scope: str

@@ -10,6 +10,7 @@ therefore used exactly once and none is skipped (a failed save records nothing).
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from retaguarda.shared.aggregate import Aggregate
@@ -24,6 +25,10 @@ def sequence_id(tenant_id: str, name: str) -> UUID:
 
 class Sequence(Aggregate):
     """A tenant's counter named e.g. `support:ticket`, `billing:invoice`, `fiscal:dps:900`."""
+
+    if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
+        name: str
+        value: int
 
     class Started(Aggregate.Created):
         name: str

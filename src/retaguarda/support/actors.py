@@ -14,7 +14,6 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from eventsourcing.persistence import IntegrityError
 
 from retaguarda.integrations import job
@@ -77,13 +76,12 @@ def sla_alert(container: Container, ticket_id: str, version: int, target: str, k
 
 
 def _recipients(container: Container, tenant_id: str, assignee_id: str | None) -> list[str]:
-    from projections.identity.user_directory import users
+    from retaguarda.identity import active_users
 
     with container.engine.connect() as conn:
-        rows = conn.execute(sa.select(users.c.id, users.c.email, users.c.role).where(
-            users.c.tenant_id == tenant_id, users.c.active.is_(True))).all()
-    found = [r.email for r in rows if r.id == assignee_id]
-    found += sorted(r.email for r in rows if r.role == "manager" and r.id != assignee_id)
+        rows = active_users(conn, tenant_id)
+    found = [r["email"] for r in rows if r["id"] == assignee_id]
+    found += sorted(r["email"] for r in rows if r["role"] == "manager" and r["id"] != assignee_id)
     if not found:
-        found = sorted(r.email for r in rows if r.role == "admin")
+        found = sorted(r["email"] for r in rows if r["role"] == "admin")
     return list(dict.fromkeys(found))

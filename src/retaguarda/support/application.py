@@ -244,7 +244,7 @@ class Support(Service):
             raise NotFoundError("Customer", customer_id)
 
     def _check_assignee(self, tenant_id: str, user_id: str) -> None:
-        from retaguarda.identity.permissions import permissions_of
+        from retaguarda.identity import permissions_of
 
         user = self._users(user_id) if self._users else None
         if user is None or user.tenant_id != tenant_id:

@@ -6,10 +6,10 @@ import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from retaguarda.files import AttachmentStore
 from retaguarda.shared.meta import Meta, new_correlation_id
 from retaguarda.support.application import Actor, Support
 from retaguarda.support.domain import Ticket
-from retaguarda.files import AttachmentStore
 
 if TYPE_CHECKING:
     from retaguarda.bootstrap import Container

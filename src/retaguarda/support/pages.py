@@ -6,17 +6,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 
-from projections.customers.customer_list import customers as customers_table
-from projections.customers.customer_list import get_customer_row
-from projections.identity.user_directory import users as users_table
 from projections.support.technician_performance import current_month, months, performance
 from projections.support.ticket_queue import list_tickets, queue_counts
+from retaguarda.customers import active_customer_choices, get_customer_row
+from retaguarda.identity import active_users, user_display_names
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
 from retaguarda.support.api import attachment_response, read_upload
@@ -37,16 +35,12 @@ STAFF_ROLES = ("admin", "manager", "technician")
 
 
 def _staff_users(conn: Any, tenant_id: str) -> list[dict[str, str]]:
-    u = users_table
-    rows = conn.execute(sa.select(u.c.id, u.c.name, u.c.email, u.c.role).where(
-        u.c.tenant_id == tenant_id, u.c.role.in_(STAFF_ROLES), u.c.active.is_(True)).order_by(u.c.name)).all()
-    return [{"id": r.id, "name": r.name or r.email, "role": r.role} for r in rows]
+    return [{"id": u["id"], "name": u["name"] or u["email"], "role": u["role"]}
+            for u in active_users(conn, tenant_id, roles=STAFF_ROLES)]
 
 
 def _user_names(conn: Any, tenant_id: str) -> dict[str, str]:
-    u = users_table
-    return {r.id: (r.name or r.email) for r in conn.execute(
-        sa.select(u.c.id, u.c.name, u.c.email).where(u.c.tenant_id == tenant_id))}
+    return user_display_names(conn, tenant_id)
 
 
 @get("/support/tickets", opt=READ_ANY, sync_to_thread=True, include_in_schema=False)
@@ -92,14 +86,10 @@ def _new_context(request: Request[Any, Any, Any], values: dict[str, Any], errors
     p = require_principal(request)
     container = container_of(request)
     with tenant_reader(container.engine, p.tenant_id) as conn:
-        c = customers_table
         # Blocked customers too: a customer blocked for an overdue invoice is exactly the one who calls.
-        rows = conn.execute(sa.select(c.c.id, c.c.name, c.c.status)
-                            .where(c.c.tenant_id == p.tenant_id, c.c.status.in_(("active", "blocked")))
-                            .order_by(c.c.search_name).limit(500)).all()
+        choices = active_customer_choices(conn, p.tenant_id, limit=500, statuses=("active", "blocked"))
     settings = container.support.get_settings(p.tenant_id)
-    return {"values": values, "errors": errors,
-            "customers": [{"id": r.id, "name": r.name, "status": r.status} for r in rows],
+    return {"values": values, "errors": errors, "customers": choices,
             "priorities": PRIORITIES, "channels": CHANNELS, "categories": settings.categories}
 
 

@@ -46,9 +46,9 @@ def _wants_html(request: Request[Any, Any, Any]) -> bool:
 
 
 def _error_page(request: Request[Any, Any, Any], status: int, title: str, detail: str) -> Response[Any]:
-    
+
     return Template("error.html", context={"status": status, "title": title, "detail": detail},
-                    status_code=status)  # type: ignore[return-value]
+                    status_code=status)
 
 
 def handle_domain_error(request: Request[Any, Any, Any], exc: RetaguardaError) -> Response[Any]:
@@ -96,7 +96,7 @@ def _field_of(item: dict[str, Any]) -> str:
 
 def handle_validation_exception(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = []
-    for item in exc.extra or []:  # type: ignore[union-attr]
+    for item in exc.extra or []:
         if isinstance(item, dict):
             errors.append({"field": _field_of(item), "message": str(item.get("message", "invalid value"))})
     if not errors:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 import structlog
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 SECURITY_HEADERS = {
@@ -35,7 +37,8 @@ _ID_HEADERS = frozenset({b"x-request-id", b"x-correlation-id"})
 
 def _with_response_headers(message: Message, request_id: str, correlation_id: str) -> None:
     """Sets the id headers (replacing any) and adds each security header the response lacks."""
-    headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in _ID_HEADERS]
+    raw: Iterable[tuple[bytes, bytes]] = message.get("headers", ())  # type: ignore[assignment]
+    headers = [(k, v) for k, v in raw if k.lower() not in _ID_HEADERS]
     present = {k.lower() for k, _ in headers}
     headers.append((b"x-request-id", request_id.encode("latin-1")))
     headers.append((b"x-correlation-id", correlation_id.encode("latin-1")))
@@ -52,7 +55,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 def request_context_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         request_id = os.urandom(16).hex()  # 32 hex digits, like uuid4().hex

@@ -255,4 +255,4 @@ def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
 pages = [health_live, health_ready, metrics]
 routes: list[Any] = []
 
-__all__ = ["pages", "routes", "metrics_middleware", "readiness", "metrics_of", "DEFAULT_MAX_LAG"]
+__all__ = ["DEFAULT_MAX_LAG", "metrics_middleware", "metrics_of", "pages", "readiness", "routes"]

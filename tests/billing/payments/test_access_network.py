@@ -8,7 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from retaguarda.billing.access_network import (
-    AccessNetworkWebhook, sign_access_payload, verify_access_signature,
+    AccessNetworkWebhook,
+    sign_access_payload,
+    verify_access_signature,
 )
 from retaguarda.billing.gateways import PermanentGatewayError, TransientGatewayError, WebhookSignatureError
 

@@ -10,10 +10,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retaguarda.billing.boleto import (
-    barcode_from_digitable_line, date_from_factor, decode_itf_pattern, digitable_line_from_barcode,
+    barcode_from_digitable_line,
+    date_from_factor,
+    decode_itf_pattern,
+    digitable_line_from_barcode,
     due_factor,
-    format_digitable_line, free_field_for, itf_pattern, make_boleto, mod10, mod11_boleto, our_number_for,
-    parse_barcode, parse_digitable_line, verify_digitable_line,
+    format_digitable_line,
+    free_field_for,
+    itf_pattern,
+    make_boleto,
+    mod10,
+    mod11_boleto,
+    our_number_for,
+    parse_barcode,
+    parse_digitable_line,
+    verify_digitable_line,
 )
 
 # Reference section 6.5 vector 1 (mrmgomes/boleto-utils test.js): Caixa (104), R$ 214,03, factor 8981.

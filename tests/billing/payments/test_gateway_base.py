@@ -8,16 +8,21 @@ from datetime import datetime, timezone
 import pytest
 
 from retaguarda.billing.gateways.base import (
-    GatewayError, PermanentGatewayError, TransientGatewayError, WebhookSignatureError, check_timestamp,
-    parse_signature_header, retry_after_seconds,
+    GatewayError,
+    PermanentGatewayError,
+    TransientGatewayError,
+    WebhookSignatureError,
+    check_timestamp,
+    parse_signature_header,
 )
 from retaguarda.integrations.errors import PermanentError, TransientError
+from retaguarda.integrations.http import parse_retry_after as retry_after_seconds
 
 
 def test_retry_after_accepts_seconds_and_http_dates():
     assert retry_after_seconds("7") == 7.0
     assert retry_after_seconds("1.5") == 1.5
-    now = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc).timestamp()
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
     assert retry_after_seconds("Mon, 23 Nov 2026 12:00:30 GMT", now=now) == 30.0
     assert retry_after_seconds("Mon, 23 Nov 2026 11:00:00 GMT", now=now) == 0.0
     assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None

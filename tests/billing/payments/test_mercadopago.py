@@ -11,7 +11,11 @@ import pytest
 from retaguarda.billing import boleto, pix
 from retaguarda.billing.gateways import PermanentGatewayError, TransientGatewayError, WebhookSignatureError
 from retaguarda.billing.gateways.mercadopago import (
-    MercadoPagoClient, json_body, sign_mercadopago, signature_manifest, verify_mercadopago_signature,
+    MercadoPagoClient,
+    json_body,
+    sign_mercadopago,
+    signature_manifest,
+    verify_mercadopago_signature,
 )
 
 SECRET = "mp_test_secret"

@@ -11,7 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retaguarda.billing.pix import (
-    build_brcode, crc16_ccitt_false, make_txid, parse_brcode, pix_key_kind, verify_brcode,
+    build_brcode,
+    crc16_ccitt_false,
+    make_txid,
+    parse_brcode,
+    pix_key_kind,
+    verify_brcode,
 )
 
 # BCB manual, static EVP key, no amount (reference section 5.3 vector 1; ACBr TTestQRCodeEstatico).

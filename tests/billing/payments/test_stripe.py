@@ -9,10 +9,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from retaguarda.billing.gateways import (
-    GatewayError, PermanentGatewayError, TransientGatewayError, WebhookSignatureError,
+    GatewayError,
+    PermanentGatewayError,
+    TransientGatewayError,
+    WebhookSignatureError,
 )
 from retaguarda.billing.gateways.stripe import (
-    StripeClient, form_encode, sign_stripe_payload, verify_stripe_signature,
+    StripeClient,
+    form_encode,
+    sign_stripe_payload,
+    verify_stripe_signature,
 )
 from retaguarda.integrations.errors import PermanentError, TransientError
 

@@ -18,6 +18,7 @@ from tests.fakes.campaigns.salesforce import FakeSalesforce, start_fake_salesfor
 from tests.fakes.campaigns.samples import NOW
 from tests.fakes.campaigns.sms import FakeSms, start_fake_sms
 
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(NOW)

@@ -14,8 +14,9 @@ from retaguarda.campaigns.providers import (
     ProviderError,
     TransientProviderError,
 )
-from retaguarda.campaigns.providers.base import classify_response, retry_after_seconds
+from retaguarda.campaigns.providers.base import classify_response
 from retaguarda.integrations.errors import PermanentError, TransientError
+from retaguarda.integrations.http import parse_retry_after
 from tests.fakes.campaigns.samples import NOW
 
 
@@ -47,9 +48,9 @@ def test_http_statuses_map_to_kinds(status: int, kind: str) -> None:
 
 def test_retry_after_reads_seconds_dates_and_bodies() -> None:
     later = (NOW + timedelta(seconds=90)).strftime("%a, %d %b %Y %H:%M:%S GMT")
-    assert retry_after_seconds("12", NOW) == 12
-    assert retry_after_seconds(later, NOW) == 90
-    assert retry_after_seconds("soon", NOW) is None and retry_after_seconds(None) is None
+    assert parse_retry_after("12", now=NOW) == 12
+    assert parse_retry_after(later, now=NOW) == 90
+    assert parse_retry_after("soon", now=NOW) is None and parse_retry_after(None) is None
     by_body = classify_response("salesforce", httpx.Response(429, json={"errorcode": 50100, "retryAfter": 5}), NOW)
     assert by_body.retry_after == 5
     assert classify_response("x", httpx.Response(503, text="<html>down</html>"), NOW).detail == "<html>down</html>"

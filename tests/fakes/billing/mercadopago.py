@@ -31,7 +31,6 @@ import httpx
 
 from tests.fakes.billing._http import Call, FakeHttpServer, Response
 
-
 TINY_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5E"
             "rkJggg==")
 

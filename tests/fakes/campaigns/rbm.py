@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import base64
 import itertools
-import time
 import json
 import sys
+import time
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs

@@ -109,7 +109,7 @@ class FakeSalesforce(FakeProvider):
         to = str(r.get("to") or "")
         if not r.get("contactKey") or not to:
             return {"errorcode": 10002, "message": "MCMS_UTM_Validation_MissingRequiredField"}
-        if channel == "email" and "@" not in to or channel == "sms" and not to.lstrip("+").isdigit():
+        if (channel == "email" and "@" not in to) or (channel == "sms" and not to.lstrip("+").isdigit()):
             return {"errorcode": 10003, "message": "MCMS_UTM_Validation_IncorrectFormat"}
         return None
 

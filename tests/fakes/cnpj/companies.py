@@ -106,8 +106,8 @@ def cnpjws_json(c: Company) -> dict[str, Any]:
                     "pais": {"id": "1058", "iso2": "BR", "iso3": "BRA", "nome": "Brasil", "comex_id": "105"}}
                    for p in c.partners],
         "simples": None if c.simples is None and c.mei is None else {
-            "simples": yes.get(c.simples, None), "data_opcao_simples": None, "data_exclusao_simples": None,
-            "mei": yes.get(c.mei, None), "data_opcao_mei": None, "data_exclusao_mei": None,
+            "simples": yes.get(c.simples), "data_opcao_simples": None, "data_exclusao_simples": None,
+            "mei": yes.get(c.mei), "data_opcao_mei": None, "data_exclusao_mei": None,
             "atualizado_em": "2026-10-01T03:00:00.000Z"},
         "estabelecimento": {
             "cnpj": c.cnpj, "cnpj_raiz": c.cnpj[:8], "cnpj_ordem": c.cnpj[8:12],

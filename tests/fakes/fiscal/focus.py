@@ -31,7 +31,6 @@ from stdnum.br import cpf as _cpf
 
 from retaguarda.fiscal import dps as D
 from retaguarda.fiscal.backends.authority import simple_pdf
-
 from tests.fakes.fiscal.common import Control, FakeHttpServer, json_reply
 
 

@@ -28,7 +28,6 @@ from typing import Any
 from retaguarda.fiscal import dps as D
 from retaguarda.fiscal.backends.authority import SimulatedAuthority, simple_pdf
 from retaguarda.fiscal.certificates import A1Certificate, TestCA, generate_test_ca
-
 from tests.fakes.fiscal.common import Control, FakeHttpServer, json_reply
 
 PFX_PASSWORD = "test-a1-password"
@@ -143,4 +142,4 @@ def start_fake_sefin(tmp_path: Path, *, issuer_cnpj: str = "11222333000181",
     return fake
 
 
-__all__ = ("FakeSefin", "start_fake_sefin", "simple_pdf")
+__all__ = ("FakeSefin", "simple_pdf", "start_fake_sefin")

@@ -62,7 +62,7 @@ def test_dps_id_follows_the_layout_rule_and_children_keep_the_schema_order(a1):
     root = D.build_dps(make_request(series="12", number=345))
     inf = root[0]
     assert root.get("versao") == "1.01" and etree.QName(root).namespace == NS
-    assert inf.get("Id") == f"DPS3550308" + "2" + ISSUER_CNPJ + "00012" + "000000000000345"
+    assert inf.get("Id") == "DPS3550308" + "2" + ISSUER_CNPJ + "00012" + "000000000000345"
     assert len(inf.get("Id")) == 45
     assert [etree.QName(c).localname for c in inf] == [
         "tpAmb", "dhEmi", "verAplic", "serie", "nDPS", "dCompet", "tpEmit", "cLocEmi", "prest",

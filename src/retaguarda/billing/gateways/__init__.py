@@ -4,7 +4,10 @@ Vendor JSON stays inside each adapter's module: callers get plain dicts with the
 """
 
 from retaguarda.billing.gateways.base import (
-    GatewayError, PermanentGatewayError, TransientGatewayError, WebhookSignatureError,
+    GatewayError,
+    PermanentGatewayError,
+    TransientGatewayError,
+    WebhookSignatureError,
 )
 
 __all__ = ["GatewayError", "PermanentGatewayError", "TransientGatewayError", "WebhookSignatureError"]

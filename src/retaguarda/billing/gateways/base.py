@@ -17,29 +17,36 @@ import hmac
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 import structlog
 
-from retaguarda.integrations.errors import IntegrationError, PermanentError, TransientError
+from retaguarda.integrations.errors import (
+    AuthError,
+    NotFoundError,
+    PermanentProviderError,
+    ProviderError,
+    TransientProviderError,
+    classify_status,
+)
+from retaguarda.integrations.http import make_client, parse_retry_after
 
 log = structlog.get_logger("retaguarda.billing.gateways")
 
 MAX_WAIT = 10.0  # a Retry-After longer than this is not slept through in-process: raise, the job waits
 
 
-class GatewayError(IntegrationError):
+class GatewayError(ProviderError):
     """A provider call failed. `GatewayError(msg, transient=…)` builds the matching subclass.
 
     Attributes: `transient` (retry later may succeed), `retry_after` (seconds, from the
     provider, or None), `status` (HTTP status or None), `code` (provider error code or None).
     """
 
-    def __new__(cls, message: str = "", *, transient: bool = False, **_: Any) -> "GatewayError":
+    def __new__(cls, message: str = "", *, transient: bool = False, **kwargs: Any) -> "GatewayError":
         if cls is GatewayError:
-            cls = TransientGatewayError if transient else PermanentGatewayError
+            cls = TransientGatewayError if transient else _permanent_class(kwargs.get("status"))
         return super().__new__(cls)
 
     def __init__(self, message: str = "", *, transient: bool = False, retry_after: float | None = None,
@@ -53,7 +60,7 @@ class GatewayError(IntegrationError):
         self.provider = provider
 
 
-class TransientGatewayError(GatewayError, TransientError):
+class TransientGatewayError(GatewayError, TransientProviderError):
     """Try again later (timeout, connection refused, 5xx, 429)."""
 
     def __init__(self, message: str = "", **kwargs: Any) -> None:
@@ -61,7 +68,7 @@ class TransientGatewayError(GatewayError, TransientError):
         super().__init__(message, **kwargs)
 
 
-class PermanentGatewayError(GatewayError, PermanentError):
+class PermanentGatewayError(GatewayError, PermanentProviderError):
     """The provider refuses this call as it stands (4xx other than 429, malformed answer)."""
 
     def __init__(self, message: str = "", **kwargs: Any) -> None:
@@ -69,22 +76,25 @@ class PermanentGatewayError(GatewayError, PermanentError):
         super().__init__(message, **kwargs)
 
 
+class GatewayAuthError(PermanentGatewayError, AuthError):
+    """The provider refused our credentials (HTTP 401/403)."""
+
+
+class GatewayNotFoundError(PermanentGatewayError, NotFoundError):
+    """The provider does not know the resource (HTTP 404)."""
+
+
+def _permanent_class(status: int | None) -> type[PermanentGatewayError]:
+    kind = classify_status(status) if status is not None else "permanent"
+    if kind == "auth":
+        return GatewayAuthError
+    if kind == "not_found":
+        return GatewayNotFoundError
+    return PermanentGatewayError
+
+
 class WebhookSignatureError(Exception):
     """A webhook delivery is forged, stale, malformed or unsigned: reject it and change nothing."""
-
-
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date; None if absent/garbled."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.replace(".", "", 1).isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
 def hmac_sha256_hex(secret: str | bytes, message: str | bytes) -> str:
@@ -132,8 +142,8 @@ class HttpGateway:
         self.max_wait = max_wait
         self.backoff = backoff
         self._sleep = sleep
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
-                                  headers=dict(headers or {}), auth=auth)
+        self._http = make_client(base_url=self.base_url, timeout=timeout, connect_timeout=timeout,
+                                 transport=transport, headers=headers, auth=auth)
 
     def close(self) -> None:
         self._http.close()
@@ -189,8 +199,8 @@ class HttpGateway:
     def _error_for(self, response: httpx.Response) -> GatewayError:
         status = response.status_code
         code, message = self._error_details(response)
-        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-        transient = status >= 500 or status == 429 or status == 408
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        transient = classify_status(status) == "transient"
         text = f"{self.provider}: HTTP {status}" + (f" {code}" if code else "")
         text += f": {message}" if message else ""
         return GatewayError(text, transient=transient, retry_after=retry_after, status=status, code=code,

@@ -19,7 +19,11 @@ from typing import Any
 
 from retaguarda.billing import boleto as boleto_codes
 from retaguarda.billing.gateways.base import (
-    HttpGateway, PermanentGatewayError, WebhookSignatureError, check_timestamp, hmac_sha256_hex,
+    HttpGateway,
+    PermanentGatewayError,
+    WebhookSignatureError,
+    check_timestamp,
+    hmac_sha256_hex,
     parse_signature_header,
 )
 

@@ -17,7 +17,11 @@ from typing import Any
 import httpx
 
 from retaguarda.billing.gateways.base import (
-    HttpGateway, WebhookSignatureError, check_timestamp, hmac_sha256_hex, parse_signature_header,
+    HttpGateway,
+    WebhookSignatureError,
+    check_timestamp,
+    hmac_sha256_hex,
+    parse_signature_header,
 )
 
 DEFAULT_TOLERANCE = 300

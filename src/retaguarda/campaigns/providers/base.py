@@ -9,16 +9,16 @@ it there and nowhere else. Errors are classified once, here, so the pipeline can
 
 from __future__ import annotations
 
-import email.utils
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import httpx
 
-from retaguarda.integrations.errors import IntegrationError, PermanentError, TransientError
+from retaguarda.integrations import errors as kit
+from retaguarda.integrations.http import make_client, parse_retry_after
 
 Channel = Literal["rcs", "sms", "whatsapp", "email"]
 ErrorKind = Literal["transient", "permanent", "not_capable"]
@@ -61,15 +61,16 @@ class SendResult:
     """Why RCS fell back to SMS (`not_rcs_capable`, `ttl_expired`); None otherwise."""
 
 
-class ProviderError(IntegrationError):
+class ProviderError(kit.ProviderError):
     """A provider call failed.
 
     `kind`: `transient` (network error, timeout, 5xx, 429, malformed answer: retry, after
     `retry_after` seconds when the provider said so), `permanent` (4xx validation, bad
     credentials: fail the message now) or `not_capable` (the recipient cannot receive this
     channel, e.g. RBM 404 with no SMS fallback configured). `ProviderError("transient", …)`
-    builds the matching subclass, which is also an `integrations.errors.TransientError` /
-    `PermanentError`, so Dramatiq `throws=(PermanentError,)` works unchanged.
+    builds the matching subclass, which is also an `integrations.errors.TransientProviderError` /
+    `PermanentProviderError` (a permanent error with HTTP 401/403 is also an `AuthError`, with
+    404 a `NotFoundError`), so Dramatiq `throws=(PermanentError,)` works unchanged.
     """
 
     kind: ErrorKind = "transient"
@@ -77,6 +78,8 @@ class ProviderError(IntegrationError):
     def __new__(cls, kind: ErrorKind | None = None, *args: Any, **kwargs: Any) -> "ProviderError":
         if cls is ProviderError:
             cls = _ERROR_CLASSES.get(kind or "transient", TransientProviderError)
+        if cls is PermanentProviderError and kwargs.get("status") is not None:
+            cls = _PERMANENT_BY_STATUS.get(kit.classify_status(kwargs["status"]), PermanentProviderError)
         return super().__new__(cls)
 
     def __init__(self, kind: ErrorKind | None = None, detail: str = "", *, status: int | None = None,
@@ -102,16 +105,30 @@ class ProviderError(IntegrationError):
         return (_rebuild_error, (self.kind, self.detail, self.status, self.retry_after, self.provider))
 
 
-class TransientProviderError(ProviderError, TransientError):
+class TransientProviderError(ProviderError, kit.TransientProviderError):
     kind: ErrorKind = "transient"
 
 
-class PermanentProviderError(ProviderError, PermanentError):
+class PermanentProviderError(ProviderError, kit.PermanentProviderError):
     kind: ErrorKind = "permanent"
 
 
-class NotCapableError(ProviderError, PermanentError):
+class ProviderAuthError(PermanentProviderError, kit.AuthError):
+    """Permanent, HTTP 401/403: the credentials are missing or refused."""
+
+
+class ProviderNotFoundError(PermanentProviderError, kit.NotFoundError):
+    """Permanent, HTTP 404."""
+
+
+class NotCapableError(ProviderError, kit.PermanentProviderError):
     kind: ErrorKind = "not_capable"
+
+
+_PERMANENT_BY_STATUS: dict[str, type[PermanentProviderError]] = {
+    "auth": ProviderAuthError,
+    "not_found": ProviderNotFoundError,
+}
 
 
 _ERROR_CLASSES: dict[str, type[ProviderError]] = {
@@ -205,34 +222,15 @@ DEFAULT_TIMEOUT = 10.0
 
 def new_http_client(timeout: float = DEFAULT_TIMEOUT) -> httpx.Client:
     """One pooled client per provider instance; keep-alive matters at 100k messages."""
-    return httpx.Client(timeout=timeout, limits=httpx.Limits(max_connections=64,
-                                                              max_keepalive_connections=32))
-
-
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """`Retry-After` as seconds: either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
-    return max(0.0, (when - now).total_seconds())
+    return make_client(timeout=timeout, connect_timeout=timeout,
+                       limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
 
 
 def classify_response(provider: str, response: httpx.Response, now: datetime | None = None) -> ProviderError:
     """The one mapping from a non-2xx HTTP answer to an error kind."""
     status = response.status_code
     detail = _error_detail(response)
-    retry_after = retry_after_seconds(response.headers.get("Retry-After"), now)
+    retry_after = parse_retry_after(response.headers.get("Retry-After"), now=now)
     if status == 429 or status >= 500 or status == 408:
         if retry_after is None and status == 429:
             retry_after = _body_retry_after(response)

@@ -144,7 +144,7 @@ class SalesforceProvider(HttpProvider):
             batch = [m for m in messages if (m.to_email if channel == "email" else m.to_phone)]
             for start in range(0, len(batch), RECIPIENTS_PER_CALL):
                 chunk = batch[start:start + RECIPIENTS_PER_CALL]
-                ok, bad, request_id = self._send_batch(channel, chunk)
+                ok, bad, _request_id = self._send_batch(channel, chunk)
                 accepted += ok
                 rejected.update(bad)
         for msg in messages:
@@ -206,7 +206,7 @@ class SalesforceProvider(HttpProvider):
                 return SendResult(provider_message_id=msg.message_id, channel=channel, accepted=True,
                                   raw_status=exc.status or 400)
             raise
-        json_body(self.name, response)
+        json_body(self.name, response)  # validates the answer is a JSON object
         return SendResult(provider_message_id=msg.message_id, channel=channel,  # type: ignore[arg-type]
                           accepted=True, raw_status=response.status_code)
 

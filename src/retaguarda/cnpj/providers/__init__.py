@@ -15,12 +15,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from retaguarda.cnpj.domain import SITUATIONS
+from retaguarda.integrations import errors as kit
 
 Snapshot = dict[str, Any]
 
 
-class ProviderError(Exception):
-    """The provider gave no usable answer; the chain moves on to the next one."""
+class ProviderError(kit.ProviderError):
+    """The provider gave no usable answer; the chain moves on to the next one.
+
+    Part of the integration kit's hierarchy: transient failures and rate limits are
+    `integrations.errors.TransientProviderError`s, malformed/unsupported answers
+    `PermanentProviderError`s; the chain itself treats them by `kind`."""
 
     kind = "error"
     transient = False
@@ -31,14 +36,14 @@ class ProviderError(Exception):
         super().__init__(message)
 
 
-class TransientProviderError(ProviderError):
+class TransientProviderError(ProviderError, kit.TransientProviderError):
     """Network failure, timeout, 5xx: retried with backoff, then the next provider."""
 
     kind = "transient"
     transient = True
 
 
-class RateLimited(ProviderError):
+class RateLimited(ProviderError, kit.TransientProviderError):
     """429: don't call this provider again before `retry_after` seconds."""
 
     kind = "rate_limited"
@@ -48,11 +53,19 @@ class RateLimited(ProviderError):
         self.retry_after = retry_after
 
 
-class MalformedAnswer(ProviderError):
+class RejectedByProvider(ProviderError, kit.PermanentProviderError):
+    """The provider refused the lookup (HTTP 400 and other 4xx): asking again will not help."""
+
+
+class ProviderAuthError(ProviderError, kit.AuthError):
+    """The provider refused our credentials (HTTP 401)."""
+
+
+class MalformedAnswer(ProviderError, kit.PermanentProviderError):
     kind = "malformed"
 
 
-class Unsupported(ProviderError):
+class Unsupported(ProviderError, kit.PermanentProviderError):
     """This provider cannot look up this CNPJ (e.g. an alphanumeric one)."""
 
     kind = "unsupported"

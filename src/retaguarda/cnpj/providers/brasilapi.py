@@ -10,7 +10,7 @@ import httpx
 from retaguarda.cnpj.providers import (
     LookupResult,
     MalformedAnswer,
-    ProviderError,
+    RejectedByProvider,
     Snapshot,
     br_date,
     cnae,
@@ -89,7 +89,7 @@ class BrasilApi(HttpProvider):
         if response.status_code == 404:
             return LookupResult(self.name, False, raw=_maybe_json(response), message="CNPJ not found")
         if response.status_code == 400:
-            raise ProviderError("brasilapi refused the CNPJ as invalid (HTTP 400)", status=400)
+            raise RejectedByProvider("brasilapi refused the CNPJ as invalid (HTTP 400)", status=400)
         if response.status_code != 200:
             raise self.unexpected(response)
         payload = self.json_of(response, self.name)

@@ -162,5 +162,12 @@ class ProviderChain:
         return out
 
 
-__all__ = ["ProviderChain", "Breaker", "CLOSED", "OPEN", "HALF_OPEN", "STATE_VALUE",
-           "TransientProviderError"]
+__all__ = [
+    "CLOSED",
+    "HALF_OPEN",
+    "OPEN",
+    "STATE_VALUE",
+    "Breaker",
+    "ProviderChain",
+    "TransientProviderError",
+]

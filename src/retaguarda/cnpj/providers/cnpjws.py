@@ -9,7 +9,7 @@ import httpx
 from retaguarda.cnpj.providers import (
     LookupResult,
     MalformedAnswer,
-    ProviderError,
+    RejectedByProvider,
     Snapshot,
     br_date,
     cnae,
@@ -98,7 +98,7 @@ class CnpjWs(HttpProvider):
         if response.status_code == 404:
             return LookupResult(self.name, False, raw=_maybe_json(response), message="CNPJ not found")
         if response.status_code == 400:
-            raise ProviderError("cnpjws refused the CNPJ as invalid (HTTP 400)", status=400)
+            raise RejectedByProvider("cnpjws refused the CNPJ as invalid (HTTP 400)", status=400)
         if response.status_code != 200:
             raise self.unexpected(response)
         payload = self.json_of(response, self.name)

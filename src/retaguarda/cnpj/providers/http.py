@@ -4,7 +4,6 @@ and turning 429 / Retry-After into `RateLimited`."""
 from __future__ import annotations
 
 import time
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -12,33 +11,19 @@ import httpx
 from retaguarda.cnpj.providers import (
     LookupResult,
     MalformedAnswer,
+    ProviderAuthError,
     ProviderError,
     RateLimited,
+    RejectedByProvider,
     TransientProviderError,
     Unsupported,
 )
+from retaguarda.integrations.errors import classify_status
+from retaguarda.integrations.http import make_client, parse_retry_after
 
 CONNECT_TIMEOUT = 2.0
 TOTAL_TIMEOUT = 5.0
 USER_AGENT = "retaguarda-cnpj/1.0 (+https://github.com/retaguarda)"
-
-
-def retry_after_seconds(value: str | None, default: float) -> float:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date); `default` when absent."""
-    if not value:
-        return default
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    from datetime import datetime, timezone
-
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 class HttpProvider:
@@ -55,10 +40,9 @@ class HttpProvider:
                  total_timeout: float = TOTAL_TIMEOUT, connect_timeout: float = CONNECT_TIMEOUT) -> None:
         self.base_url = base_url.rstrip("/")
         self.total_timeout = total_timeout
-        self.client = client or httpx.Client(
-            timeout=httpx.Timeout(total_timeout, connect=connect_timeout),
+        self.client = client or make_client(
+            timeout=total_timeout, connect_timeout=connect_timeout,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            follow_redirects=False,
         )
         if retries is not None:
             self.retries = retries
@@ -104,7 +88,8 @@ class HttpProvider:
         except httpx.TransportError as exc:
             raise TransientProviderError(f"{self.name} unreachable ({type(exc).__name__})") from None
         if response.status_code == 429:
-            wait = retry_after_seconds(response.headers.get("retry-after"), self.default_retry_after)
+            wait = parse_retry_after(response.headers.get("retry-after"), default=self.default_retry_after)
+            assert wait is not None  # a default is given
             raise RateLimited(f"{self.name} rate limit (429); retry after {wait:.0f}s", wait)
         if response.status_code >= 500 or response.status_code in (403, 408):
             raise TransientProviderError(f"{self.name} answered HTTP {response.status_code}",
@@ -120,4 +105,13 @@ class HttpProvider:
                                   status=response.status_code) from None
 
     def unexpected(self, response: httpx.Response) -> ProviderError:
-        return ProviderError(f"{self.name} answered HTTP {response.status_code}", status=response.status_code)
+        """A status the vendor parser has no meaning for, classified by the kit's one rule
+        (`integrations.errors.classify_status`); 403 and 408 were made transient above."""
+        status = response.status_code
+        message = f"{self.name} answered HTTP {status}"
+        kind = classify_status(status)
+        if kind == "transient":
+            return TransientProviderError(message, status=status)
+        if kind == "auth":
+            return ProviderAuthError(message, status=status)
+        return RejectedByProvider(message, status=status)

@@ -11,7 +11,7 @@ import httpx
 from retaguarda.cnpj.providers import (
     LookupResult,
     MalformedAnswer,
-    ProviderError,
+    RejectedByProvider,
     Snapshot,
     TransientProviderError,
     br_date,
@@ -104,5 +104,5 @@ class ReceitaWs(HttpProvider):
                 return LookupResult(self.name, False, raw=payload, message=message)
             if "TIMEOUT" in folded:
                 raise TransientProviderError(f"receitaws: {message}", status=200)
-            raise ProviderError(f"receitaws: {message or 'error'}", status=200)
+            raise RejectedByProvider(f"receitaws: {message or 'error'}", status=200)
         return LookupResult(self.name, True, snapshot=parse(cnpj, payload), raw=payload)

@@ -25,5 +25,9 @@ def cep_service(container: Container) -> CepService:
             settings = container.settings
             service = CepService([BrasilApiCep(settings.brasilapi_url), ViaCep(settings.viacep_url)])
             _services[key] = service
-            container.on_close.append(lambda: _services.pop(key, None))
+
+            def forget() -> None:
+                _services.pop(key, None)
+
+            container.on_close.append(forget)
     return service

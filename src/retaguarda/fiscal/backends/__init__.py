@@ -16,8 +16,8 @@ from retaguarda.fiscal.backends.base import (
     Issuer,
     Party,
     TransientBackendError,
-    make_backend,
 )
+from retaguarda.fiscal.backends.select import make_backend
 
 __all__ = (
     "BACKENDS", "CANCEL_REASONS", "ENVIRONMENTS", "SPECIAL_REGIMES", "TAX_REGIMES",

@@ -11,6 +11,11 @@ Error contract:
 - timeout, connection error, 5xx, 429, malformed body -> `TransientBackendError` (retry with
   backoff, honouring `retry_after` when set);
 - missing credentials/certificate or unusable configuration -> `BackendConfigError`.
+
+Both errors belong to the integration kit's hierarchy (`retaguarda.integrations.errors`):
+`TransientBackendError` is a `TransientProviderError`, `BackendConfigError` a
+`PermanentProviderError`. This module is the port: it imports no adapter. Installers pick an
+adapter with `retaguarda.fiscal.backends.select.make_backend`.
 """
 
 from __future__ import annotations
@@ -18,11 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-if TYPE_CHECKING:  # pragma: no cover
-    from retaguarda.fiscal.certificates import A1Certificate
-    from retaguarda.shared.clock import Clock
+from retaguarda.integrations.errors import PermanentProviderError, TransientProviderError
+from retaguarda.integrations.http import CallRecord
 
 BACKENDS: tuple[str, ...] = ("sandbox", "portal_nacional", "focus_nfe", "tecnospeed")
 ENVIRONMENTS: tuple[str, ...] = ("producao_restrita", "producao")
@@ -132,29 +136,6 @@ class DpsRequest:
 
 
 @dataclass
-class CallRecord:
-    """One HTTP exchange with a provider, already sanitized (safe to store and show)."""
-
-    operation: str
-    method: str
-    url: str
-    request: str | None
-    status: int | None
-    response: str | None
-    duration_ms: int
-    started_at: datetime
-    error: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "operation": self.operation, "method": self.method, "url": self.url,
-            "request": self.request, "status": self.status, "response": self.response,
-            "duration_ms": self.duration_ms, "started_at": self.started_at.isoformat(),
-            "error": self.error,
-        }
-
-
-@dataclass
 class EmissionOutcome:
     """status: 'authorized' | 'rejected' | 'processing'. `errors`: [{"code", "message"}] verbatim
     from the authority/gateway (plus "hint" when errors_map knows the code)."""
@@ -188,17 +169,17 @@ class CancellationOutcome:
     """The signed pedRegEvento we sent (sandbox, portal_nacional)."""
 
 
-class TransientBackendError(Exception):
+class TransientBackendError(TransientProviderError):
     """Timeout, connection error, 5xx, 429 or unreadable answer: retry with backoff."""
 
     def __init__(self, message: str, *, retry_after: float | None = None,
                  calls: list[CallRecord] | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, retry_after=retry_after)
         self.retry_after = retry_after
         self.calls = calls or []
 
 
-class BackendConfigError(Exception):
+class BackendConfigError(PermanentProviderError):
     """Missing credentials/certificate or unusable backend settings (not retryable)."""
 
 
@@ -224,53 +205,3 @@ class FiscalBackend(Protocol):
     def test_connection(self) -> dict[str, Any]:
         """A harmless authenticated call: {"ok": bool, "backend", "message", "calls": [...]}"""
         ...
-
-
-def make_backend(name: str, *, settings: Any, credentials: dict[str, Any] | None,
-                 certificate: A1Certificate | None, issuer_cnpj: str, environment: str,
-                 clock: Clock, **options: Any) -> FiscalBackend:
-    """Builds the adapter `name` ('sandbox'|'portal_nacional'|'focus_nfe'|'tecnospeed').
-
-    `settings`: the app Settings (nfse_nacional_url, nfse_danfse_url, focus_url, plugnotas_url).
-    `credentials`: {"focus_token": ..., "focus_token_producao": ..., "plugnotas_api_key": ...}.
-    `certificate`: the tenant's A1 (required for portal_nacional; sandbox makes a test one).
-    Options: `timeout` (seconds), `poll_attempts`, `poll_interval` (async gateways),
-    `sleep` (callable used between polls; tests pass a no-op)."""
-    if environment not in ENVIRONMENTS:
-        raise BackendConfigError(f"unknown environment {environment!r}")
-    if name == "sandbox":
-        from retaguarda.fiscal.backends.sandbox import SandboxBackend
-
-        options.setdefault("scope", settings)
-        return SandboxBackend(certificate=certificate, issuer_cnpj=issuer_cnpj,
-                              environment=environment, clock=clock, **options)
-    if name == "portal_nacional":
-        from retaguarda.fiscal.backends.portal_nacional import PortalNacionalBackend
-
-        if certificate is None:
-            raise BackendConfigError("Portal Nacional needs the tenant's A1 certificate: upload it first")
-        return PortalNacionalBackend(
-            base_url=settings.nfse_nacional_url, danfse_url=settings.nfse_danfse_url,
-            certificate=certificate, issuer_cnpj=issuer_cnpj, environment=environment,
-            clock=clock, **options)
-    if name == "focus_nfe":
-        from retaguarda.fiscal.backends.focus_nfe import FocusNfeBackend
-
-        creds = credentials or {}
-        token = creds.get("focus_token_producao") if environment == "producao" else None
-        token = token or creds.get("focus_token")
-        if not token:
-            raise BackendConfigError("Focus NFe needs an API token for this environment")
-        return FocusNfeBackend(base_url=settings.focus_url, token=str(token),
-                               issuer_cnpj=issuer_cnpj, environment=environment,
-                               clock=clock, **options)
-    if name == "tecnospeed":
-        from retaguarda.fiscal.backends.tecnospeed import PlugNotasBackend
-
-        key = (credentials or {}).get("plugnotas_api_key")
-        if not key:
-            raise BackendConfigError("TecnoSpeed PlugNotas needs an API key")
-        return PlugNotasBackend(base_url=settings.plugnotas_url, api_key=str(key),
-                                issuer_cnpj=issuer_cnpj, environment=environment,
-                                clock=clock, **options)
-    raise BackendConfigError(f"unknown fiscal backend {name!r}; choose one of {', '.join(BACKENDS)}")

@@ -23,8 +23,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from retaguarda.fiscal.backends.base import (
     CancellationOutcome,
     DpsRequest,
@@ -35,6 +33,7 @@ from retaguarda.fiscal.backends.http import Exchanger, Response, json_of
 from retaguarda.fiscal.dps import OP_SIMP_NAC, date_time
 from retaguarda.fiscal.errors_map import local_error, read_errors
 from retaguarda.fiscal.taxes import cents
+from retaguarda.integrations.http import make_client
 from retaguarda.shared.clock import parse_instant
 
 _budget_lock = threading.Lock()
@@ -63,8 +62,8 @@ class FocusNfeBackend:
         self.poll_interval = poll_interval
         self.sleep = sleep
         self.http = _FocusExchanger(
-            lambda: httpx.Client(auth=(token, ""), timeout=timeout,
-                                 headers={"Accept": "application/json"}), clock, self._budget_key)
+            lambda: make_client(auth=(token, ""), timeout=timeout, connect_timeout=timeout,
+                                headers={"Accept": "application/json"}), clock, self._budget_key)
 
     def close(self) -> None:
         self.http.close()
@@ -230,7 +229,7 @@ class FocusNfeBackend:
             return {"ok": False, "backend": self.name, "message": str(exc),
                     "calls": [c.as_dict() for c in exc.calls]}
         ok = resp.status in (200, 404)
-        msg = ("token accepted (consult answered HTTP %d)" % resp.status) if ok else \
+        msg = f"token accepted (consult answered HTTP {resp.status})" if ok else \
             f"Focus NFe refused the token (HTTP {resp.status})"
         return {"ok": ok, "backend": self.name, "message": msg,
                 "calls": [c.as_dict() for c in self.http.take_calls()]}

@@ -1,24 +1,21 @@
-"""HTTP plumbing shared by the adapters: one exchange = one sanitized CallRecord; transport
-faults, 5xx, 429 and unreadable bodies become TransientBackendError (Retry-After honoured)."""
+"""HTTP plumbing shared by the NFS-e adapters: one exchange = one redacted CallRecord; transport
+faults, 5xx, 429 and unreadable bodies become TransientBackendError (Retry-After honoured).
+
+Redaction, Retry-After and the call record come from the integration kit
+(`retaguarda.integrations.http`); this module only adds the per-operation bookkeeping."""
 
 from __future__ import annotations
 
-import email.utils
 import json
-import re
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 
 from retaguarda.fiscal.backends.base import CallRecord, TransientBackendError
-
-MAX_LOGGED = 4000
-_BLOB_KEYS = re.compile(r"(?i)(xmlgzipb64|base64|pdf)$")
-_SECRET_KEYS = re.compile(r"(?i)(token|password|senha|secret|api[-_]?key|authorization|certificate|pfx)")
+from retaguarda.integrations.http import redact_url, render_body, render_content, retry_after_from
 
 
 @dataclass
@@ -35,64 +32,8 @@ class Response:
         return json.loads(self.content)
 
 
-def sanitize(value: Any) -> Any:
-    """Drops secrets and replaces big base64 blobs by a size note, recursively."""
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if _SECRET_KEYS.search(str(k)):
-                out[k] = "***"
-            elif (isinstance(v, str) and _BLOB_KEYS.search(str(k)) and len(v) > 64
-                  and not v.startswith("<")):
-                out[k] = f"<{len(v)} base64 chars>"
-            else:
-                out[k] = sanitize(v)
-        return out
-    if isinstance(value, list):
-        return [sanitize(v) for v in value]
-    return value
-
-
-def render(body: Any) -> str | None:
-    if body is None:
-        return None
-    if isinstance(body, bytes | bytearray):
-        return f"<{len(body)} bytes>"
-    text = body if isinstance(body, str) else json.dumps(sanitize(body), ensure_ascii=False)
-    return text[:MAX_LOGGED] + ("…" if len(text) > MAX_LOGGED else "")
-
-
 def response_text(resp: Response) -> str:
-    ctype = resp.headers.get("content-type", "")
-    if "pdf" in ctype or "octet-stream" in ctype:
-        return f"<{len(resp.content)} bytes {ctype}>"
-    try:
-        return render(resp.json()) or ""
-    except ValueError:
-        text = resp.text
-        return text[:MAX_LOGGED] + ("…" if len(text) > MAX_LOGGED else "")
-
-
-def retry_after(headers: httpx.Headers, now: datetime | None = None) -> float | None:
-    value = headers.get("retry-after")
-    if not value:
-        reset = headers.get("rate-limit-reset")
-        try:
-            return max(0.0, float(reset)) if reset is not None else None
-        except ValueError:
-            return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
-        except (TypeError, ValueError):
-            return None
-
-
-def safe_url(url: str) -> str:
-    return re.sub(r"(?i)([?&](token|api_key|apikey)=)[^&]+", r"\1***", url)
+    return render_content(resp.content, resp.headers.get("content-type", ""))
 
 
 class Exchanger:
@@ -140,8 +81,8 @@ class Exchanger:
         transport faults, 429 and 5xx (with all calls so far)."""
         started = self.clock.now()
         t0 = time.perf_counter()
-        record = CallRecord(operation=operation, method=method, url=safe_url(url),
-                            request=render(logged_request if logged_request is not None else json_body),
+        record = CallRecord(operation=operation, method=method, url=redact_url(url),
+                            request=render_body(logged_request if logged_request is not None else json_body),
                             status=None, response=None, duration_ms=0, started_at=started)
         self.calls.append(record)
         try:
@@ -162,7 +103,7 @@ class Exchanger:
         if resp.status == 429 or resp.status >= 500:
             record.error = f"HTTP {resp.status}"
             raise TransientBackendError(f"{operation}: provider answered HTTP {resp.status}",
-                                        retry_after=retry_after(resp.headers, self.clock.now()),
+                                        retry_after=retry_after_from(resp.headers, now=self.clock.now()),
                                         calls=self.take_calls())
         return resp
 

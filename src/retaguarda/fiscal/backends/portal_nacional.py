@@ -32,6 +32,7 @@ from retaguarda.fiscal.backends.base import (
 from retaguarda.fiscal.backends.http import Exchanger, Response, json_of
 from retaguarda.fiscal.certificates import A1Certificate
 from retaguarda.fiscal.errors_map import local_error, read_errors
+from retaguarda.integrations.http import make_client
 from retaguarda.shared.clock import parse_instant
 
 SEFIN_PATH = "/SefinNacional"
@@ -78,8 +79,8 @@ class PortalNacionalBackend:
                 ctx = self.certificate.ssl_context(self.ca_bundle)
             except Exception as exc:  # noqa: BLE001
                 raise BackendConfigError(f"the A1 certificate cannot be used for TLS: {exc}") from None
-            return httpx.Client(verify=ctx, timeout=self.timeout,
-                                headers={"Accept": "application/json"})
+            return make_client(ssl_context=ctx, timeout=self.timeout, connect_timeout=self.timeout,
+                               headers={"Accept": "application/json"})
         return Exchanger(factory, self.clock)
 
     def close(self) -> None:
@@ -276,7 +277,7 @@ class PortalNacionalBackend:
             return {"ok": False, "backend": self.name, "message": str(exc),
                     "calls": [c.as_dict() for c in exc.calls]}
         ok = resp.status in (200, 400, 404)
-        message = ("mutual TLS handshake accepted; consult answered HTTP %d" % resp.status) if ok \
+        message = f"mutual TLS handshake accepted; consult answered HTTP {resp.status}" if ok \
             else f"the Sefin answered HTTP {resp.status}"
         return {"ok": ok, "backend": self.name, "message": message,
                 "certificate": self.certificate.summary(),

@@ -20,13 +20,17 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
-from retaguarda.fiscal.backends.base import CancellationOutcome, DpsRequest, EmissionOutcome, TransientBackendError
+from retaguarda.fiscal.backends.base import (
+    CancellationOutcome,
+    DpsRequest,
+    EmissionOutcome,
+    TransientBackendError,
+)
 from retaguarda.fiscal.backends.http import Exchanger, json_of
 from retaguarda.fiscal.errors_map import local_error, read_errors
-from retaguarda.shared.clock import parse_instant
 from retaguarda.fiscal.taxes import cents
+from retaguarda.integrations.http import make_client
+from retaguarda.shared.clock import parse_instant
 
 
 def _money(v: Any) -> float | str:
@@ -47,8 +51,9 @@ class PlugNotasBackend:
         self.poll_attempts = poll_attempts
         self.poll_interval = poll_interval
         self.sleep = sleep
-        self.http = Exchanger(lambda: httpx.Client(
-            timeout=timeout, headers={"x-api-key": api_key, "Accept": "application/json"}), clock)
+        self.http = Exchanger(lambda: make_client(
+            timeout=timeout, connect_timeout=timeout,
+            headers={"x-api-key": api_key, "Accept": "application/json"}), clock)
 
     def close(self) -> None:
         self.http.close()

@@ -12,8 +12,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 
-from projections.customers.customer_list import list_customers
 from projections.fiscal.nfcom_list import get_nfcom_row, list_nfcom, list_nfcom_calls
+from retaguarda.customers import list_customers
 from retaguarda.fiscal.nfcom.api import danfecom_pdf, document_xml
 from retaguarda.fiscal.nfcom.domain import BACKENDS, ENVIRONMENTS, STATUSES, UNITS
 from retaguarda.i18n import _

@@ -1,152 +1,39 @@
-"""CNPJ commands: the watch-list, per-tenant settings, and checks (cache → provider chain → events).
-
-`CnpjService` is the plain load → change → save service. `Checks` runs a lookup: it is handed
-the provider chain, the cache and the data-key store by the installer (it never picks adapters),
-records the intent (Requested/Queued), calls the port, and records the outcome together with the
-target's latest state, the change diff and any alert e-mails, in one save.
-"""
+"""Checks: running a CNPJ check (quota, cache, provider chain), recording it, LGPD erasure, bulk import."""
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import structlog
-
+from retaguarda.cnpj.application.check_views import CheckViews
+from retaguarda.cnpj.application.personal import _change_line, _failure_message
+from retaguarda.cnpj.application.service import (
+    CnpjService,
+    Outcome,
+    QuotaExceededError,
+    log,
+    month_of,
+    month_reset,
+)
 from retaguarda.cnpj.cache import Cached
 from retaguarda.cnpj.crypto import ERASED, DataKeys
 from retaguarda.cnpj.domain import (
-    DEFAULTS,
     PERSONAL_FIELDS,
     SANDBOX,
     CnpjCheck,
-    CnpjSettings,
     Target,
     diff_snapshots,
 )
 from retaguarda.notifications import Email
-from retaguarda.services import Saved, Service
-from retaguarda.shared.clock import SAO_PAULO
-from retaguarda.shared.errors import ConflictError, TooManyRequestsError, ValidationError
+from retaguarda.services import Saved
 from retaguarda.shared.meta import Meta, new_correlation_id
 
-log = structlog.get_logger("retaguarda.cnpj")
 
-_SETTINGS_NS = uuid.UUID("0b7f5f7e-6a53-4b7e-9d0c-3c1b8f9e2a44")
-
-
-def settings_id(tenant_id: str) -> uuid.UUID:
-    return uuid.uuid5(_SETTINGS_NS, f"cnpj-settings:{tenant_id}")
-
-
-def _target_scope(tenant_id: str) -> str:
-    return f"cnpj-target:{tenant_id}"
-
-
-class QuotaExceededError(TooManyRequestsError):
-    """The tenant's plan allows no more checks this month (HTTP 429 with limit/usage/reset)."""
-
-    def __init__(self, limit: int, usage: int, reset_at: datetime, plan: str) -> None:
-        self.limit, self.usage, self.reset_at, self.plan = limit, usage, reset_at, plan
-        retry = max(1, int((reset_at - datetime.now(reset_at.tzinfo)).total_seconds()))
-        super().__init__(f"monthly CNPJ check quota of the {plan} plan reached ({usage}/{limit}); "
-                         f"resets at {reset_at.isoformat()}", retry)
-
-
-def month_of(at: datetime) -> str:
-    return at.astimezone(SAO_PAULO).strftime("%Y-%m")
-
-
-def month_reset(at: datetime) -> datetime:
-    local = at.astimezone(SAO_PAULO)
-    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return (first + timedelta(days=32)).replace(day=1)
-
-
-class CnpjService(Service):
-    """Watch-list targets and the tenant's CNPJ settings."""
-
-    def add_target(self, meta: Meta, **fields: Any) -> Saved:
-        def command() -> Saved:
-            target = Target.add(uuid.uuid4(), meta, **fields)
-            try:
-                claim = self.claim(_target_scope(meta.tenant_id), target.cnpj, str(target.id), meta)
-            except ConflictError:
-                raise ConflictError("this CNPJ is already on the watch-list", field="cnpj") from None
-            return Saved(target, self.save(target, claim))
-
-        return self.retrying(command)
-
-    def update_target(self, meta: Meta, target_id: str, **changes: Any) -> Saved:
-        def command() -> Saved:
-            target = self.load(Target, target_id, meta.tenant_id)
-            diff = target.update(meta, **changes)
-            return Saved(target, self.save(target) if diff else 0)
-
-        return self.retrying(command)
-
-    def archive_target(self, meta: Meta, target_id: str) -> Saved:
-        """DELETE: archived (history kept), and the CNPJ may be added again."""
-        def command() -> Saved:
-            target = self.load(Target, target_id, meta.tenant_id)
-            target.archive(meta)
-            claim = self.release(_target_scope(meta.tenant_id), target.cnpj, str(target.id), meta)
-            return Saved(target, self.save(target, claim))
-
-        return self.retrying(command)
-
-    def get_target(self, tenant_id: str, target_id: str) -> Target:
-        return self.load(Target, target_id, tenant_id)
-
-    def get_check(self, tenant_id: str | None, check_id: str) -> CnpjCheck:
-        return self.load(CnpjCheck, check_id, tenant_id)
-
-    def target_of_cnpj(self, tenant_id: str, cnpj: str) -> str | None:
-        return self.owner_of(_target_scope(tenant_id), cnpj)
-
-    # Settings ---------------------------------------------------------------------------
-    def find_settings(self, tenant_id: str) -> CnpjSettings | None:
-        return self.find(CnpjSettings, settings_id(tenant_id))
-
-    def settings_of(self, tenant_id: str) -> dict[str, Any]:
-        """The tenant's options; a tenant that never configured any gets the live-chain defaults."""
-        found = self.find(CnpjSettings, settings_id(tenant_id))
-        return dict(found.options) if found is not None else dict(DEFAULTS)
-
-    def configure(self, meta: Meta, **changes: Any) -> Saved:
-        def command() -> Saved:
-            found = self.find(CnpjSettings, settings_id(meta.tenant_id))
-            if found is None:
-                created = CnpjSettings.configure(settings_id(meta.tenant_id), meta, **changes)
-                return Saved(created, self.save(created))
-            diff = found.change(meta, **changes)
-            return Saved(found, self.save(found) if diff else 0)
-
-        return self.retrying(command)
-
-
-@dataclass
-class Outcome:
-    """What a lookup produced, before it is recorded."""
-
-    found: bool | None  # None: every provider failed
-    provider: str = ""
-    snapshot: dict[str, Any] | None = None
-    raw: Any = None
-    cache_hit: bool = False
-    attempts: list[dict[str, Any]] | None = None
-    duration_ms: int = 0
-    message: str = ""
-
-
-class Checks:
+class Checks(CheckViews):
     """Runs checks: quota → cache → provider chain → one save of the outcome."""
 
     def __init__(self, service: CnpjService, *, chain: Any, sandbox: Any, cache: Any, keys: DataKeys,
@@ -469,113 +356,3 @@ class Checks:
             return Saved(check, self.service.save(check))
 
         return self.service.retrying(command)
-
-    # Views ----------------------------------------------------------------------------------
-    def view(self, check: CnpjCheck, *, personal_data: bool) -> dict[str, Any]:
-        """The API's check body: status, provider, cache_hit, result (masked unless allowed)."""
-        result = None
-        if check.status == "completed" and check.found and check.snapshot is not None:
-            personal = self.keys.open(str(check.id), check.personal)
-            result = merge_personal(check.snapshot, personal, personal_data=personal_data)
-        elif check.status == "completed" and check.found and check.erased:
-            result = {"cnpj": check.cnpj, "erased": True}
-        body = {
-            "check_id": str(check.id), "job_id": str(check.id), "target_id": check.target_id,
-            "status": check.status, "provider": check.provider, "cache_hit": bool(check.cache_hit),
-            "sandbox": check.provider == SANDBOX, "found": getattr(check, "found", None),
-            "duration_ms": getattr(check, "duration_ms", None), "errors": list(check.errors),
-            "changes": list(check.changes), "erased": bool(check.erased),
-            "webhook": {"status": getattr(check, "webhook_status", None),
-                        "error": getattr(check, "webhook_error", "")},
-            "requested_at": check.created_on.isoformat(), "result": result,
-        }
-        if check.status == "completed" and not getattr(check, "found", True):
-            body["message"] = "CNPJ not found: the provider says no company has this number"
-        if check.status == "failed":
-            body["message"] = _failure_message(check.cnpj, list(check.errors))
-        return body
-
-    # Bulk import ----------------------------------------------------------------------------
-    def import_rows(self, meta: Meta, content: str,
-                    progress: Callable[[int, int, int, list[dict[str, Any]]], None]) -> dict[str, Any]:
-        """Adds one target per CSV row (cnpj[,label[,tags[,schedule]]]); bad rows are reported."""
-        rows = list(csv.reader(io.StringIO(content)))
-        if rows and rows[0] and rows[0][0].strip().lower() == "cnpj":
-            header = [h.strip().lower() for h in rows[0]]
-            rows = rows[1:]
-            first_line = 2
-        else:
-            header = ["cnpj", "label", "tags", "schedule"]
-            first_line = 1
-        errors: list[dict[str, Any]] = []
-        created = 0
-        total = len(rows)
-        for i, row in enumerate(rows):
-            line = first_line + i
-            if not any(cell.strip() for cell in row):
-                continue
-            data = {header[j]: cell for j, cell in enumerate(row) if j < len(header)}
-            fields = {"cnpj": data.get("cnpj", ""), "label": data.get("label", "")}
-            if data.get("tags"):
-                fields["tags"] = [t for t in data["tags"].replace(";", ",").split(",")]
-            if data.get("schedule"):
-                fields["schedule"] = data["schedule"].strip()
-            try:
-                self.service.add_target(meta, **fields)
-                created += 1
-            except ValidationError as exc:
-                errors.append({"row": line, "field": exc.field, "message": exc.message})
-            except ConflictError as exc:
-                errors.append({"row": line, "field": exc.field or "cnpj", "message": exc.message})
-            if (i + 1) % 50 == 0 or i + 1 == total:
-                progress(i + 1, created, len(errors), errors)
-        if total == 0:
-            progress(0, 0, 0, errors)
-        return {"total": total, "created": created, "failed": len(errors), "errors": errors}
-
-
-def merge_personal(snapshot: dict[str, Any], personal: Any, *, personal_data: bool) -> dict[str, Any]:
-    result = dict(snapshot)
-    if personal == ERASED:
-        for f in PERSONAL_FIELDS:
-            result[f] = "erased"
-        result["personal_data_erased"] = True
-        return result
-    for f in PERSONAL_FIELDS:
-        result[f] = personal.get(f)
-    if not personal_data:
-        result = mask_personal(result)
-    return result
-
-
-def mask_personal(result: dict[str, Any]) -> dict[str, Any]:
-    """LGPD: partners' CPFs and personal contact data hidden from users without cnpj:personal_data."""
-    out = dict(result)
-    partners = []
-    for p in out.get("partners") or []:
-        doc = str(p.get("document") or "")
-        digits_only = "".join(c for c in doc if c.isalnum() and c != "*")
-        keep = len(digits_only) == 14 and "*" not in doc  # a company partner's CNPJ is not personal
-        partners.append({**p, "document": doc if keep else ("***.***.***-**" if doc else None)})
-    out["partners"] = partners
-    email = out.get("email")
-    if isinstance(email, str) and "@" in email:
-        local, domain = email.split("@", 1)
-        out["email"] = f"{local[:1]}***@{domain}"
-    out["phones"] = [f"****{str(p)[-2:]}" for p in out.get("phones") or []]
-    out["personal_data_masked"] = True
-    return out
-
-
-def _change_line(change: dict[str, Any]) -> str:
-    if change.get("personal"):
-        return f"- {change['field']}: changed"
-    return f"- {change['field']}: {change.get('before')!s} → {change.get('after')!s}"
-
-
-def _failure_message(cnpj: str, attempts: list[dict[str, Any]]) -> str:
-    if attempts and all(a.get("outcome") == "unsupported" for a in attempts):
-        return (f"No provider in the chain can look up the alphanumeric CNPJ {cnpj}: "
-                + "; ".join(a["message"] for a in attempts)
-                + ". Add BrasilAPI to the provider order.")
-    return "Every provider failed: " + "; ".join(f"{a.get('provider')}: {a.get('message')}" for a in attempts)
