@@ -111,7 +111,7 @@ def install(container: Any) -> None:
     for event_class in (Invoice.RefundRequested, Invoice.RefundRetryRequested):
         register_trigger(event_class, REFUND_ACTOR, _refund_args)
     register_periodic("billing.daily_run", Daily("06:00"), DAILY_ACTOR,
-                      "Billing run: invoices, overdue, reminders, blocking")
+                      "Billing run: invoices, overdue, reminders, blocking", per_tenant=True)
     register_reconciler("billing_access_network", find_stuck_network)
 
 

@@ -90,6 +90,7 @@ class Identity(SessionCommands, ApiKeyCommands, Service):
         values = _validated(tenant_name=lambda: clean_name(tenant_name, "tenant_name"),
                             name=lambda: clean_name(name), email=lambda: clean_email(email),
                             password=lambda: check_password(password))
+        self._refuse_reserved(values["email"])
         password_hash = self.hash_password(values["password"])
 
         def command() -> Saved:
@@ -129,6 +130,7 @@ class Identity(SessionCommands, ApiKeyCommands, Service):
         """Creates an invited user and e-mails a link to set the password (valid 7 days)."""
         values = _validated(email=lambda: clean_email(email), name=lambda: clean_name(name))
         self._check_customer(meta, role, customer_id)
+        self._refuse_reserved(values["email"])
 
         def command() -> Saved:
             user_id = uuid.uuid4()
@@ -249,6 +251,12 @@ class Identity(SessionCommands, ApiKeyCommands, Service):
             return Saved(user, self.save(user))
 
         return self.retrying(command)
+
+    def _refuse_reserved(self, email: str) -> None:
+        """A platform operator's e-mail (deployment setting) is never given out by sign-up or invite."""
+        reserved = {o.strip().lower() for o in getattr(self.settings, "platform_operators", ())}
+        if email.lower() in reserved:
+            raise ConflictError("this e-mail address is already registered", field="email")
 
     def _claim_email(self, email: str, owner: str, meta: Meta) -> Any:
         try:
