@@ -38,6 +38,7 @@ from retaguarda.customers.domain import Customer
 from retaguarda.services import Saved, Service
 from retaguarda.shared.claims import Claim, claim_id
 from retaguarda.shared.clock import SAO_PAULO
+from retaguarda.shared.compare import same_secret
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
 from retaguarda.shared.meta import Meta
 from retaguarda.shared.sequence import Sequence, next_number, sequence_id
@@ -315,7 +316,7 @@ class Billing(Service):
         Paying the invoice that blocked the customer unblocks them (and the access network).
         Raises ConflictError("payment already registered") for a duplicate reference.
         """
-        value = m.parse_amount(amount, "amount")
+        value = m.parse_amount(amount, "amount", maximum=m.MAX_PAYMENT)
         paid_at = paid_at or meta.at
         if paid_at.tzinfo is None:
             raise ValidationError("paid_at", "paid_at needs a timezone offset")
@@ -353,7 +354,7 @@ class Billing(Service):
         """Refunds (part of) a payment. A card payment made through Stripe becomes a pending
         refund request that the `billing.stripe_refund` actor sends (the money moves when Stripe
         accepts it); other methods (cash, PIX, transfer…) are refunded by hand and recorded now."""
-        value = m.parse_amount(amount, "amount")
+        value = m.parse_amount(amount, "amount", maximum=m.MAX_PAYMENT)
 
         def command() -> Saved:
             inv = self.load(Invoice, invoice_id, meta.tenant_id)
@@ -657,4 +658,4 @@ def public_token(secret: str, invoice_id: str) -> str:
 def check_public_token(secret: str, invoice_id: str, token: str) -> bool:
     import hmac
 
-    return hmac.compare_digest(public_token(secret, invoice_id), token or "")
+    return same_secret(public_token(secret, invoice_id), token or "")

@@ -88,7 +88,7 @@ def _plan_fields(data: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         errors.update(exc.errors)
     try:
-        out["price"] = m.parse_amount(data["price"], "price", allow_zero=True)
+        out["price"] = m.parse_amount(data["price"], "price", allow_zero=True, maximum=m.MAX_PLAN_PRICE)
     except ValidationError as exc:
         errors.update(exc.errors)
     kind = data.get("kind") or "plan"
@@ -217,7 +217,8 @@ def clean_items(items: Any) -> list[dict[str, Any]]:
         try:
             description = _text(raw.get("description"), f"items[{i}].description", 200)
             quantity = m.parse_quantity(raw.get("quantity", "1"), f"items[{i}].quantity")
-            unit_price = m.parse_amount(raw.get("unit_price"), f"items[{i}].unit_price", allow_zero=True)
+            unit_price = m.parse_amount(raw.get("unit_price"), f"items[{i}].unit_price", allow_zero=True,
+                                        maximum=m.MAX_UNIT_PRICE)
             kind = raw.get("kind") or "service"
             if kind not in ITEM_KINDS:
                 raise ValidationError(f"items[{i}].kind", f"kind must be one of {', '.join(ITEM_KINDS)}")
@@ -421,7 +422,7 @@ class Invoice(Aggregate):
         except ValidationError as exc:
             errors.update(exc.errors)
         try:
-            disc = m.parse_amount(discount, "discount", allow_zero=True)
+            disc = m.parse_amount(discount, "discount", allow_zero=True, maximum=m.MAX_DISCOUNT)
         except ValidationError as exc:
             errors.update(exc.errors)
             disc = Decimal("0.00")

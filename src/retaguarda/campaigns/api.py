@@ -124,13 +124,33 @@ async def receipts(request: Request[Any, Any, Any], provider: str) -> dict[str, 
     return await anyio.to_thread.run_sync(_apply_receipts, request, provider, body)
 
 
+def _check_receipt(container: Any, meta: Any, provider_name: str, body: bytes, headers: dict[str, str]) -> None:
+    """A receipt the provider's parser cannot read is the sender's error (422 on `body`), not ours:
+    parsers read untrusted JSON, so any failure to parse means a malformed receipt."""
+    from retaguarda.campaigns.pipeline import provider_for
+    from retaguarda.campaigns.providers.base import ProviderError
+
+    provider = provider_for(container, meta.tenant_id, provider_name)
+    try:
+        provider.parse_receipt(body, headers)
+        parse_inbound = getattr(provider, "parse_inbound", None)
+        if parse_inbound:
+            parse_inbound(body, headers)
+    except ProviderError as exc:
+        raise ValidationError("body", f"malformed {provider_name} receipt: {exc.detail or exc}") from None
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
+        raise ValidationError("body", f"malformed {provider_name} receipt ({type(exc).__name__})") from None
+
+
 def _apply_receipts(request: Request[Any, Any, Any], provider: str, body: bytes) -> dict[str, Any]:
     from retaguarda.campaigns.pipeline import apply_receipts
 
     if provider not in CREDENTIAL_PROVIDERS:
         raise NotFoundError("provider", provider)
     container = container_of(request)
-    counts = apply_receipts(container, meta_of(request), provider, body, dict(request.headers))
+    meta = meta_of(request)
+    _check_receipt(container, meta, provider, body, dict(request.headers))
+    counts = apply_receipts(container, meta, provider, body, dict(request.headers))
     settle(request, container.store.head())
     return counts
 
