@@ -16,6 +16,7 @@ from uuid import UUID
 from retaguarda.identity import tokens
 from retaguarda.identity.apikeys import APIKEY_SCOPE, ApiKeyCommands
 from retaguarda.identity.domain import (
+    RefreshFamily,
     Tenant,
     User,
     check_password,
@@ -23,6 +24,7 @@ from retaguarda.identity.domain import (
     clean_name,
     slugify,
 )
+from retaguarda.identity.revocation import FamilyRevocations
 from retaguarda.identity.sessions import Session, SessionCommands, Tokens, as_actor
 from retaguarda.identity.throttle import LoginThrottle, MemoryLimiter
 from retaguarda.services import Saved, Service
@@ -58,12 +60,24 @@ class Identity(SessionCommands, ApiKeyCommands, Service):
     ConflictError (e-mail taken, state forbids), NotFoundError (missing or other tenant)."""
 
     def __init__(self, store: Any, on_saved: Any = None, *, settings: Any,
-                 throttle: LoginThrottle | None = None, hasher: Any = None) -> None:
+                 throttle: LoginThrottle | None = None, hasher: Any = None,
+                 revocations: FamilyRevocations | None = None) -> None:
         super().__init__(store, on_saved)
         self.settings = settings
         self.throttle = throttle or LoginThrottle(MemoryLimiter())
         self.hasher = hasher or make_hasher(settings)
+        self.revocations = revocations or FamilyRevocations(
+            token_lifetime=int(getattr(settings, "access_token_minutes", 15)) * 60)
         self._dummy: str | None = None
+
+    def save(self, *aggregates: Any) -> int:
+        """Saves; a refresh family revoked by this save is announced to the revocation cache, so its
+        access tokens stop working at once here and within seconds elsewhere."""
+        position = super().save(*aggregates)
+        for aggregate in aggregates:
+            if isinstance(aggregate, RefreshFamily) and aggregate.revoked:
+                self.revocations.revoked(str(aggregate.id))
+        return position
 
     # Passwords ----------------------------------------------------------------------
     def hash_password(self, password: str) -> str:

@@ -19,9 +19,11 @@ def install(container: Any) -> None:
     from retaguarda.identity.throttle import LoginThrottle, limiter_for
 
     limiter = limiter_for(container.settings, now=lambda: container.clock.now().timestamp())
+    from retaguarda.identity.revocation import FamilyRevocations
+
     container.services["identity"] = Identity(
         container.store, container.after_write, settings=container.settings,
-        throttle=LoginThrottle(limiter))
+        throttle=LoginThrottle(limiter), revocations=FamilyRevocations.for_settings(container.settings))
     container.extras.setdefault("authenticators", []).extend(authenticators())
     emails.register_templates()
 
