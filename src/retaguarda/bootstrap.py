@@ -70,6 +70,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
     settings = settings or load_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     projections = all_projections()  # imports every domain first, so value types are registered
+    for projection in projections:
+        projection.configure(settings)
     engine = create_read_engine(settings.sqlalchemy_url(), settings.database_schema)
     store = EventStore(env=settings.eventsourcing_env())
     runner = ProjectionRunner(store, engine, projections, settings.projector_batch_size)
