@@ -46,7 +46,12 @@ def public_meta(request: Request[Any, Any, Any]) -> Meta:
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else ""
+    """The caller's address; behind a trusted proxy, the one `X-Forwarded-For` names."""
+    from retaguarda.web.forwarded import client_address
+
+    peer = request.client.host if request.client else ""
+    return client_address(peer, request.headers.get("x-forwarded-for"),
+                          tuple(container_of(request).settings.trusted_proxies))
 
 
 def _tokens_body(result: Any) -> dict[str, Any]:
