@@ -105,8 +105,6 @@ class Settings:
     """Base64 Ed25519 private key (32 raw bytes) signing audit seal checkpoints."""
     checkpoint_every: int = 1000
     """A signed checkpoint of the seal head every this many sealed events (and at least hourly)."""
-    claim_key: str = ""
-    """Base64 HMAC key deriving uniqueness claim ids (so a CPF or e-mail cannot be guessed from them)."""
     trusted_proxies: tuple[str, ...] = ()
     """Addresses/networks of reverse proxies whose `X-Forwarded-For` names the real client."""
 
@@ -207,7 +205,7 @@ def _with_keys(settings: Settings) -> Settings:
 
     for name, make in (("secret_key", lambda: secrets.token_urlsafe(48)),
                        ("event_key", random_b64), ("seal_key", random_b64),
-                       ("checkpoint_key", random_b64), ("claim_key", random_b64)):
+                       ("checkpoint_key", random_b64)):
         if getattr(settings, name):
             continue
         if settings.is_production:
