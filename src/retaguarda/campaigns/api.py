@@ -128,7 +128,7 @@ def _check_receipt(container: Any, meta: Any, provider_name: str, body: bytes, h
     """A receipt the provider's parser cannot read is the sender's error (422 on `body`), not ours:
     parsers read untrusted JSON, so any failure to parse means a malformed receipt."""
     from retaguarda.campaigns.pipeline import provider_for
-    from retaguarda.campaigns.providers.base import ProviderError
+    from retaguarda.integrations.errors import IntegrationError
 
     provider = provider_for(container, meta.tenant_id, provider_name)
     try:
@@ -136,8 +136,8 @@ def _check_receipt(container: Any, meta: Any, provider_name: str, body: bytes, h
         parse_inbound = getattr(provider, "parse_inbound", None)
         if parse_inbound:
             parse_inbound(body, headers)
-    except ProviderError as exc:
-        raise ValidationError("body", f"malformed {provider_name} receipt: {exc.detail or exc}") from None
+    except IntegrationError as exc:  # the provider modules' ProviderError for a receipt they cannot read
+        raise ValidationError("body", f"malformed {provider_name} receipt: {exc}") from None
     except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
         raise ValidationError("body", f"malformed {provider_name} receipt ({type(exc).__name__})") from None
 

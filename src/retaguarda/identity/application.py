@@ -122,6 +122,25 @@ class Identity(SessionCommands, ApiKeyCommands, Service):
 
         return self.retrying(command)
 
+    def signup_or_notify(self, meta: Meta, *, tenant_name: Any, name: Any, email: Any,
+                         password: Any) -> Saved | int:
+        """A sign-up that does not reveal whether the e-mail has an account: when it has (or is
+        reserved), nothing is created and the owner gets an e-mail instead; returns the Saved
+        sign-up, or the log position of that e-mail (0 when there is nobody to tell)."""
+        try:
+            return self.signup(meta, tenant_name=tenant_name, name=name, email=email, password=password)
+        except ConflictError as exc:
+            if exc.field != "email":
+                raise
+        address = clean_email(email)
+        user = self.user_by_email(address)
+        if user is None:
+            return 0
+        m = replace(meta, tenant_id=user.tenant_id, actor="anonymous")
+        mail = compose_email(m, to=user.email, template="identity.signup_existing",
+                             params={"user_id": str(user.id), "name": user.name})
+        return self.save(mail) if mail is not None else 0
+
     def create_user(self, meta: Meta, *, email: Any, name: Any, role: Any, password: Any,
                     customer_id: Any = None) -> Saved:
         """A user with a known password (seeding, tests); no e-mail."""

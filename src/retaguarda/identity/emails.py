@@ -12,6 +12,7 @@ from retaguarda.identity.tokens import reset_token
 
 WELCOME = "identity.welcome"
 PASSWORD_RESET = "identity.password_reset"
+SIGNUP_EXISTING = "identity.signup_existing"
 
 
 def reset_link(params: dict[str, Any], container: Any) -> str:
@@ -55,6 +56,21 @@ def render_password_reset(params: dict[str, Any], container: Any) -> tuple[str, 
     return "Reset your Retaguarda password", text
 
 
+def render_signup_existing(params: dict[str, Any], container: Any) -> tuple[str, str]:
+    """Sent instead of an error when a sign-up names an e-mail that already has an account (the API
+    answers a sign-up the same either way, so it does not tell who has an account)."""
+    name = params.get("name") or "there"
+    base = container.settings.base_url.rstrip("/")
+    text = (
+        f"Hello {name},\n\n"
+        f"Someone tried to create a new Retaguarda workspace with this e-mail address, which already\n"
+        f"has an account. Nothing was created.\n\n"
+        f"To use your account, log in at {base}/login (forgot the password? {base}/forgot-password).\n"
+        f"If it was not you, ignore this message.\n"
+    )
+    return "Your Retaguarda account already exists", text
+
+
 def register_templates() -> bool:
     """Registers the renderers with the notifications context; False when it is absent."""
     try:
@@ -63,4 +79,5 @@ def register_templates() -> bool:
         return False
     register_template(WELCOME, render_welcome)
     register_template(PASSWORD_RESET, render_password_reset)
+    register_template(SIGNUP_EXISTING, render_signup_existing)
     return True
