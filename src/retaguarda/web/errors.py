@@ -135,7 +135,7 @@ def handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Re
                    errors=[{"field": "body", "message": "the input is nested too deeply"}])
 
 
-def handle_unicode(request: Request[Any, Any, Any], exc: UnicodeError) -> Response[Any]:
+def handle_unicode(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
     """Bytes that are not valid UTF-8 (body, query, form) are the client's error."""
     return problem(400, "Bad request", "body: the input is not valid UTF-8 text",
                    errors=[{"field": "body", "message": "the input is not valid UTF-8 text"}])
@@ -143,7 +143,7 @@ def handle_unicode(request: Request[Any, Any, Any], exc: UnicodeError) -> Respon
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     RecursionError: handle_recursion,
-    UnicodeError: handle_unicode,
+    UnicodeDecodeError: handle_unicode,
     RetaguardaError: handle_domain_error,
     ValidationException: handle_validation_exception,
     NotAuthorizedException: handle_http_exception,
