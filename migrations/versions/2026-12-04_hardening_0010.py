@@ -1,7 +1,7 @@
 """hardening: manual job runs (who asked, for which tenant), audit seal checkpoints.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-04 16:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0010'
-down_revision = '0006'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

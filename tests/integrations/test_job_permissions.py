@@ -28,7 +28,7 @@ def app_client(tmp_path: Path) -> Iterator[tuple[Any, Any]]:
 
     container = build_container(tmp_path / "var", platform_operators=(OPERATOR,))
     container.runner.start_thread()
-    container.extras["start_embedded"]()
+    container.start_embedded()
     try:
         with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as tc:
             yield container, tc
@@ -97,7 +97,7 @@ def test_the_job_list_shows_a_tenant_admin_only_their_own_results(app_client: An
     mine, headers = _signup(client, "two@e.test", "Eee")
     assert client.post("/api/v1/ops/jobs/billing.daily_run/run", headers=other_headers).status_code == 202
     # a platform-wide result (as the scheduler would write) naming every tenant
-    container.extras["scheduler"].sync()
+    container.scheduler.sync()
     from retaguarda.integrations.scheduler import record_result
 
     record_result(container, "billing.daily_run", f"ok: 2 tenant(s): {other[:8]} generated 3")

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from retaguarda.audit import application as audit
 from retaguarda.shared.errors import NotFoundError, ValidationError
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 OK, TAMPERED, USAGE = 0, 1, 2
 
@@ -26,7 +29,7 @@ def _error(message: str, err: TextIO | None) -> int:
     return USAGE
 
 
-def history_command(container: Any, aggregate_id: str, *, out: TextIO | None = None,
+def history_command(container: Container, aggregate_id: str, *, out: TextIO | None = None,
                     err: TextIO | None = None) -> int:
     """Prints every event of the aggregate (oldest first) with its data and changes."""
     try:
@@ -36,7 +39,7 @@ def history_command(container: Any, aggregate_id: str, *, out: TextIO | None = N
     return OK
 
 
-def state_command(container: Any, aggregate_id: str, version: Any = None, at: Any = None, *,
+def state_command(container: Container, aggregate_id: str, version: Any = None, at: Any = None, *,
                   out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Prints the aggregate's state as of `--version N` or `--at TIME` (latest when neither)."""
     try:
@@ -50,7 +53,7 @@ def state_command(container: Any, aggregate_id: str, version: Any = None, at: An
     return OK
 
 
-def verify_command(container: Any, checkpoints: str | None = None, *, out: TextIO | None = None,
+def verify_command(container: Container, checkpoints: str | None = None, *, out: TextIO | None = None,
                    err: TextIO | None = None) -> int:
     """Recomputes the keyed seal; with `--checkpoints FILE` (an export kept by the auditor) also
     checks each signed checkpoint (signature under the file's public key, and the chain head at its
@@ -95,7 +98,7 @@ def _load_checkpoints(path: str) -> dict[int, str]:
     return kept
 
 
-def checkpoint_export_command(container: Any, *, out: TextIO | None = None,
+def checkpoint_export_command(container: Container, *, out: TextIO | None = None,
                               err: TextIO | None = None) -> int:
     """Signs the current sealed head (when not signed yet) and prints every signed checkpoint with
     the public key, for auditors to keep outside the system."""

@@ -6,22 +6,25 @@ Renderers are called by the sending actor with the params stored on the Email ag
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retaguarda.identity.tokens import reset_token
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 WELCOME = "identity.welcome"
 PASSWORD_RESET = "identity.password_reset"
 SIGNUP_EXISTING = "identity.signup_existing"
 
 
-def reset_link(params: dict[str, Any], container: Any) -> str:
+def reset_link(params: dict[str, Any], container: Container) -> str:
     settings = container.settings
     token = reset_token(settings.secret_key, str(params["user_id"]), int(params["version"]))
     return f"{settings.base_url.rstrip('/')}/reset-password?token={token}"
 
 
-def render_welcome(params: dict[str, Any], container: Any) -> tuple[str, str]:
+def render_welcome(params: dict[str, Any], container: Container) -> tuple[str, str]:
     name = params.get("name") or "there"
     tenant = params.get("tenant_name") or "Retaguarda"
     base = container.settings.base_url.rstrip("/")
@@ -44,7 +47,7 @@ def render_welcome(params: dict[str, Any], container: Any) -> tuple[str, str]:
     return subject, text
 
 
-def render_password_reset(params: dict[str, Any], container: Any) -> tuple[str, str]:
+def render_password_reset(params: dict[str, Any], container: Container) -> tuple[str, str]:
     name = params.get("name") or "there"
     text = (
         f"Hello {name},\n\n"
@@ -56,7 +59,7 @@ def render_password_reset(params: dict[str, Any], container: Any) -> tuple[str, 
     return "Reset your Retaguarda password", text
 
 
-def render_signup_existing(params: dict[str, Any], container: Any) -> tuple[str, str]:
+def render_signup_existing(params: dict[str, Any], container: Container) -> tuple[str, str]:
     """Sent instead of an error when a sign-up names an e-mail that already has an account (the API
     answers a sign-up the same either way, so it does not tell who has an account)."""
     name = params.get("name") or "there"
@@ -69,15 +72,3 @@ def render_signup_existing(params: dict[str, Any], container: Any) -> tuple[str,
         f"If it was not you, ignore this message.\n"
     )
     return "Your Retaguarda account already exists", text
-
-
-def register_templates() -> bool:
-    """Registers the renderers with the notifications context; False when it is absent."""
-    try:
-        from retaguarda.notifications import register_template
-    except ImportError:
-        return False
-    register_template(WELCOME, render_welcome)
-    register_template(PASSWORD_RESET, render_password_reset)
-    register_template(SIGNUP_EXISTING, render_signup_existing)
-    return True

@@ -23,7 +23,7 @@ from retaguarda.shared.errors import (
     TooManyRequestsError,
     ValidationError,
 )
-from retaguarda.web.context import container_of, meta_of, principal_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, principal_of, require_principal
 from retaguarda.web.html import Template
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -85,7 +85,6 @@ def login_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequestsError) else None
         return Template("identity/login.html", status_code=status, headers=headers,
                         context={"next": target, "email": email, "error": str(exc)})
-    settle(request, session.position)
     max_age = container_of(request).settings.session_hours * 3600
     return Redirect(target, status_code=303, cookies=[_session_cookie(request, session.cookie, max_age)])
 
@@ -94,8 +93,7 @@ def login_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
 def logout_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     principal = principal_of(request)
     if principal is not None and principal.via == "session" and principal.session_id:
-        position = container_of(request).identity.end_session(meta_of(request), principal.session_id)
-        settle(request, position)
+        container_of(request).identity.end_session(meta_of(request), principal.session_id)
     return Redirect("/login?done=logged-out", status_code=303,
                     cookies=[_session_cookie(request, "", 0)])
 
@@ -127,12 +125,11 @@ def reset_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
         return Template("identity/reset_password.html", status_code=422, context={
             "token": token, "errors": {"password_confirm": "the passwords do not match"}})
     try:
-        saved = container_of(request).identity.reset_password(public_meta(request), token=token,
+        container_of(request).identity.reset_password(public_meta(request), token=token,
                                                               password=password)
     except ValidationError as exc:
         return Template("identity/reset_password.html", status_code=422,
                         context={"token": token, "errors": _errors(exc)})
-    settle(request, saved.position)
     return Redirect("/login?done=reset", status_code=303)
 
 
@@ -153,10 +150,9 @@ async def profile(request: Request[Any, Any, Any]) -> Template:
 @post("/profile", sync_to_thread=True, include_in_schema=False)
 def profile_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     try:
-        saved = container_of(request).identity.update_profile(meta_of(request), name=data.get("name"))
+        container_of(request).identity.update_profile(meta_of(request), name=data.get("name"))
     except ValidationError as exc:
         return _profile(request, 422, errors=_errors(exc))
-    settle(request, saved.position)
     return Redirect("/profile?done=profile", status_code=303)
 
 
@@ -194,12 +190,11 @@ async def users_page(request: Request[Any, Any, Any]) -> Template:
 @post("/admin/users", opt=USERS, sync_to_thread=True, include_in_schema=False)
 def users_invite(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     try:
-        saved = container_of(request).identity.invite_user(
+        container_of(request).identity.invite_user(
             meta_of(request), email=data.get("email"), name=data.get("name"), role=data.get("role"),
             customer_id=data.get("customer_id") or None)
     except (ValidationError, ConflictError) as exc:
         return _users_page(request, 422, errors=_errors(exc), form=data)
-    settle(request, saved.position)
     return Redirect("/admin/users?done=invited", status_code=303)
 
 
@@ -212,10 +207,9 @@ def users_update(request: Request[Any, Any, Any], user_id: str, data: Form) -> R
     elif action in ("deactivate", "reactivate"):
         changes = {"active": action == "reactivate"}
     try:
-        saved = container_of(request).identity.update_user(meta_of(request), user_id, **changes)
+        container_of(request).identity.update_user(meta_of(request), user_id, **changes)
     except (ValidationError, ConflictError) as exc:
         return _users_page(request, 422, errors=_errors(exc))
-    settle(request, saved.position)
     return Redirect("/admin/users?done=user-updated", status_code=303)
 
 
@@ -244,7 +238,6 @@ def keys_create(request: Request[Any, Any, Any], data: Form) -> Template:
             meta_of(request), name=data.get("name"), scopes=scopes)
     except (ValidationError, ConflictError) as exc:
         return _keys_page(request, 422, errors=_errors(exc), form=data)
-    settle(request, saved.position)
     # Shown once, in this response only; never stored in clear.
     return _keys_page(request, new_key={"key": key, "name": saved.aggregate.name})
 
@@ -252,10 +245,9 @@ def keys_create(request: Request[Any, Any, Any], data: Form) -> Template:
 @post("/admin/api-keys/{key_id:str}/revoke", opt=KEYS, sync_to_thread=True, include_in_schema=False)
 def keys_revoke(request: Request[Any, Any, Any], key_id: str) -> Response[Any]:
     try:
-        saved = container_of(request).identity.revoke_api_key(meta_of(request), key_id)
+        container_of(request).identity.revoke_api_key(meta_of(request), key_id)
     except ConflictError as exc:
         return _keys_page(request, 409, errors=_errors(exc))
-    settle(request, saved.position)
     return Redirect("/admin/api-keys?done=revoked", status_code=303)
 
 

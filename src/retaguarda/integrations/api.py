@@ -7,7 +7,7 @@ the jobs that take a tenant, for their own tenant (see `integrations.job_runs`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request, get, post
 
@@ -16,14 +16,18 @@ from retaguarda.shared.errors import NotFoundError
 from retaguarda.shared.jsonable import jsonable
 from retaguarda.web.context import container_of, require_principal
 
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
+    from retaguarda.web.principal import Principal
+
 OPS = {"permission": "ops:admin"}
 
 _PLATFORM_FIELDS = ("runs", "last_run_at", "last_result", "last_finished_at")
 
 
-def job_rows(container: Any, principal: Any = None) -> list[dict[str, Any]]:
+def job_rows(container: Container, principal: Principal | None = None) -> list[dict[str, Any]]:
     """Every job; for a tenant admin, the platform-wide results are replaced by their own runs."""
-    rows = container.extras["scheduler"].list_jobs()
+    rows = container.scheduler.list_jobs()
     operator = principal is None or is_platform_operator(container.settings, principal)
     if operator:
         return [{**r, "runnable": True} for r in rows]
@@ -47,7 +51,7 @@ def jobs_view(request: Request[Any, Any, Any]) -> dict[str, Any]:
     container = container_of(request)
     principal = require_principal(request)
     operator = is_platform_operator(container.settings, principal)
-    dispatcher = container.extras.get("dispatcher")
+    dispatcher = container.dispatcher
     return {
         "items": job_rows(container, principal),
         "dispatcher": dispatcher.status() if dispatcher and operator else None,
@@ -60,7 +64,7 @@ def run_job_for(request: Request[Any, Any, Any], name: str) -> int:
     """Runs `name` as the caller may (403 otherwise); returns the recorded run's id."""
     container = container_of(request)
     principal = require_principal(request)
-    scheduler = container.extras["scheduler"]
+    scheduler = container.scheduler
     job = scheduler.jobs.get(name)
     if job is None:
         raise NotFoundError("Job", name)

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 import structlog
 
 from projections.base import metadata
 from retaguarda.integrations import job_runs as _job_runs  # noqa: F401  (its table is on `metadata`)
-from retaguarda.shared.clock import SAO_PAULO
+from retaguarda.shared.clock import SAO_PAULO, as_utc
 from retaguarda.shared.errors import NotFoundError
-from retaguarda.shared.clock import as_utc
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 log = structlog.get_logger("retaguarda.scheduler")
 
@@ -77,6 +80,8 @@ class Daily:
 
 @dataclass(frozen=True)
 class PeriodicJob:
+    """A job sent on a schedule; declared in a `Context.periodic`."""
+
     name: str
     schedule: Schedule
     actor_name: str
@@ -85,17 +90,7 @@ class PeriodicJob:
     """The actor takes `tenant_id=`: a tenant admin may run it for their own tenant."""
 
 
-PERIODIC: dict[str, PeriodicJob] = {}
-
-
-def register_periodic(name: str, schedule: Schedule, actor_name: str, description: str = "",
-                      per_tenant: bool = False) -> None:
-    PERIODIC[name] = PeriodicJob(name, schedule, actor_name, description, per_tenant)
-
-
-
-
-def record_result(container: Any, name: str, result: str) -> None:
+def record_result(container: Container, name: str, result: str) -> None:
     """Called by the job's actor when it finishes (see jobs._wrap)."""
     with container.engine.begin() as conn:
         conn.execute(sa.update(scheduled_jobs).where(scheduled_jobs.c.name == name).values(
@@ -103,9 +98,9 @@ def record_result(container: Any, name: str, result: str) -> None:
 
 
 class Scheduler:
-    def __init__(self, container: Any, jobs: dict[str, PeriodicJob] | None = None) -> None:
+    def __init__(self, container: Container, jobs: Mapping[str, PeriodicJob] | None = None) -> None:
         self.container = container
-        self.jobs = PERIODIC if jobs is None else jobs
+        self.jobs = container.registry.periodic if jobs is None else jobs
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -232,9 +227,9 @@ class Scheduler:
             self._thread.join(timeout=10)
 
 
-def run_scheduler(container: Any, stop: threading.Event | None = None, interval: float = 1.0) -> int:
+def run_scheduler(container: Container, stop: threading.Event | None = None, interval: float = 1.0) -> int:
     """`retaguarda scheduler`: blocks, sending due jobs, until `stop` is set (or SIGINT/SIGTERM)."""
-    scheduler: Scheduler = container.extras["scheduler"]
+    scheduler = container.scheduler
     if stop is None:
         stop = threading.Event()
         if threading.current_thread() is threading.main_thread():

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retaguarda.shared.clock import SAO_PAULO
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 SLA_ALERT = "support.sla_alert"
 TARGET_LABELS = {"first_response": "first response", "resolution": "resolution"}
 
 
-def render_sla_alert(params: dict[str, Any], container: Any) -> tuple[str, str]:
+def render_sla_alert(params: dict[str, Any], container: Container) -> tuple[str, str]:
     target = TARGET_LABELS.get(str(params["target"]), str(params["target"]))
     breached = params["kind"] == "breached"
     due = str(params.get("due") or "")
@@ -27,9 +30,3 @@ def render_sla_alert(params: dict[str, Any], container: Any) -> tuple[str, str]:
         f"Open the ticket: {link}\n"
     )
     return subject, text
-
-
-def register_templates() -> None:
-    from retaguarda.notifications import register_template
-
-    register_template(SLA_ALERT, render_sla_alert)
