@@ -4,21 +4,25 @@ A spreadsheet program runs a cell that starts with `=`, `+`, `-` or `@` (and, th
 importers, one starting with a tab or carriage return) as a formula, so a customer named
 `=cmd|' /C calc'!A0` would run on the accountant's machine. Such text is written with a leading
 apostrophe (`'=cmd…`), which every spreadsheet shows as plain text (OWASP "CSV injection").
-Numbers, dates and Decimals are left as they are (they are values, not text).
+Numbers, dates and Decimals are left as they are (they are values, not text), and so is text that
+is only a number (`-1.234,56`, a Brazilian-formatted negative amount): it cannot run anything, and
+an apostrophe would turn the amount into text the spreadsheet no longer sums.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d[\d.,]*")
 
 
 def safe_cell(value: Any) -> Any:
     """`value` itself, or text prefixed with `'` when it would start a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
 
