@@ -251,6 +251,9 @@ class Projection:
         writer.flush()
         return count
 
+    def configure(self, settings: Any) -> None:
+        """Hook for a projection that needs deployment settings (e.g. the audit seal's keys)."""
+
     def after_swap(self, conn: Connection, table: sa.Table) -> None:
         """Hook for a rebuilt table (e.g. row-level security); default: tenant tables get RLS."""
         from retaguarda.readdb import enable_row_level_security

@@ -259,6 +259,9 @@ def rebuild(store: Any, engine: Engine, projection: Projection, batch_size: int 
     Readers keep seeing the old tables until the swap commits; the live runner's tracking row
     is locked during the swap so no event is applied twice or skipped.
     """
+    own_replay = getattr(projection, "replay", None)
+    if own_replay is not None:  # append-only read models (the audit seal) check, never rebuild
+        return own_replay(store, engine, progress)  # type: ignore[no-any-return]
     started = time.monotonic()
     suffix = f"__r{int(time.time() * 1000)}"
     aside = _aside_tables(projection, suffix)

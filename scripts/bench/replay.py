@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for projection in all_projections():
                 if projection.name == "customer_list":
                     continue
+                projection.configure(container.settings)
                 r = rebuild(container.store, container.engine, projection, batch_size=args.batch_size,
                             progress=progress)
                 reports[projection.name] = {"events": r.events, "handled": r.handled,

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from retaguarda.fiscal.nfcom.application import NfcomService
     from retaguarda.identity.application import Identity
     from retaguarda.identity.authn import AuthCache, Authenticator
+    from retaguarda.identity.revocation import FamilyRevocations
     from retaguarda.integrations.broker import WorkerHandle
     from retaguarda.integrations.dispatcher import Dispatcher
     from retaguarda.integrations.scheduler import Scheduler
@@ -87,6 +88,8 @@ class Container:
     # Spine: customers, identity, notifications, integrations ------------------------------
     customers: Customers = field(init=False)
     identity: Identity = field(init=False)
+    identity_revocations: FamilyRevocations = field(init=False)
+    """Revoked refresh families, checked on each access token (cached briefly; Redis when set)."""
     authenticators: list[Authenticator] = field(default_factory=list)
     """Tried in order by the request middleware; the first to return a Principal wins."""
     auth_cache: AuthCache | None = None
@@ -205,6 +208,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
     settings = settings or load_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     projections = [p for ctx in CONTEXTS for p in ctx.projections()]
+    for projection in projections:
+        projection.configure(settings)
     engine = create_read_engine(settings.sqlalchemy_url(), settings.database_schema)
     store = EventStore(env=settings.eventsourcing_env())
     runner = ProjectionRunner(store, engine, projections, settings.projector_batch_size)

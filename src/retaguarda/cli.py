@@ -157,6 +157,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             return 2
         results = []
         for projection in chosen:
+            projection.configure(container.settings)
             last = [0.0]
 
             def progress(seen: int, head: int, elapsed: float, name: str = projection.name) -> None:
@@ -191,7 +192,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
             return audit_cli.history_command(container, args.id)
         if args.audit_command == "state":
             return audit_cli.state_command(container, args.id, args.version, args.at)
-        return audit_cli.verify_command(container)
+        if args.audit_command == "checkpoint":
+            return audit_cli.checkpoint_export_command(container)
+        return audit_cli.verify_command(container, args.checkpoints)
     finally:
         container.close()
 
@@ -219,7 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     group = state.add_mutually_exclusive_group()
     group.add_argument("--version", type=int)
     group.add_argument("--at")
-    audit_sub.add_parser("verify", help="re-compute the tamper-evidence chain")
+    verify = audit_sub.add_parser("verify", help="re-compute the tamper-evidence chain")
+    verify.add_argument("--checkpoints", help="a checkpoint export kept by the auditor (JSON)")
+    checkpoint = audit_sub.add_parser("checkpoint", help="signed checkpoints of the seal")
+    checkpoint.add_argument("action", choices=["export"], help="export: sign the head, print all as JSON")
     audit.set_defaults(fn=cmd_audit)
     return parser
 

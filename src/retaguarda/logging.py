@@ -16,6 +16,7 @@ import re
 import sys
 from collections.abc import Mapping
 from typing import IO, Any
+from urllib.parse import quote
 
 import structlog
 from structlog.types import EventDict, Processor
@@ -171,8 +172,26 @@ def _kept_handler_types() -> tuple[type, ...]:
 
 # Access log ------------------------------------------------------------------------------
 
-def log_access(method: str, path: str, status: int, duration_ms: float) -> None:
+SECRET_PATH_PARAMS = ("token", "secret", "signature")
+"""Path parameters whose value is a credential (public payment links, webhook URLs)."""
+
+
+def mask_path(path: str, path_params: dict[str, Any] | None) -> str:
+    """The path with each credential-like path parameter replaced by `***` (as the call records do):
+    a public-link or webhook token in an access log would hand the link to whoever reads the logs."""
+    if not path_params:
+        return path
+    for name, value in path_params.items():
+        text = str(value)
+        if text and any(word in name.lower() for word in SECRET_PATH_PARAMS):
+            path = path.replace("/" + text, "/***").replace("/" + quote(text, safe=""), "/***")
+    return path
+
+
+def log_access(method: str, path: str, status: int, duration_ms: float,
+               path_params: dict[str, Any] | None = None) -> None:
     """One `request` line per HTTP request; called by the web layer's observing middleware."""
+    path = mask_path(path, path_params)
     log = structlog.get_logger(ACCESS_LOGGER)
     if status >= 500:
         log.error("request", method=method, path=path, status=status, duration_ms=duration_ms)
@@ -185,6 +204,7 @@ __all__ = [
     "configure_logging",
     "log_access",
     "mask_documents",
+    "mask_path",
     "redact_secrets",
     "scrub",
 ]

@@ -98,6 +98,17 @@ class Settings:
     """SMS provider used for RCS fallback (contract in docs/providers/sms.md)."""
     otel_exporter: str = ""
     """OpenTelemetry span exporter: empty (none), `console` or an OTLP HTTP endpoint URL."""
+    platform_operators: tuple[str, ...] = ()
+    """E-mails (or user ids) of the platform operators: they run platform-wide jobs and see every
+    tenant's job results. Set at deployment only; sign-up never grants it."""
+    seal_key: str = ""
+    """Base64 HMAC key of the audit seal chain (kept apart from the event key)."""
+    checkpoint_key: str = ""
+    """Base64 Ed25519 private key (32 raw bytes) signing audit seal checkpoints."""
+    checkpoint_every: int = 1000
+    """A signed checkpoint of the seal head every this many sealed events (and at least hourly)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses/networks of reverse proxies whose `X-Forwarded-For` names the real client."""
 
     @property
     def is_production(self) -> bool:
@@ -191,8 +202,12 @@ def _with_keys(settings: Settings) -> Settings:
     from dataclasses import replace
 
     changes: dict[str, str] = {}
+    def random_b64() -> str:
+        return base64.b64encode(secrets.token_bytes(32)).decode()
+
     for name, make in (("secret_key", lambda: secrets.token_urlsafe(48)),
-                       ("event_key", lambda: base64.b64encode(secrets.token_bytes(32)).decode())):
+                       ("event_key", random_b64), ("seal_key", random_b64),
+                       ("checkpoint_key", random_b64)):
         if getattr(settings, name):
             continue
         if settings.is_production:

@@ -212,7 +212,8 @@ def test_card_refund_is_sent_to_stripe_by_the_actor_with_retries_and_an_idempote
     calls = stripe.calls_to("POST", r"/v1/refunds")
     assert len(calls) == 2 and len({c.header("idempotency-key") for c in calls}) == 1
     # The money went back: the invoice is open again for the refunded principal
-    assert (view["refunded"], view["balance"], view["status"]) == ("20.00", "20.00", "partially_paid")
+    # a refund is money going back, not a debt: the invoice stays paid (docs/billing.md, Refunds)
+    assert (view["refunded"], view["balance"], view["status"]) == ("20.00", "0.00", "paid")
     # More than what is left is refused before anything is sent
     r = http.post(f"/api/v1/billing/invoices/{inv['id']}/refunds", json={"payment_id": payment["id"],
                                                                          "amount": "100.01"})
@@ -241,7 +242,7 @@ def test_a_refused_refund_is_visible_as_failed_and_can_be_retried(served):
     r = http.post(f"/api/v1/billing/invoices/{inv['id']}/refunds/{refund['id']}/retry")
     assert r.status_code == 200, r.text
     sent = wait_until(lambda: _refund_state(http, inv["id"], "sent"), timeout=30)
-    assert (sent["status"], sent["refunded"], sent["balance"]) == ("issued", "80.00", "80.00")
+    assert (sent["status"], sent["refunded"], sent["balance"]) == ("paid", "80.00", "0.00")
     assert len(stripe.refunds) == 1
     # A sent refund cannot be retried
     assert http.post(f"/api/v1/billing/invoices/{inv['id']}/refunds/{refund['id']}/retry").status_code == 409

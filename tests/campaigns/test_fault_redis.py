@@ -47,6 +47,8 @@ def test_killing_a_worker_mid_campaign_neither_loses_nor_doubles_a_message(tmp_p
         RETAGUARDA_DATABASE_SCHEMA=pg_schema, RETAGUARDA_REDIS_URL=url, RETAGUARDA_CDA_URL=fake.base_url,
         RETAGUARDA_SECRET_KEY=secrets.token_urlsafe(32),
         RETAGUARDA_EVENT_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        RETAGUARDA_SEAL_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        RETAGUARDA_CHECKPOINT_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         RETAGUARDA_DEMO_PASSWORD="fault-demo-pw", RETAGUARDA_PORT="0",
     )
     done = run_cli(["migrate"], env)

@@ -3,6 +3,7 @@ check now with HTMX progress, report, exports, usage with the upgrade prompt, pr
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import time
@@ -122,3 +123,14 @@ def test_demo_sandbox_answers_are_cached_and_refresh_bypasses_the_cache(api, dem
     assert [c["provider"] for c in (first, second, fresh)] == ["sandbox"] * 3
     assert [c["cache_hit"] for c in (first, second, fresh)] == [False, True, False]
     assert second["result"]["razao_social"] == first["result"]["razao_social"]
+
+
+def test_the_report_csv_holds_formula_like_text_as_text(api, demo):
+    """#20 defect 3: a label such as `=1+1` is written `'=1+1`, never a live formula."""
+    _login(api, "admin@demo.test")
+    token = _csrf(api.get("/cnpj/targets").text)
+    r = api.post("/cnpj/targets", data={"_csrf_token": token, "cnpj": "11.222.333/0001-81", "label": "=1+1",
+                                        "schedule": "weekly"}, follow_redirects=False)
+    url = r.headers["location"].split("?")[0]
+    rows = list(csv.reader(io.StringIO(api.get(f"{url}/report.csv").content.decode("utf-8-sig"))))
+    assert ["Label", "'=1+1"] in rows

@@ -77,3 +77,42 @@ def test_an_unreachable_redis_does_not_block_logins():
     throttle.failed("ana@x.test", "10.0.0.1")
     throttle.check("ana@x.test", "10.0.0.1")
     throttle.succeeded("ana@x.test")
+
+
+def test_failures_bring_progressive_delays_not_a_lock():
+    """#20 defect 7: from the limit on, each failure doubles a short wait; once it has passed the
+    right password works again (no 15-minute lock for the real user)."""
+    from retaguarda.identity.throttle import DELAY_CAP, progressive_delay
+
+    assert [progressive_delay(n, 5) for n in (0, 4, 5, 6, 7)] == [0, 0, 1, 2, 4]
+    assert progressive_delay(60, 5) == DELAY_CAP
+    clock = Clock()
+    throttle = LoginThrottle(MemoryLimiter(window=900, now=clock), account_limit=5, ip_limit=100)
+    for _ in range(6):
+        throttle.failed("ana@x.test", "10.0.0.1")
+    with pytest.raises(TooManyRequestsError) as err:
+        throttle.check("ana@x.test", "10.0.0.9")
+    assert err.value.retry_after == 2  # six failures: 2 s after the last one
+    clock.t += 2
+    throttle.check("ana@x.test", "10.0.0.9")  # the wait is over: the attempt may go ahead
+    throttle.failed("ana@x.test", "10.0.0.9")
+    with pytest.raises(TooManyRequestsError) as err:
+        throttle.check("ana@x.test", "10.0.0.9")
+    assert err.value.retry_after == 4
+
+
+def test_the_redis_limiter_delays_progressively_too():
+    require_service("redis")
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    namespace = f"rg:test:{uuid.uuid4().hex}:"
+    limiter = RedisLimiter(client, window=60, namespace=namespace)
+    try:
+        for _ in range(3):
+            limiter.hit("acct:x")
+        assert limiter.wait("acct:x", 3) == 1 and limiter.wait("acct:x", 4) == 0
+        limiter.reset("acct:x")
+        assert limiter.wait("acct:x", 3) == 0
+    finally:
+        client.delete(namespace + "acct:x", namespace + "acct:x:last")

@@ -41,6 +41,8 @@ def test_the_four_processes_run_the_spine_together(tmp_path, pg_schema, redis_ur
         RETAGUARDA_DATABASE_URL=PG_URL, RETAGUARDA_DATABASE_SCHEMA=pg_schema, RETAGUARDA_REDIS_URL=redis_url,
         RETAGUARDA_SECRET_KEY=secrets.token_urlsafe(32),
         RETAGUARDA_EVENT_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        RETAGUARDA_SEAL_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        RETAGUARDA_CHECKPOINT_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         RETAGUARDA_DEMO_PASSWORD="processes-demo-pw",
     )
     # Given a migrated and seeded database (the compose `migrate` step)
@@ -76,8 +78,9 @@ def test_the_four_processes_run_the_spine_together(tmp_path, pg_schema, redis_ur
         outbox = _poll(lambda: httpx.get(base + "/api/v1/ops/outbox", headers=auth).json(),
                        lambda o: any(i["status"] == "sent" for i in o["items"]), 60)
         assert [i["to"] for i in outbox["items"] if i["status"] == "sent"] == ["dona@provedor.test"]
-        # And a job sent by the web process ("run now") is run by the worker, recorded by the scheduler table
-        assert httpx.post(base + "/api/v1/ops/jobs/reconcile/run", headers=auth).status_code == 202
+        # And a job sent by the web process ("run now", for the admin's own tenant) is run by the worker,
+        # recorded with who asked
+        assert httpx.post(base + "/api/v1/ops/jobs/billing.daily_run/run", headers=auth).status_code == 202
         jobs = _poll(lambda: httpx.get(base + "/api/v1/ops/jobs", headers=auth).json(),
                      lambda j: any(x["last_finished_at"] for x in j["items"]), 60)
         assert any(x["last_finished_at"] and x["runs"] >= 1 for x in jobs["items"]), jobs

@@ -76,7 +76,11 @@ def test_run_now_sends_the_job_and_the_worker_records_its_result(container: Any)
 
 
 def test_the_jobs_page_and_api_list_jobs_and_run_them(client: Any, live_container: Any) -> None:
+    from dataclasses import replace
+
     install_test_authenticator(live_container)
+    # The test authenticator's admin is the deployment's platform operator
+    live_container.settings = replace(live_container.settings, platform_operators=("admin@a.test",))
     admin = {"x-test-role": "admin"}
     # The page lists the reconciler with its schedule and a run-now button
     page = client.get("/admin/jobs", headers=admin)

@@ -111,3 +111,17 @@ def test_every_request_writes_one_access_line_with_its_request_id(log_output: io
     assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
     assert line["request_id"] == response.headers["x-request-id"]
     assert "52998224725" not in log_output.getvalue() and CPF not in log_output.getvalue()
+
+
+def test_public_link_and_webhook_tokens_are_masked_in_the_access_log(log_output: io.StringIO,
+                                                                     client: Any) -> None:
+    """#20 defect 7: a token in the path is a credential; the access log shows `***` instead."""
+    secret = "tok-Very-Secret-123"
+    client.get(f"/pay/inv-1/{secret}")
+    client.post(f"/api/v1/billing/pay/inv-1/{secret}/card")
+    client.post(f"/api/v1/fiscal/webhooks/focus_nfe/{secret}", json={})
+    access = [line for line in lines(log_output) if line.get("logger") == "retaguarda.access"]
+    paths = [a["path"] for a in access]
+    assert "/pay/inv-1/***" in paths and "/api/v1/billing/pay/inv-1/***/card" in paths
+    assert "/api/v1/fiscal/webhooks/focus_nfe/***" in paths
+    assert len(access) == 3 and all(secret not in json.dumps(a) for a in access)

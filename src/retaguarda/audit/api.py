@@ -76,7 +76,7 @@ def aggregate_state(request: Request[Any, Any, Any], aggregate_id: str,
       summary="Recompute the tamper-evident seal over the whole log")
 def verify_seal(request: Request[Any, Any, Any]) -> dict[str, Any]:
     container = container_of(request)
-    return audit.verify(container.store, container.engine).as_dict()
+    return audit.verify(container.store, container.engine, audit.seal_key_of(container.settings)).as_dict()
 
 
 routes = [list_events, aggregate_history, aggregate_state, verify_seal]

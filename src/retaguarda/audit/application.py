@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from projections.audit.audit_trail import aggregate_type_of, event_type_of, redact
-from projections.audit.seal import GENESIS, audit_seal, hash_of_notification
+from projections.audit.seal import verify_chain
 from retaguarda.shared.aggregate import event_data
 from retaguarda.shared.errors import NotFoundError, ValidationError
 from retaguarda.shared.jsonable import jsonable
@@ -188,61 +188,26 @@ class VerifyResult:
                 "reason": self.reason, "sealed_head": self.sealed_head, "store_head": self.store_head}
 
 
-def _seal_rows(engine: Engine, batch: int = 5000) -> Any:
-    last = 0
-    while True:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(audit_seal.c.position, audit_seal.c.hash, audit_seal.c.prev_position)
-                .where(audit_seal.c.position > last).order_by(audit_seal.c.position).limit(batch)
-            ).all()
-        if not rows:
-            return
-        yield from rows
-        last = int(rows[-1][0])
+def seal_key_of(settings: Any) -> bytes:
+    """The deployment's seal key (HMAC), from settings."""
+    import base64
+
+    return base64.b64decode(settings.seal_key)
 
 
-def _notifications(store: Any) -> Any:
-    start = 1
-    while True:
-        batch = store.read(start, READ_BATCH)
-        if not batch:
-            return
-        yield from batch
-        start = batch[-1].id + 1
+def verify(store: Any, engine: Engine, seal_key: bytes,
+           checkpoints: dict[int, str] | None = None) -> VerifyResult:
+    """Recomputes the keyed seal chain from every stored event and compares it with `audit_seal`
+    (and with signed checkpoints kept by an auditor, position → head hash).
 
-
-def verify(store: Any, engine: Engine) -> VerifyResult:
-    """Recomputes the seal chain from every stored event and compares it with `audit_seal`.
-
-    Fails at the first position where a stored event was altered (hash mismatch), removed
-    (sealed but missing), or slipped in (stored inside the sealed range but never sealed), or
-    where the seal itself lost a link. Events after the sealed head are simply not sealed yet.
+    Fails at the first position where a stored event was altered (link mismatch), removed
+    (sealed but missing), or slipped in (stored inside the sealed range but never sealed), where
+    the seal itself lost a link, or where a kept checkpoint disagrees. Events after the sealed
+    head are simply not sealed yet.
     """
-    notes = _notifications(store)
-    pending: Any = next(notes, None)
-    prev_hash, prev_position, checked, head = GENESIS, 0, 0, 0
-
-    def bad(position: int, reason: str) -> VerifyResult:
-        return VerifyResult(False, checked, position, reason, head, store.head())
-
-    for position, sealed_hash, sealed_prev in _seal_rows(engine):
-        position, sealed_prev = int(position), int(sealed_prev)
-        head = position
-        if sealed_prev != prev_position:
-            return bad(position, f"seal chain broken: expected link to {prev_position}, "
-                                 f"found {sealed_prev}")
-        if pending is not None and pending.id < position:
-            return bad(pending.id, "stored event was never sealed (inserted after sealing)")
-        if pending is None or pending.id != position:
-            return bad(position, "sealed event is missing from the store (removed)")
-        digest = hash_of_notification(prev_hash, pending)
-        if digest != sealed_hash:
-            return bad(position, "stored event differs from the sealed one (altered)")
-        checked += 1
-        prev_hash, prev_position = sealed_hash, position
-        pending = next(notes, None)
-    return VerifyResult(True, checked, None, "", head, store.head())
+    result = verify_chain(store, engine, seal_key, checkpoints)
+    return VerifyResult(result["ok"], result["checked"], result["first_bad_position"], result["reason"],
+                        result["sealed_head"], result["store_head"])
 
 
 __all__ = [
@@ -254,6 +219,7 @@ __all__ = [
     "history_permission",
     "parse_instant",
     "parse_version",
+    "seal_key_of",
     "state",
     "verify",
 ]

@@ -140,7 +140,7 @@ def verify_form() -> Template:
 @post("/audit/verify", opt=READ, sync_to_thread=True, include_in_schema=False, status_code=200)
 def verify_run(request: Request[Any, Any, Any]) -> Template:
     container = container_of(request)
-    result = audit.verify(container.store, container.engine)
+    result = audit.verify(container.store, container.engine, audit.seal_key_of(container.settings))
     return Template("audit/verify.html", context={"result": result})
 
 

@@ -20,7 +20,6 @@ Receivers verify with `verify_access_signature` (5-minute tolerance).
 
 from __future__ import annotations
 
-import hmac
 import json
 import time
 from collections.abc import Callable
@@ -36,6 +35,7 @@ from retaguarda.billing.gateways.base import (
     hmac_sha256_hex,
     parse_signature_header,
 )
+from retaguarda.shared.compare import same_secret
 
 SIGNATURE_HEADER = "X-Retaguarda-Signature"
 EVENT_HEADER = "X-Retaguarda-Event"
@@ -124,7 +124,7 @@ def verify_access_signature(body: bytes, header: str, secret: str, now: datetime
     except (KeyError, ValueError):
         raise WebhookSignatureError("signature has no valid timestamp") from None
     expected = hmac_sha256_hex(secret, str(timestamp).encode() + b"." + body)
-    if not any(hmac.compare_digest(expected, sig) for sig in parts.get("v1") or []):
+    if not any(same_secret(expected, sig) for sig in parts.get("v1") or []):
         raise WebhookSignatureError("signature does not match")
     check_timestamp(timestamp, now, tolerance)
     try:

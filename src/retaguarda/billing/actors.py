@@ -105,11 +105,17 @@ def send_stripe_refund(container: Container, invoice_id: str, refund_id: str) ->
 
 
 @job(actor_name=DAILY_ACTOR, queue_name="billing", max_retries=0, time_limit=3_600_000)
-def daily_run(container: Container) -> str:
-    """Periodic: the billing run for today (São Paulo) in every tenant that bills."""
+def daily_run(container: Container, tenant_id: str | None = None) -> str:
+    """Periodic: the billing run for today (São Paulo) in every tenant that bills, or in `tenant_id`
+    only (a tenant admin's manual run)."""
     from retaguarda.billing.application import local_date
-    from retaguarda.billing.runs import run_all
+    from retaguarda.billing.runs import run_all, run_for_tenant
 
-    results: dict[str, Any] = run_all(container, local_date(container.clock.now()))
+    today = local_date(container.clock.now())
+    results: dict[str, Any]
+    if tenant_id is not None:
+        results = {tenant_id: run_for_tenant(container, tenant_id, today, trigger="manual")}
+    else:
+        results = run_all(container, today)
     return f"{len(results)} tenant(s): " + "; ".join(
         f"{k[:8]} generated {v.get('generated', 0)}, blocked {v.get('blocked', 0)}" for k, v in results.items())

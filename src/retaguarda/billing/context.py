@@ -28,7 +28,7 @@ CONTEXT = Context(
           for event_class in (Invoice.RefundRequested, Invoice.RefundRetryRequested)),
     ),
     periodic=(PeriodicJob("billing.daily_run", Daily("06:00"), actors.DAILY_ACTOR,
-                          "Billing run: invoices, overdue, reminders, blocking"),),
+                          "Billing run: invoices, overdue, reminders, blocking", per_tenant=True),),
     reconcilers=(Reconciler("billing_access_network", find_stuck_network),),
     email_templates=(EmailTemplate("billing.reminder", reminder_email),),
     seed_demo=seed_demo, dashboard=dashboard.cards,

@@ -17,6 +17,18 @@ from retaguarda.shared.errors import ValidationError
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_AMOUNT = Decimal("99999999.99")  # what a boleto can carry (10 digits of centavos)
+# Explicit maxima per field (a value past them is refused before any arithmetic, so `1e30` or 40
+# nines is a 422 naming the field, never a decimal overflow).
+MAX_UNIT_PRICE = MAX_AMOUNT
+"""An invoice item's unit price."""
+MAX_PLAN_PRICE = Decimal("9999999.99")
+"""A plan's price per cycle."""
+MAX_PAYMENT = MAX_AMOUNT
+"""One payment or one refund."""
+MAX_DISCOUNT = MAX_AMOUNT
+"""An invoice's discount."""
+MAX_QUANTITY = Decimal("1000000")
+"""An invoice item's quantity."""
 
 
 def cents(value: Decimal | int | str) -> Decimal:
@@ -25,16 +37,24 @@ def cents(value: Decimal | int | str) -> Decimal:
 
 
 def parse_amount(value: Any, field: str, *, allow_zero: bool = False,
-                 allow_negative: bool = False) -> Decimal:
-    """A decimal string (or int) with at most 2 decimals; floats are refused (never money)."""
+                 allow_negative: bool = False, maximum: Decimal = MAX_AMOUNT) -> Decimal:
+    """A decimal string (or int) with at most 2 decimals and at most `maximum` in absolute value;
+    floats are refused (never money)."""
     if isinstance(value, bool | float) or value is None:
         raise ValidationError(field, "amount must be a decimal string such as \"99.90\"")
+    text = str(value).strip()
+    if len(text) > 40:
+        raise ValidationError(field, f"amount must be at most {maximum}")
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(text)
     except (InvalidOperation, ValueError):
         raise ValidationError(field, "amount must be a decimal string such as \"99.90\"") from None
     if not amount.is_finite():
         raise ValidationError(field, "amount must be a finite number")
+    if abs(amount) > maximum:  # before quantize: a huge exponent overflows the decimal context
+        raise ValidationError(field, f"amount must be at most {maximum}")
+    if amount.as_tuple().exponent < -12:  # type: ignore[operator]
+        raise ValidationError(field, "amount must have at most 2 decimal places")
     if amount != amount.quantize(CENT, rounding=ROUND_HALF_EVEN) and amount.as_tuple().exponent < -2:
         raise ValidationError(field, "amount must have at most 2 decimal places")
     amount = cents(amount)
@@ -42,8 +62,6 @@ def parse_amount(value: Any, field: str, *, allow_zero: bool = False,
         raise ValidationError(field, "amount must not be negative")
     if amount == 0 and not allow_zero:
         raise ValidationError(field, "amount must be greater than zero")
-    if abs(amount) > MAX_AMOUNT:
-        raise ValidationError(field, f"amount must be at most {MAX_AMOUNT}")
     return amount
 
 
@@ -58,8 +76,8 @@ def parse_quantity(value: Any, field: str) -> Decimal:
         raise ValidationError(field, "quantity must be greater than zero")
     if q.as_tuple().exponent < -3:
         raise ValidationError(field, "quantity must have at most 3 decimal places")
-    if q > 1_000_000:
-        raise ValidationError(field, "quantity is too large")
+    if q > MAX_QUANTITY:
+        raise ValidationError(field, f"quantity must be at most {MAX_QUANTITY}")
     return q
 
 

@@ -3,7 +3,7 @@ inbound replies (opt-out), campaign list/detail/cancel, dead letters, queues, op
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Response, delete, get, post, put
 from litestar.params import Parameter
@@ -30,6 +30,10 @@ from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import NotFoundError, ValidationError
 from retaguarda.shared.jsonable import jsonable
 from retaguarda.web.context import container_of, meta_of, read_one, require_principal
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
+    from retaguarda.shared.meta import Meta
 
 DISPATCH = {"permission": "campaigns:dispatch"}
 STATUS = {"permission": ("campaigns:read", "campaigns:dispatch")}
@@ -122,13 +126,33 @@ async def receipts(request: Request[Any, Any, Any], provider: str) -> dict[str, 
     return await anyio.to_thread.run_sync(_apply_receipts, request, provider, body)
 
 
+def _check_receipt(container: Container, meta: Meta, provider_name: str, body: bytes, headers: dict[str, str]) -> None:
+    """A receipt the provider's parser cannot read is the sender's error (422 on `body`), not ours:
+    parsers read untrusted JSON, so any failure to parse means a malformed receipt."""
+    from retaguarda.campaigns.pipeline import provider_for
+    from retaguarda.integrations.errors import IntegrationError
+
+    provider = provider_for(container, meta.tenant_id, provider_name)
+    try:
+        provider.parse_receipt(body, headers)
+        parse_inbound = getattr(provider, "parse_inbound", None)
+        if parse_inbound:
+            parse_inbound(body, headers)
+    except IntegrationError as exc:  # the provider modules' ProviderError for a receipt they cannot read
+        raise ValidationError("body", f"malformed {provider_name} receipt: {exc}") from None
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
+        raise ValidationError("body", f"malformed {provider_name} receipt ({type(exc).__name__})") from None
+
+
 def _apply_receipts(request: Request[Any, Any, Any], provider: str, body: bytes) -> dict[str, Any]:
     from retaguarda.campaigns.pipeline import apply_receipts
 
     if provider not in CREDENTIAL_PROVIDERS:
         raise NotFoundError("provider", provider)
     container = container_of(request)
-    counts = apply_receipts(container, meta_of(request), provider, body, dict(request.headers))
+    meta = meta_of(request)
+    _check_receipt(container, meta, provider, body, dict(request.headers))
+    counts = apply_receipts(container, meta, provider, body, dict(request.headers))
     return counts
 
 

@@ -14,6 +14,8 @@ import hmac
 from collections.abc import Iterable
 from datetime import datetime
 
+from retaguarda.shared.compare import same_secret
+
 SIGNATURE_HEADER = "X-Retaguarda-Signature"
 DEFAULT_TOLERANCE_SECONDS = 300
 
@@ -66,6 +68,6 @@ def verify(body: bytes, header: str | None, secret: str | Iterable[str], *, now:
         if not s:
             continue
         expected = compute(body, s, timestamp)
-        if any(hmac.compare_digest(expected, c) for c in candidates):
+        if any(same_secret(expected, c) for c in candidates):
             return timestamp
     raise SignatureError("signature does not match")

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
 from retaguarda.i18n import _, format_money
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    """Neutralises text that a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+from retaguarda.shared.exports import append_row, csv_writer
 
 
 def _rows(book: dict[str, Any]) -> list[list[Any]]:
@@ -36,10 +27,10 @@ def header() -> list[str]:
 
 def to_csv(book: dict[str, Any]) -> bytes:
     out = io.StringIO()
-    w = csv.writer(out, delimiter=";")
+    w = csv_writer(out, delimiter=";")
     w.writerow(header())
     for r in _rows(book):
-        w.writerow([_cell(r[0]), r[1], *(f"{v:.2f}".replace(".", ",") for v in r[2:])])
+        w.writerow([r[0], r[1], *(f"{v:.2f}".replace(".", ",") for v in r[2:])])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -50,18 +41,18 @@ def to_xlsx(book: dict[str, Any]) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = _("Cash book")[:31]
-    ws.append(header())
+    append_row(ws, header())
     for c in ws[1]:
         c.font = Font(bold=True)
     for r in _rows(book):
-        ws.append([_cell(r[0]), r[1], *r[2:]])
+        append_row(ws, r)
         for c in ws[ws.max_row][2:]:
             c.number_format = "#,##0.00"
     rec = wb.create_sheet(_("Reconciliation")[:31])
-    rec.append([_("Status"), _("Count"), _("Amount")])
+    append_row(rec, [_("Status"), _("Count"), _("Amount")])
     for status in ("matched", "unmatched", "not_revenue"):
         item = book["reconciliation"].get(status, {"count": 0, "amount": Decimal("0")})
-        rec.append([status, item["count"], item["amount"]])
+        append_row(rec, [status, item["count"], item["amount"]])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -33,6 +33,11 @@ DATE_WINDOW_DAYS = 5
 CENT = Decimal("0.01")
 
 
+MAX_MONEY = Decimal("999999999999.99")
+"""Largest amount (either sign) a balance or movement may carry: `1e30` or 40 nines are typing
+errors or probes, answered 422 naming the field instead of overflowing later (#20 defect 4)."""
+
+
 def _money(value: Any, field_name: str) -> Decimal:
     try:
         amount = Decimal(str(value)).quantize(CENT)
@@ -40,6 +45,8 @@ def _money(value: Any, field_name: str) -> Decimal:
         raise ValidationError(field_name, "must be a decimal amount") from None
     if not amount.is_finite():
         raise ValidationError(field_name, "must be a decimal amount")
+    if abs(amount) > MAX_MONEY:
+        raise ValidationError(field_name, f"must be at most {MAX_MONEY} in absolute value")
     return amount
 
 

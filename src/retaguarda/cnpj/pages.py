@@ -3,7 +3,6 @@ provider health and settings."""
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +19,7 @@ from retaguarda.cnpj.views import build_report, check_body, import_row, start_im
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.documents import format_document
 from retaguarda.shared.errors import ConflictError, ValidationError
+from retaguarda.shared.exports import csv_writer
 from retaguarda.web.context import container_of, meta_of, read_one, require_principal
 from retaguarda.web.html import Template
 
@@ -193,7 +193,7 @@ def _lines(report: dict[str, Any]) -> list[tuple[str, str]]:
 def export_csv(request: Request[Any, Any, Any], target_id: str) -> Response[bytes]:
     report = build_report(request, target_id)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(["field", "value"])
     writer.writerows(_lines(report))
     # text/csv only: Litestar adds "; charset=utf-8" itself (it was sent twice)

@@ -6,10 +6,11 @@ cancelled notes are listed as cancelled and are not part of the totals.
 
 from __future__ import annotations
 
-import csv
 import io
 from decimal import Decimal
 from typing import Any
+
+from retaguarda.shared.exports import append_row, csv_writer
 
 COLUMNS = (
     ("number", "NFS-e"), ("competence", "Competência"), ("authorized_at", "Autorizada em"),
@@ -62,7 +63,7 @@ def _month_br(competence: Any) -> str:
 def to_csv(doc: dict[str, Any]) -> bytes:
     """Semicolon-separated, UTF-8 with BOM (opens correctly in spreadsheet programs in Brazil)."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([title for _, title in COLUMNS])
     for item in doc["items"]:
         writer.writerow([_csv_cell(item, key) for key, _ in COLUMNS])
@@ -82,10 +83,10 @@ def to_xlsx(doc: dict[str, Any]) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = f"Livro {doc['competence']}"
-    ws.append([f"Livro fiscal de serviços — competência {doc['competence']}"])
+    append_row(ws, [f"Livro fiscal de serviços — competência {doc['competence']}"])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append([])
-    ws.append([title for _, title in COLUMNS])
+    append_row(ws, [])
+    append_row(ws, [title for _, title in COLUMNS])
     for cell in ws[3]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E8ECF1")
@@ -94,13 +95,13 @@ def to_xlsx(doc: dict[str, Any]) -> bytes:
         for key, _ in COLUMNS:
             value = _cell(item, key)
             row.append(Decimal(value) if key in MONEY_KEYS and value != "" else value)
-        ws.append(row)
+        append_row(ws, row)
         if item["status"] == "cancelled":
             for cell in ws[ws.max_row]:
                 cell.font = Font(strike=True, color="991B1B")
     totals = doc["totals"]
-    ws.append([])
-    ws.append(["TOTAL (autorizadas)", "", "", "", "", "", Decimal(totals["base"]), "",
+    append_row(ws, [])
+    append_row(ws, ["TOTAL (autorizadas)", "", "", "", "", "", Decimal(totals["base"]), "",
                Decimal(totals["iss"]), Decimal(totals["iss_withheld"]), Decimal(totals["cbs"]),
                Decimal(totals["ibs"]), Decimal(totals["amount"]), f"{doc['count']} nota(s)"])
     for cell in ws[ws.max_row]:

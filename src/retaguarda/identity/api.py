@@ -45,7 +45,12 @@ def public_meta(request: Request[Any, Any, Any]) -> Meta:
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else ""
+    """The caller's address; behind a trusted proxy, the one `X-Forwarded-For` names."""
+    from retaguarda.web.forwarded import client_address
+
+    peer = request.client.host if request.client else ""
+    return client_address(peer, request.headers.get("x-forwarded-for"),
+                          tuple(container_of(request).settings.trusted_proxies))
 
 
 def _tokens_body(result: Any) -> dict[str, Any]:
@@ -61,10 +66,16 @@ def _user_row(request: Request[Any, Any, Any], user_id: str) -> dict[str, Any]:
 
 @post("/auth/signup", opt=PUBLIC, sync_to_thread=True, status_code=201, summary="New tenant and admin")
 def signup(request: Request[Any, Any, Any], data: SignupIn) -> dict[str, Any]:
-    saved = container_of(request).identity.signup(
+    """Answers the same whether or not the e-mail already has an account (then nothing is created,
+    the owner is e-mailed, and the ids returned belong to nothing): sign-up does not reveal accounts."""
+    import uuid
+
+    outcome = container_of(request).identity.signup_or_notify(
         public_meta(request), tenant_name=data.tenant_name, name=data.name, email=data.email,
         password=data.password)
-    return {"tenant_id": saved.aggregate.tenant_id, "user_id": str(saved.aggregate.id)}
+    if isinstance(outcome, int):
+        return {"tenant_id": str(uuid.uuid4()), "user_id": str(uuid.uuid4())}
+    return {"tenant_id": outcome.aggregate.tenant_id, "user_id": str(outcome.aggregate.id)}
 
 
 @post("/auth/login", opt=PUBLIC, sync_to_thread=True, status_code=200, summary="Log in")

@@ -16,6 +16,7 @@ from uuid import UUID
 from retaguarda.identity import tokens
 from retaguarda.identity.apikeys import APIKEY_SCOPE, ApiKeyCommands
 from retaguarda.identity.domain import (
+    RefreshFamily,
     Tenant,
     User,
     check_password,
@@ -23,6 +24,7 @@ from retaguarda.identity.domain import (
     clean_name,
     slugify,
 )
+from retaguarda.identity.revocation import FamilyRevocations
 from retaguarda.identity.sessions import Session, SessionCommands, Tokens, as_actor
 from retaguarda.identity.throttle import LoginThrottle, MemoryLimiter
 from retaguarda.services import Saved, Service
@@ -58,12 +60,24 @@ class Identity(SessionCommands, ApiKeyCommands, Service):
     ConflictError (e-mail taken, state forbids), NotFoundError (missing or other tenant)."""
 
     def __init__(self, store: Any, on_saved: Any = None, *, settings: Any,
-                 throttle: LoginThrottle | None = None, hasher: Any = None) -> None:
+                 throttle: LoginThrottle | None = None, hasher: Any = None,
+                 revocations: FamilyRevocations | None = None) -> None:
         super().__init__(store, on_saved)
         self.settings = settings
         self.throttle = throttle or LoginThrottle(MemoryLimiter())
         self.hasher = hasher or make_hasher(settings)
+        self.revocations = revocations or FamilyRevocations(
+            token_lifetime=int(getattr(settings, "access_token_minutes", 15)) * 60)
         self._dummy: str | None = None
+
+    def save(self, *aggregates: Any) -> int:
+        """Saves; a refresh family revoked by this save is announced to the revocation cache, so its
+        access tokens stop working at once here and within seconds elsewhere."""
+        position = super().save(*aggregates)
+        for aggregate in aggregates:
+            if isinstance(aggregate, RefreshFamily) and aggregate.revoked:
+                self.revocations.revoked(str(aggregate.id))
+        return position
 
     # Passwords ----------------------------------------------------------------------
     def hash_password(self, password: str) -> str:
@@ -90,6 +104,7 @@ class Identity(SessionCommands, ApiKeyCommands, Service):
         values = _validated(tenant_name=lambda: clean_name(tenant_name, "tenant_name"),
                             name=lambda: clean_name(name), email=lambda: clean_email(email),
                             password=lambda: check_password(password))
+        self._refuse_reserved(values["email"])
         password_hash = self.hash_password(values["password"])
 
         def command() -> Saved:
@@ -106,6 +121,25 @@ class Identity(SessionCommands, ApiKeyCommands, Service):
             return Saved(user, self.save(tenant, user, email_claim, slug_claim, mail))
 
         return self.retrying(command)
+
+    def signup_or_notify(self, meta: Meta, *, tenant_name: Any, name: Any, email: Any,
+                         password: Any) -> Saved | int:
+        """A sign-up that does not reveal whether the e-mail has an account: when it has (or is
+        reserved), nothing is created and the owner gets an e-mail instead; returns the Saved
+        sign-up, or the log position of that e-mail (0 when there is nobody to tell)."""
+        try:
+            return self.signup(meta, tenant_name=tenant_name, name=name, email=email, password=password)
+        except ConflictError as exc:
+            if exc.field != "email":
+                raise
+        address = clean_email(email)
+        user = self.user_by_email(address)
+        if user is None:
+            return 0
+        m = replace(meta, tenant_id=user.tenant_id, actor="anonymous")
+        mail = compose_email(m, to=user.email, template="identity.signup_existing",
+                             params={"user_id": str(user.id), "name": user.name})
+        return self.save(mail) if mail is not None else 0
 
     def create_user(self, meta: Meta, *, email: Any, name: Any, role: Any, password: Any,
                     customer_id: Any = None) -> Saved:
@@ -129,6 +163,7 @@ class Identity(SessionCommands, ApiKeyCommands, Service):
         """Creates an invited user and e-mails a link to set the password (valid 7 days)."""
         values = _validated(email=lambda: clean_email(email), name=lambda: clean_name(name))
         self._check_customer(meta, role, customer_id)
+        self._refuse_reserved(values["email"])
 
         def command() -> Saved:
             user_id = uuid.uuid4()
@@ -249,6 +284,12 @@ class Identity(SessionCommands, ApiKeyCommands, Service):
             return Saved(user, self.save(user))
 
         return self.retrying(command)
+
+    def _refuse_reserved(self, email: str) -> None:
+        """A platform operator's e-mail (deployment setting) is never given out by sign-up or invite."""
+        reserved = {o.strip().lower() for o in getattr(self.settings, "platform_operators", ())}
+        if email.lower() in reserved:
+            raise ConflictError("this e-mail address is already registered", field="email")
 
     def _claim_email(self, email: str, owner: str, meta: Meta) -> Any:
         try:

@@ -10,8 +10,10 @@ Bearer tokens and user rows are remembered for a short while (`AuthCache`, USER_
 What that means for revocation: a deactivation or role change made through this process's
 identity service takes effect on the next request; one made by another process (a worker, the
 CLI, another web replica) takes effect at most USER_CACHE_TTL after the user directory shows
-it. An expired token is refused at once (its `exp` is checked on every hit). Sessions and API
-keys are still checked against the database on every request.
+it. An expired token is refused at once (its `exp` is checked on every hit), and so is a token
+whose refresh family was revoked (logout, refresh-token reuse): the family's state is checked per
+request through `identity.revocation` (at once in this process, within 5 s elsewhere). Sessions and
+API keys are still checked against the database on every request.
 """
 
 from __future__ import annotations
@@ -165,6 +167,17 @@ def _jwt_principal(container: Container, claims: dict[str, Any],
     return _user_principal(row, "jwt", claims.get("fam"))
 
 
+def family_is_live(container: Container, claims: dict[str, Any]) -> bool:
+    """The token's refresh family is not revoked (logout, reuse): checked per request, cached briefly
+    (see `identity.revocation`)."""
+    family = claims.get("fam")
+    if not family:
+        return True  # tokens minted without a family (none today) have only their expiry
+    identity = container.identity
+    return bool(container.identity_revocations.is_live(str(family), lambda: identity.access_family_is_live(
+        str(family), str(claims["sub"]), container.clock.now())))
+
+
 def principal_from_jwt(container: Container, token: str) -> Principal | None:
     cache = auth_cache(container)
     claims = cache.claims(token)
@@ -173,15 +186,25 @@ def principal_from_jwt(container: Container, token: str) -> Principal | None:
         if claims is None:
             return None
         cache.remember_claims(token, claims)
+    if not family_is_live(container, claims):
+        return None
     return _jwt_principal(container, claims, cached_user_record(container, str(claims["sub"])))
 
 
 def cached_principal_from_jwt(container: Container, token: str) -> Principal | bool | None:
-    """The principal when token and user row are both remembered; False when a look-up is due."""
+    """The principal when token, family verdict and user row are all remembered; False when a
+    look-up is due."""
     cache = auth_cache(container)
     claims = cache.claims(token)
     if claims is None:
         return False
+    family = claims.get("fam")
+    if family:
+        live = container.identity_revocations.known(str(family))
+        if live is None:
+            return False
+        if not live:
+            return None
     row = cache.row(str(claims["sub"]), _identity_writes(container))
     if row is None:
         return False

@@ -18,5 +18,6 @@ def projections() -> list[Projection]:
 CONTEXT = Context(
     name="identity", install=install, routes=api.routes, pages=pages.pages, projections=projections,
     email_templates=(EmailTemplate(emails.WELCOME, emails.render_welcome),
-                     EmailTemplate(emails.PASSWORD_RESET, emails.render_password_reset)),
+                     EmailTemplate(emails.PASSWORD_RESET, emails.render_password_reset),
+                     EmailTemplate(emails.SIGNUP_EXISTING, emails.render_signup_existing)),
 )

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 WELCOME = "identity.welcome"
 PASSWORD_RESET = "identity.password_reset"
+SIGNUP_EXISTING = "identity.signup_existing"
 
 
 def reset_link(params: dict[str, Any], container: Container) -> str:
@@ -56,3 +57,18 @@ def render_password_reset(params: dict[str, Any], container: Container) -> tuple
         f"If it was not you, ignore this message: your password stays the same.\n"
     )
     return "Reset your Retaguarda password", text
+
+
+def render_signup_existing(params: dict[str, Any], container: Container) -> tuple[str, str]:
+    """Sent instead of an error when a sign-up names an e-mail that already has an account (the API
+    answers a sign-up the same either way, so it does not tell who has an account)."""
+    name = params.get("name") or "there"
+    base = container.settings.base_url.rstrip("/")
+    text = (
+        f"Hello {name},\n\n"
+        f"Someone tried to create a new Retaguarda workspace with this e-mail address, which already\n"
+        f"has an account. Nothing was created.\n\n"
+        f"To use your account, log in at {base}/login (forgot the password? {base}/forgot-password).\n"
+        f"If it was not you, ignore this message.\n"
+    )
+    return "Your Retaguarda account already exists", text

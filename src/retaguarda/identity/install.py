@@ -21,8 +21,11 @@ def install(container: Container) -> None:
     from retaguarda.identity.throttle import LoginThrottle, limiter_for
 
     limiter = limiter_for(container.settings, now=lambda: container.clock.now().timestamp())
+    from retaguarda.identity.revocation import FamilyRevocations
+
+    container.identity_revocations = FamilyRevocations.for_settings(container.settings)
     container.identity = Identity(container.store, container.after_write, settings=container.settings,
-                                  throttle=LoginThrottle(limiter))
+                                  throttle=LoginThrottle(limiter), revocations=container.identity_revocations)
     container.authenticators.extend(authenticators())
 
 

@@ -144,6 +144,15 @@ class SessionCommands(_Host):
 
         return self.retrying(command)
 
+    def access_family_is_live(self, family_id: str, user_id: str, at: datetime) -> bool:
+        """Whether the refresh family an access token names (`fam`) is still live (not logged out,
+        not revoked for reuse, not expired)."""
+        try:
+            family = self.find(RefreshFamily, UUID(str(family_id)))
+        except ValueError:
+            return False
+        return family is not None and family.user_id == user_id and family.is_live(at)
+
     def session_is_live(self, session_id: str, user_id: str, at: datetime) -> bool:
         try:
             family = self.find(RefreshFamily, UUID(str(session_id)))

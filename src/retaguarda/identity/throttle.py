@@ -1,4 +1,9 @@
-"""Failed-login throttling: fixed windows counted per key (an account, an IP address).
+"""Failed-login throttling: failures counted per key (an account, an IP address) in fixed windows.
+
+Progressive delays, not a hard lock: below the limit nothing waits; from the limit on, the next
+attempt must wait DELAY_BASE·2^(failures − limit) seconds after the last failure, at most
+DELAY_CAP (#20: five failures used to lock the account for 15 minutes even for the right
+password). A success clears the account's count.
 
 Two implementations of one small port: `MemoryLimiter` (one process, the embedded default)
 and `RedisLimiter` (INCR + EXPIRE, shared by every web process when Redis is configured).
@@ -22,6 +27,15 @@ log = structlog.get_logger("retaguarda.identity.throttle")
 ACCOUNT_LIMIT = 5
 IP_LIMIT = 20
 WINDOW_SECONDS = 15 * 60
+DELAY_BASE = 1.0
+DELAY_CAP = 60.0
+
+
+def progressive_delay(failures: int, limit: int, base: float = DELAY_BASE, cap: float = DELAY_CAP) -> float:
+    """Seconds to wait after the last failure, given the failures counted in the window."""
+    if failures < limit:
+        return 0.0
+    return min(cap, base * 2 ** min(failures - limit, 30))
 
 
 class Limiter(Protocol):
@@ -30,6 +44,9 @@ class Limiter(Protocol):
 
     def hit(self, key: str) -> int:
         """Counts one failure; returns the count in the current window."""
+
+    def wait(self, key: str, limit: int) -> int:
+        """Seconds until `key` may try again under progressive delays (0: now)."""
 
     def reset(self, key: str) -> None:
         """Forgets the failures of `key` (after a successful login)."""
@@ -43,6 +60,7 @@ class MemoryLimiter:
         self._now = now
         self._lock = threading.Lock()
         self._windows: dict[str, tuple[int, float]] = {}
+        self._last: dict[str, float] = {}
 
     def _live(self, key: str) -> tuple[int, float] | None:
         entry = self._windows.get(key)
@@ -63,11 +81,21 @@ class MemoryLimiter:
             entry = self._live(key)
             count, ends = entry if entry else (0, self._now() + self.window)
             self._windows[key] = (count + 1, ends)
+            self._last[key] = self._now()
             return count + 1
+
+    def wait(self, key: str, limit: int) -> int:
+        with self._lock:
+            entry = self._live(key)
+            if entry is None:
+                return 0
+            left = progressive_delay(entry[0], limit) - (self._now() - self._last.get(key, 0.0))
+            return max(0, math.ceil(left))
 
     def reset(self, key: str) -> None:
         with self._lock:
             self._windows.pop(key, None)
+            self._last.pop(key, None)
 
 
 class RedisLimiter:
@@ -99,15 +127,25 @@ class RedisLimiter:
         pipe = self.client.pipeline()
         pipe.incr(name)
         pipe.expire(name, self.window, nx=True)
-        count, _ = pipe.execute()
+        pipe.set(name + ":last", repr(time.time()), ex=self.window)
+        count, _, _ = pipe.execute()
         return int(count)
 
+    def wait(self, key: str, limit: int) -> int:
+        name = self.namespace + key
+        count, last = self.client.mget(name, name + ":last")
+        if count is None:
+            return 0
+        left = progressive_delay(int(count), limit) - (time.time() - float(last or 0.0))
+        return max(0, math.ceil(left))
+
     def reset(self, key: str) -> None:
-        self.client.delete(self.namespace + key)
+        self.client.delete(self.namespace + key, self.namespace + key + ":last")
 
 
 class LoginThrottle:
-    """Refuses a login attempt once an account or an IP has too many recent failures.
+    """Makes a login attempt wait (progressive delays) once an account or an IP has many recent
+    failures; the wait is short and grows with each further failure (never a hard lock).
 
     If the limiter's backend is unreachable (Redis down) logins are not blocked: the failure
     is logged and the check passes, so an outage of the cache is not an outage of logins.
@@ -122,8 +160,8 @@ class LoginThrottle:
     def check(self, email: str, ip: str) -> None:
         """Raises TooManyRequestsError (with Retry-After seconds) when throttled."""
         wait = self._safely(lambda: max(
-            self.limiter.retry_after(f"acct:{email}", self.account_limit),
-            self.limiter.retry_after(f"ip:{ip}", self.ip_limit) if ip else 0), 0)
+            self.limiter.wait(f"acct:{email}", self.account_limit),
+            self.limiter.wait(f"ip:{ip}", self.ip_limit) if ip else 0), 0)
         if wait:
             raise TooManyRequestsError("too many failed logins; try again later", retry_after=wait)
 

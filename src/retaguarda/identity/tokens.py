@@ -18,6 +18,7 @@ from uuid import UUID
 
 import jwt
 
+from retaguarda.shared.compare import same_secret
 from retaguarda.shared.errors import ValidationError
 
 SESSION_COOKIE = "rg_session"
@@ -115,7 +116,7 @@ def sign_session(secret: str, *, user_id: str, session_id: str, expires_at: date
 def read_session(secret: str, value: str | None, now: datetime) -> SessionClaims | None:
     """The claims of an authentic, unexpired cookie (revocation is checked by the caller)."""
     body, _, signature = str(value or "").partition(".")
-    if not body or not signature or not hmac.compare_digest(signature, _sign(secret, "session", body)):
+    if not body or not signature or not same_secret(signature, _sign(secret, "session", body)):
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
@@ -146,6 +147,6 @@ def parse_reset_token(secret: str, token: str) -> tuple[str, int]:
         number = int(version)
     except ValueError:
         raise invalid from None
-    if not hmac.compare_digest(signature, _sign(secret, "reset", f"{uid}:{number}")):
+    if not same_secret(signature, _sign(secret, "reset", f"{uid}:{number}")):
         raise invalid
     return user_id, number

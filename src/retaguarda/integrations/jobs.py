@@ -102,14 +102,19 @@ def _wrap(spec: JobSpec, container: Container) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         message = CurrentMessage.get_current_message()
         scheduled = message.options.get("scheduled_job") if message else None
+        run_id = message.options.get("job_run_id") if message else None
         try:
             result = spec.fn(container, *args, **kwargs)
         except BaseException as exc:
             if scheduled:
                 _record_scheduled(container, scheduled, f"error: {type(exc).__name__}: {exc}")
+            if run_id:
+                _record_run(container, run_id, f"error: {type(exc).__name__}: {exc}")
             raise
         if scheduled:
             _record_scheduled(container, scheduled, f"ok: {result}" if result is not None else "ok")
+        if run_id:
+            _record_run(container, run_id, f"ok: {result}" if result is not None else "ok")
         log.info("job_done", actor=spec.actor_name, result=str(result)[:200])
         return None  # outcomes are events or the jobs table; there is no result backend
 
@@ -126,6 +131,15 @@ def _record_scheduled(container: Container, name: str, result: str) -> None:
         record_result(container, name, result)
     except Exception as exc:  # bookkeeping must never fail the job itself
         log.warning("scheduled_result_not_recorded", job=name, error=repr(exc))
+
+
+def _record_run(container: Container, run_id: int, result: str) -> None:
+    from retaguarda.integrations.job_runs import record_finish
+
+    try:
+        record_finish(container.engine, int(run_id), result, container.clock.now())
+    except Exception as exc:  # bookkeeping must never fail the job itself
+        log.warning("job_run_not_recorded", run=run_id, error=repr(exc))
 
 
 def register_actors(broker: Any, container: Container) -> dict[str, Any]:

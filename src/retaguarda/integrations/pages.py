@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Redirect
 
-from retaguarda.integrations.api import OPS, job_rows, routes
+from retaguarda.integrations.api import OPS, jobs_view, routes, run_job_for
 from retaguarda.web.context import container_of
 from retaguarda.web.html import Template
 
@@ -15,11 +15,11 @@ from retaguarda.web.html import Template
 @get("/admin/jobs", opt=OPS, sync_to_thread=True, include_in_schema=False)
 def jobs_page(request: Request[Any, Any, Any], done: str = "") -> Template:
     container = container_of(request)
-    dispatcher = container.dispatcher
-    rows = job_rows(container)
+    view = jobs_view(request)
+    rows = view["items"]
     done = done if any(r["name"] == done for r in rows) else ""
     return Template("ops/jobs.html", context={
-        "jobs": rows, "dispatcher": dispatcher.status() if dispatcher else None,
+        "jobs": rows, "dispatcher": view["dispatcher"],
         "broker": type(container.broker).__name__,
         "flash": f"Job {done} was sent to the worker." if done else None,
     })
@@ -27,7 +27,7 @@ def jobs_page(request: Request[Any, Any, Any], done: str = "") -> Template:
 
 @post("/admin/jobs/{name:str}/run", opt=OPS, sync_to_thread=True, include_in_schema=False)
 def jobs_run(request: Request[Any, Any, Any], name: str) -> Redirect:
-    container_of(request).scheduler.run_now(name)
+    run_job_for(request, name)
     return Redirect(f"/admin/jobs?done={name}", status_code=303)
 
 

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 import structlog
 
 from projections.base import metadata
+from retaguarda.integrations import job_runs as _job_runs  # noqa: F401  (its table is on `metadata`)
 from retaguarda.shared.clock import SAO_PAULO, as_utc
 from retaguarda.shared.errors import NotFoundError
 
@@ -85,6 +86,8 @@ class PeriodicJob:
     schedule: Schedule
     actor_name: str
     description: str = ""
+    per_tenant: bool = False
+    """The actor takes `tenant_id=`: a tenant admin may run it for their own tenant."""
 
 
 def record_result(container: Container, name: str, result: str) -> None:
@@ -144,20 +147,38 @@ class Scheduler:
                     sent.append(job.name)
         return sent
 
-    def run_now(self, name: str) -> None:
-        """The admin's "run now": sends the job's message without moving its schedule."""
+    def run_now(self, name: str, *, tenant_id: str | None = None, requested_by: str = "system") -> int:
+        """A manual "run now" (recorded with who asked) without moving the job's schedule.
+
+        `tenant_id` None runs the job for every tenant (platform operators); otherwise the job must
+        take a tenant and runs for that one only. Returns the `job_runs` id.
+        """
+        from retaguarda.integrations.job_runs import record_request
+
         job = self.jobs.get(name)
         if job is None:
             raise NotFoundError("Job", name)
+        if tenant_id is not None and not job.per_tenant:
+            raise ValueError(f"job {name} does not run per tenant")
         self.sync()
+        now = self.container.clock.now()
         with self.engine.begin() as conn:
-            conn.execute(sa.update(scheduled_jobs).where(scheduled_jobs.c.name == name).values(
-                runs=scheduled_jobs.c.runs + 1, last_run_at=self.container.clock.now()))
-            self._send(job)
+            run_id = record_request(conn, name, tenant_id, requested_by, now)
+            if tenant_id is None:
+                conn.execute(sa.update(scheduled_jobs).where(scheduled_jobs.c.name == name).values(
+                    runs=scheduled_jobs.c.runs + 1, last_run_at=now))
+            self._send(job, tenant_id=tenant_id, run_id=run_id)
+        return run_id
 
-    def _send(self, job: PeriodicJob) -> None:
+    def _send(self, job: PeriodicJob, tenant_id: str | None = None, run_id: int | None = None) -> None:
+        from retaguarda.integrations.job_runs import RUN_OPTION
+
         actor = self.container.broker.get_actor(job.actor_name)
-        actor.send_with_options(scheduled_job=job.name)
+        kwargs = {"tenant_id": tenant_id} if tenant_id is not None else {}
+        options: dict[str, Any] = {RUN_OPTION: run_id} if run_id is not None else {}
+        if tenant_id is None:
+            options["scheduled_job"] = job.name  # the platform-wide result row
+        actor.send_with_options(kwargs=kwargs, **options)
         log.info("scheduled_job_sent", job=job.name, actor=job.actor_name)
 
     def list_jobs(self) -> list[dict[str, Any]]:
@@ -168,7 +189,7 @@ class Scheduler:
             r = rows.get(job.name)
             out.append({
                 "name": job.name, "schedule": str(job.schedule), "actor": job.actor_name,
-                "description": job.description, "runs": r.runs if r else 0,
+                "description": job.description, "per_tenant": job.per_tenant, "runs": r.runs if r else 0,
                 "last_run_at": as_utc(r.last_run_at) if r else None,
                 "next_run_at": as_utc(r.next_run_at) if r else None,
                 "last_result": r.last_result if r else "",

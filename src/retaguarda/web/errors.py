@@ -133,7 +133,21 @@ def handle_internal(request: Request[Any, Any, Any], exc: Exception) -> Response
     return problem(500, "Internal error", "Something went wrong; it was logged.")
 
 
+def handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """Input nested beyond what a parser (JSON, XML, …) follows is the client's error, never a 500."""
+    return problem(400, "Bad request", "body: the input is nested too deeply",
+                   errors=[{"field": "body", "message": "the input is nested too deeply"}])
+
+
+def handle_unicode(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    """Bytes that are not valid UTF-8 (body, query, form) are the client's error."""
+    return problem(400, "Bad request", "body: the input is not valid UTF-8 text",
+                   errors=[{"field": "body", "message": "the input is not valid UTF-8 text"}])
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    RecursionError: handle_recursion,
+    UnicodeDecodeError: handle_unicode,
     RetaguardaError: handle_domain_error,
     ValidationException: handle_validation_exception,
     NotAuthorizedException: handle_http_exception,

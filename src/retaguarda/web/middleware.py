@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
+from urllib.parse import parse_qsl
 
 import structlog
 from litestar.enums import ScopeType
@@ -53,6 +55,42 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+MAX_PAGE = 100_000
+"""Highest page number any list accepts: the row offset must stay far inside 64 bits."""
+_PAGE_PARAMS = {"page": MAX_PAGE, "per_page": 1000}
+"""Outer bounds for every route (a route may set a lower `per_page` maximum of its own)."""
+
+
+def _page_error(scope: Scope) -> tuple[str, str] | None:
+    """(field, message) when a page parameter is a number out of range, whatever the route.
+
+    Every paginated list computes `(page - 1) * per_page` as an SQL offset; a page past 64 bits
+    (`?page=99999999999999999999`) overflowed in the database driver as a 500.
+    """
+    raw = scope.get("query_string") or b""
+    if b"page" not in raw:
+        return None
+    for key, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        if key in _PAGE_PARAMS:
+            text = value.strip()
+            digits = text[1:] if text[:1] in "+-" else text
+            if not digits.isdigit():
+                continue  # not a number: the route's own validation names it
+            if len(digits) > 12 or not 1 <= int(text) <= _PAGE_PARAMS[key]:
+                return key, f"must be a whole number from 1 to {_PAGE_PARAMS[key]}"
+    return None
+
+
+async def _send_problem(send: Send, field: str, message: str) -> None:
+    body = json.dumps({"type": "about:blank", "title": "Bad request", "status": 400,
+                       "detail": f"{field}: {message}", "errors": [{"field": field, "message": message}],
+                       "field": field}).encode()
+    await send({"type": "http.response.start", "status": 400,
+                "headers": [(b"content-type", b"application/problem+json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 def request_context_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -81,6 +119,10 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
                 _with_response_headers(message, request_id, correlation_id)
             await send(message)
 
+        page_error = _page_error(scope)
+        if page_error is not None:
+            await _send_problem(send_wrapper, *page_error)
+            return
         await app(scope, receive, send_wrapper)
 
     return middleware

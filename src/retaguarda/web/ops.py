@@ -221,7 +221,8 @@ def metrics_middleware(app: Any) -> Any:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "<unmatched>"
             metrics_of(scope["app"]).observe(scope.get("method", ""), route, status, elapsed)
-            log_access(scope.get("method", ""), scope.get("path", ""), status, round(elapsed * 1000, 2))
+            log_access(scope.get("method", ""), scope.get("path", ""), status, round(elapsed * 1000, 2),
+                       scope.get("path_params"))
 
     return middleware
 

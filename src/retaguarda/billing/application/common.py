@@ -72,4 +72,4 @@ def public_token(secret: str, invoice_id: str) -> str:
 def check_public_token(secret: str, invoice_id: str, token: str) -> bool:
     import hmac
 
-    return hmac.compare_digest(public_token(secret, invoice_id), token or "")
+    return same_secret(public_token(secret, invoice_id), token or "")

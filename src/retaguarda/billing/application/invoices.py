@@ -87,7 +87,7 @@ class InvoiceCommands(BillingBase):
         Paying the invoice that blocked the customer unblocks them (and the access network).
         Raises ConflictError("payment already registered") for a duplicate reference.
         """
-        value = m.parse_amount(amount, "amount")
+        value = m.parse_amount(amount, "amount", maximum=m.MAX_PAYMENT)
         paid_at = paid_at or meta.at
         if paid_at.tzinfo is None:
             raise ValidationError("paid_at", "paid_at needs a timezone offset")
@@ -125,7 +125,7 @@ class InvoiceCommands(BillingBase):
         """Refunds (part of) a payment. A card payment made through Stripe becomes a pending
         refund request that the `billing.stripe_refund` actor sends (the money moves when Stripe
         accepts it); other methods (cash, PIX, transfer…) are refunded by hand and recorded now."""
-        value = m.parse_amount(amount, "amount")
+        value = m.parse_amount(amount, "amount", maximum=m.MAX_PAYMENT)
 
         def command() -> Saved:
             inv = self.load(Invoice, invoice_id, meta.tenant_id)

@@ -28,7 +28,8 @@ def clean_items(items: Any) -> list[dict[str, Any]]:
         try:
             description = _text(raw.get("description"), f"items[{i}].description", 200)
             quantity = m.parse_quantity(raw.get("quantity", "1"), f"items[{i}].quantity")
-            unit_price = m.parse_amount(raw.get("unit_price"), f"items[{i}].unit_price", allow_zero=True)
+            unit_price = m.parse_amount(raw.get("unit_price"), f"items[{i}].unit_price", allow_zero=True,
+                                        maximum=m.MAX_UNIT_PRICE)
             kind = raw.get("kind") or "service"
             if kind not in ITEM_KINDS:
                 raise ValidationError(f"items[{i}].kind", f"kind must be one of {', '.join(ITEM_KINDS)}")
@@ -240,7 +241,7 @@ class Invoice(Aggregate):
         except ValidationError as exc:
             errors.update(exc.errors)
         try:
-            disc = m.parse_amount(discount, "discount", allow_zero=True)
+            disc = m.parse_amount(discount, "discount", allow_zero=True, maximum=m.MAX_DISCOUNT)
         except ValidationError as exc:
             errors.update(exc.errors)
             disc = Decimal("0.00")
@@ -340,19 +341,19 @@ class Invoice(Aggregate):
             raise ValidationError("amount", f"amount must be between 0.01 and {max(refundable, Decimal('0.00'))}")
         return payment
 
-    @staticmethod
-    def _principal_of(payment: dict[str, Any], amount: Decimal) -> Decimal:
-        # Refunds give back principal first, then charges.
-        principal_left = max(Decimal("0.00"), payment["principal"] - payment["refunded"])
-        return m.cents(min(principal_left, amount))
+    # The refund rule (docs/billing.md, "Refunds"): a refund is money going back to the customer, not
+    # a debt coming back. It never reopens the invoice: the balance, the status (a paid invoice stays
+    # paid) and so overdue marking, reminders and blocking are untouched; the amount shows as refunded.
+    # Refund events therefore record `principal` 0 ("principal reopened"); events recorded before
+    # this rule keep the principal they reopened, so a replay gives the same history.
+    NO_PRINCIPAL_REOPENED = Decimal("0.00")
 
     def refund(self, meta: Meta, *, payment_id: str, amount: Decimal, reference: str) -> Decimal:
-        """Gives back (part of) a payment's principal and charges; returns the principal reopened."""
-        payment = self._refundable(payment_id, amount)
-        principal = self._principal_of(payment, amount)
+        """Gives back (part of) a payment; returns the principal reopened (always 0, see the rule)."""
+        self._refundable(payment_id, amount)
         self._record(self.Refunded, meta, payment_id=payment_id, amount=m.cents(amount),
-                     reference=str(reference or "")[:200], principal=principal)
-        return principal
+                     reference=str(reference or "")[:200], principal=self.NO_PRINCIPAL_REOPENED)
+        return self.NO_PRINCIPAL_REOPENED
 
     def request_refund(self, meta: Meta, *, refund_id: str, payment_id: str, amount: Decimal,
                        provider: str) -> None:
@@ -367,10 +368,9 @@ class Invoice(Aggregate):
         req = self.refund_requests.get(refund_id)
         if req is None or req["state"] == "sent":
             return False
-        payment = next(p for p in self.payments if p["id"] == req["payment_id"])
         self._record(self.RefundSent, meta, refund_id=refund_id, payment_id=req["payment_id"],
                      amount=req["amount"], reference=str(reference or "")[:200],
-                     principal=self._principal_of(payment, req["amount"]), attempts=attempts)
+                     principal=self.NO_PRINCIPAL_REOPENED, attempts=attempts)
         return True
 
     def refund_failed(self, meta: Meta, refund_id: str, error: str, attempts: int) -> bool:

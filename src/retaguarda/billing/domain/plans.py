@@ -54,7 +54,7 @@ def _plan_fields(data: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         errors.update(exc.errors)
     try:
-        out["price"] = m.parse_amount(data["price"], "price", allow_zero=True)
+        out["price"] = m.parse_amount(data["price"], "price", allow_zero=True, maximum=m.MAX_PLAN_PRICE)
     except ValidationError as exc:
         errors.update(exc.errors)
     kind = data.get("kind") or "plan"

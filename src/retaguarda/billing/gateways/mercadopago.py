@@ -11,7 +11,6 @@ Webhook notifications are only hints: verify ``x-signature`` (HMAC-SHA256 over t
 
 from __future__ import annotations
 
-import hmac
 import json
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -26,6 +25,7 @@ from retaguarda.billing.gateways.base import (
     hmac_sha256_hex,
     parse_signature_header,
 )
+from retaguarda.shared.compare import same_secret
 
 DEFAULT_TOLERANCE = 300
 # Payment statuses (MP): money received for approved/authorized; refunded/charged_back undo it.
@@ -223,7 +223,7 @@ def verify_mercadopago_signature(*, x_signature: str, x_request_id: str, data_id
     if not data_id or not x_request_id:
         raise WebhookSignatureError("data.id and x-request-id are required")
     expected = hmac_sha256_hex(secret, signature_manifest(data_id=data_id, x_request_id=x_request_id, ts=ts))
-    if not any(hmac.compare_digest(expected, sig.lower()) for sig in signatures):
+    if not any(same_secret(expected, sig.lower()) for sig in signatures):
         raise WebhookSignatureError("x-signature does not match")
     seconds = int(ts) / 1000 if len(ts) > 11 else int(ts)
     check_timestamp(seconds, now, tolerance)

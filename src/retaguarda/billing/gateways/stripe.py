@@ -8,7 +8,6 @@ answers; errors as ``{"error": {"type", "code", "message"}}``. Webhooks are sign
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -23,6 +22,7 @@ from retaguarda.billing.gateways.base import (
     hmac_sha256_hex,
     parse_signature_header,
 )
+from retaguarda.shared.compare import same_secret
 
 DEFAULT_TOLERANCE = 300
 API_VERSION = "2024-06-20"
@@ -138,7 +138,7 @@ def verify_stripe_signature(payload: bytes, header: str, secret: str, now: datet
     if not signatures:
         raise WebhookSignatureError("Stripe-Signature has no v1 signature")
     expected = hmac_sha256_hex(secret, str(timestamp).encode() + b"." + payload)
-    if not any(hmac.compare_digest(expected, sig) for sig in signatures):
+    if not any(same_secret(expected, sig) for sig in signatures):
         raise WebhookSignatureError("no Stripe-Signature v1 matches the payload")
     check_timestamp(timestamp, now, tolerance)
     try:

@@ -78,6 +78,10 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
+MAX_MONEY = Decimal("9999999999999.99")
+"""The largest amount the DPS schema carries (TSDec15V2: 15 digits, 2 of them decimals)."""
+
+
 def money(value: Any, field: str, *, allow_zero: bool = False) -> Decimal:
     """A Decimal of cents from a decimal string (or int/Decimal); floats are refused."""
     if isinstance(value, float | bool):
@@ -92,10 +96,10 @@ def money(value: Any, field: str, *, allow_zero: bool = False) -> Decimal:
         raise ValidationError(field, "cannot be negative")
     if number == 0 and not allow_zero:
         raise ValidationError(field, "must be greater than zero")
-    if number != number.quantize(CENT):
+    if number > MAX_MONEY:  # before quantize: a huge exponent overflows the decimal context
+        raise ValidationError(field, f"must be at most {MAX_MONEY}")
+    if number.as_tuple().exponent < -12 or number != number.quantize(CENT):  # type: ignore[operator]
         raise ValidationError(field, "must have at most 2 decimal places")
-    if number >= Decimal("1e13"):
-        raise ValidationError(field, "is too large")
     return cents(number)
 
 

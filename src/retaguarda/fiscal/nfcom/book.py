@@ -4,10 +4,11 @@ formats (semicolons, UTF-8 with BOM, R$ values with decimal commas in the PDF). 
 
 from __future__ import annotations
 
-import csv
 import io
 from decimal import Decimal
 from typing import Any
+
+from retaguarda.shared.exports import append_row, csv_writer
 
 COLUMNS = (
     ("number", "NFCom"),
@@ -55,7 +56,7 @@ def _total_row(doc: dict[str, Any]) -> dict[str, Any]:
 
 def to_csv(doc: dict[str, Any]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([title for _, title in COLUMNS])
     for item in doc["items"]:
         writer.writerow([_cell(item, key) for key, _ in COLUMNS])
@@ -76,15 +77,15 @@ def to_xlsx(doc: dict[str, Any]) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = f"NFCom {doc['competence']}"
-    ws.append([f"Livro fiscal - NFCom (modelo 62) - competência {doc['competence']}"])
-    ws.append([])
-    ws.append([title for _, title in COLUMNS])
+    append_row(ws, [f"Livro fiscal - NFCom (modelo 62) - competência {doc['competence']}"])
+    append_row(ws, [])
+    append_row(ws, [title for _, title in COLUMNS])
     for cell in ws[3]:
         cell.font = Font(bold=True)
     for item in doc["items"]:
-        ws.append([Decimal(str(item[k])) if k in MONEY_KEYS else _cell(item, k) for k, _ in COLUMNS])
+        append_row(ws, [Decimal(str(item[k])) if k in MONEY_KEYS else _cell(item, k) for k, _ in COLUMNS])
     total = _total_row(doc)
-    ws.append([Decimal(str(total[k])) if k in MONEY_KEYS else total.get(k, "") for k, _ in COLUMNS[:-1]])
+    append_row(ws, [Decimal(str(total[k])) if k in MONEY_KEYS else total.get(k, "") for k, _ in COLUMNS[:-1]])
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for row in ws.iter_rows(min_row=4):
