@@ -325,10 +325,10 @@ def list_checkpoints(engine: Any) -> list[dict[str, Any]]:
 
 
 __all__ = [
-    "AuditSeal",
     "GENESIS",
     "KEYED",
     "LEGACY",
+    "AuditSeal",
     "SealError",
     "SealKeys",
     "audit_checkpoints",

@@ -12,7 +12,6 @@ from datetime import date, datetime, time, timezone
 from typing import Any
 from uuid import UUID
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from projections.audit.audit_trail import aggregate_type_of, event_type_of, redact

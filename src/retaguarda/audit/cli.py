@@ -113,4 +113,4 @@ def checkpoint_export_command(container: Container, *, out: TextIO | None = None
     return OK
 
 
-__all__ = ["history_command", "state_command", "verify_command", "checkpoint_export_command"]
+__all__ = ["checkpoint_export_command", "history_command", "state_command", "verify_command"]

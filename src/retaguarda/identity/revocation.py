@@ -110,4 +110,4 @@ class FamilyRevocations:
             log.warning("revocation_cache_unavailable", error=type(exc).__name__)
 
 
-__all__ = ["FamilyRevocations", "LOCAL_TTL", "SHARED_TTL"]
+__all__ = ["LOCAL_TTL", "SHARED_TTL", "FamilyRevocations"]

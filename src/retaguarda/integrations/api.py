@@ -28,8 +28,7 @@ _PLATFORM_FIELDS = ("runs", "last_run_at", "last_result", "last_finished_at")
 def job_rows(container: Container, principal: Principal | None = None) -> list[dict[str, Any]]:
     """Every job; for a tenant admin, the platform-wide results are replaced by their own runs."""
     rows = container.scheduler.list_jobs()
-    operator = principal is None or is_platform_operator(container.settings, principal)
-    if operator:
+    if principal is None or is_platform_operator(container.settings, principal):
         return [{**r, "runnable": True} for r in rows]
     runs = recent_runs(container.engine, principal.tenant_id, limit=500)
     out = []

@@ -79,5 +79,12 @@ def recent_runs(engine: Any, tenant_id: str | None, limit: int = 50) -> list[dic
              "result": r.result} for r in rows]
 
 
-__all__ = ["job_runs", "RUN_OPTION", "is_platform_operator", "scope_for", "record_request",
-           "record_finish", "recent_runs"]
+__all__ = [
+    "RUN_OPTION",
+    "is_platform_operator",
+    "job_runs",
+    "recent_runs",
+    "record_finish",
+    "record_request",
+    "scope_for",
+]

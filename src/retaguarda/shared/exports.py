@@ -55,4 +55,4 @@ def append_row(sheet: Any, row: Iterable[Any]) -> None:
     sheet.append(safe_row(row))
 
 
-__all__ = ["FORMULA_STARTS", "safe_cell", "safe_row", "csv_writer", "append_row", "SafeCsvWriter"]
+__all__ = ["FORMULA_STARTS", "SafeCsvWriter", "append_row", "csv_writer", "safe_cell", "safe_row"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import parse_qsl
 
 import structlog
@@ -85,10 +86,12 @@ async def _send_problem(send: Send, field: str, message: str) -> None:
     body = json.dumps({"type": "about:blank", "title": "Bad request", "status": 400,
                        "detail": f"{field}: {message}", "errors": [{"field": field, "message": message}],
                        "field": field}).encode()
-    await send({"type": "http.response.start", "status": 400,
-                "headers": [(b"content-type", b"application/problem+json"),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+    start: Any = {"type": "http.response.start", "status": 400,
+                  "headers": [(b"content-type", b"application/problem+json"),
+                              (b"content-length", str(len(body)).encode())]}
+    end: Any = {"type": "http.response.body", "body": body}
+    await send(start)
+    await send(end)
 
 
 def request_context_middleware(app: ASGIApp) -> ASGIApp:

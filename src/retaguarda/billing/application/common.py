@@ -11,6 +11,7 @@ from retaguarda.billing.domain import (
     BillingSettings,
 )
 from retaguarda.shared.clock import SAO_PAULO
+from retaguarda.shared.compare import same_secret
 from retaguarda.shared.meta import Meta
 from retaguarda.shared.sequence import Sequence
 
@@ -70,6 +71,4 @@ def public_token(secret: str, invoice_id: str) -> str:
 
 
 def check_public_token(secret: str, invoice_id: str, token: str) -> bool:
-    import hmac
-
     return same_secret(public_token(secret, invoice_id), token or "")
