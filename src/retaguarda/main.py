@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from retaguarda.i18n.web import locale_middleware
 from retaguarda.web.context import authorize
 from retaguarda.web.errors import EXCEPTION_HANDLERS
 from retaguarda.web.middleware import request_context_middleware
@@ -73,7 +74,7 @@ def create_app(container: Any) -> Litestar:
         # the app makes Litestar 2.25 wrap the first one in sync_to_thread twice.
         route_handlers=[Router("/api/v1", route_handlers=api_routes), Router("/", route_handlers=page_routes),
                         static],
-        middleware=[request_context_middleware, metrics_middleware],
+        middleware=[request_context_middleware, locale_middleware, metrics_middleware],
         guards=[authorize],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(instance=template_engine),
