@@ -167,6 +167,11 @@ def translate_in(locale: str | None, message: str, **variables: Any) -> str:
         return gettext(message, **variables)
 
 
+def error_text(message: str) -> str:
+    """An error message of the domain (an English msgid, see `domain_messages`) for people."""
+    return gettext(message) if message else message
+
+
 # Labels of enum values (API values stay English; people read these) ----------------------
 
 # Shared words first; a `kind` map overrides where a trade says it differently.
@@ -199,6 +204,11 @@ LABELS: dict[str, str] = {
     # roles
     "admin": N_("Administrator"), "manager": N_("Manager"), "technician": N_("Technician"),
     "finance": N_("Finance"), "auditor": N_("Auditor"), "apikey": N_("API key"),
+    # plans and runs
+    "plan": N_("Plan"), "product": N_("Product"), "service": N_("Service"),
+    "monthly": N_("Monthly"), "bimonthly": N_("Bimonthly"), "quarterly": N_("Quarterly"),
+    "semiannual": N_("Semiannual"), "annual": N_("Annual"), "once": N_("Once"),
+    "manual": N_("Manual"), "daily": N_("Daily"),
     # payment methods
     "pix": N_("PIX"), "boleto": N_("Boleto"), "card": N_("Card"), "cash": N_("Cash"),
     "transfer": N_("Bank transfer"), "credit": N_("Credit"),
@@ -256,7 +266,11 @@ def format_datetime(value: datetime | str | None, tz: str = DEFAULT_TIMEZONE) ->
     from zoneinfo import ZoneInfo
 
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+        if len(value) == 10:
+            return format_date(value)
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if not isinstance(value, datetime):
+        return format_date(value)
     if value.tzinfo is None:
         raise ValueError("naive datetime: stored instants are timezone-aware UTC")
     return value.astimezone(ZoneInfo(tz)).strftime("%d/%m/%Y %H:%M")

@@ -18,7 +18,9 @@ from babel.messages.pofile import read_po
 from retaguarda.i18n import LOCALES_DIR
 
 ROOT = LOCALES_DIR.parent.parent.parent
-KEYWORDS = ("_", "gettext", "ngettext:1,2", "lazy_gettext", "N_", "translate_in:2", "money_field:3")
+KEYWORDS = ("_", "gettext", "ngettext:1,2", "lazy_gettext", "N_", "translate_in:2", "money_field:3",
+            # error messages of the domain, shown through `error_text`
+            "ValidationError:2", "ConflictError:1", "AuthenticationError:1", "TooManyRequestsError:1")
 
 
 @dataclass

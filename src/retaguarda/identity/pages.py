@@ -14,6 +14,7 @@ from litestar.response import Redirect
 from projections.identity.user_directory import list_api_keys, list_users
 from retaguarda.identity.api import client_ip, public_meta
 from retaguarda.identity.domain import ROLE_NAMES
+from retaguarda.i18n import N_, error_text, gettext
 from retaguarda.identity.permissions import PERMISSIONS
 from retaguarda.identity.tokens import SESSION_COOKIE
 from retaguarda.readdb import tenant_reader
@@ -31,13 +32,13 @@ PUBLIC = {"public": True}
 USERS = {"permission": "users:admin"}
 KEYS = {"permission": "apikeys:admin"}
 FLASHES = {
-    "reset": "Your password was changed. Log in with the new one.",
-    "logged-out": "You are logged out.",
-    "profile": "Profile saved.",
-    "password": "Password changed.",
-    "invited": "Invitation sent.",
-    "user-updated": "User updated.",
-    "revoked": "API key revoked.",
+    "reset": N_("Your password was changed. Log in with the new one."),
+    "logged-out": N_("You are logged out."),
+    "profile": N_("Profile saved."),
+    "password": N_("Password changed."),
+    "invited": N_("Invitation sent."),
+    "user-updated": N_("User updated."),
+    "revoked": N_("API key revoked."),
 }
 
 
@@ -48,15 +49,15 @@ def _safe_next(target: Any) -> str:
 
 def _flash(request: Request[Any, Any, Any]) -> dict[str, str]:
     message = FLASHES.get(request.query_params.get("done", ""))
-    return {"flash": message, "flash_kind": "ok"} if message else {}
+    return {"flash": gettext(message), "flash_kind": "ok"} if message else {}
 
 
 def _errors(exc: Exception) -> dict[str, str]:
     if isinstance(exc, ValidationError):
-        return dict(exc.errors)
+        return {key: error_text(value) for key, value in exc.errors.items()}
     if isinstance(exc, ConflictError):
-        return {exc.field or "form": exc.message}
-    return {"form": str(exc)}
+        return {exc.field or "form": error_text(exc.message)}
+    return {"form": error_text(str(exc))}
 
 
 def _session_cookie(request: Request[Any, Any, Any], value: str, max_age: int) -> Cookie:
@@ -84,7 +85,7 @@ def login_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
         status = 429 if isinstance(exc, TooManyRequestsError) else 401
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequestsError) else None
         return Template("identity/login.html", status_code=status, headers=headers,
-                        context={"next": target, "email": email, "error": str(exc)})
+                        context={"next": target, "email": email, "error": error_text(str(exc))})
     settle(request, session.position)
     max_age = container_of(request).settings.session_hours * 3600
     return Redirect(target, status_code=303, cookies=[_session_cookie(request, session.cookie, max_age)])
@@ -125,7 +126,7 @@ def reset_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     password = str(data.get("password") or "")
     if password != str(data.get("password_confirm") or ""):
         return Template("identity/reset_password.html", status_code=422, context={
-            "token": token, "errors": {"password_confirm": "the passwords do not match"}})
+            "token": token, "errors": {"password_confirm": gettext("the passwords do not match")}})
     try:
         saved = container_of(request).identity.reset_password(public_meta(request), token=token,
                                                               password=password)
@@ -153,7 +154,9 @@ async def profile(request: Request[Any, Any, Any]) -> Template:
 @post("/profile", sync_to_thread=True, include_in_schema=False)
 def profile_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     try:
-        saved = container_of(request).identity.update_profile(meta_of(request), name=data.get("name"))
+        locale = data.get("locale") or None
+        saved = container_of(request).identity.update_profile(meta_of(request), name=data.get("name"),
+                                                              locale=locale)
     except ValidationError as exc:
         return _profile(request, 422, errors=_errors(exc))
     settle(request, saved.position)
@@ -169,7 +172,7 @@ def password_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any
     except (ValidationError, ConflictError) as exc:
         return _profile(request, 422, errors=_errors(exc))
     except TooManyRequestsError as exc:
-        return _profile(request, 429, errors={"current_password": str(exc)})
+        return _profile(request, 429, errors={"current_password": error_text(str(exc))})
     return Redirect("/profile?done=password", status_code=303)
 
 
