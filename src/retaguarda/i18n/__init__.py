@@ -283,6 +283,18 @@ def format_percent(value: Any, places: int = 1) -> str:
     return f"{number}".replace(".", ",") + "\xa0%"
 
 
+def format_month(value: Any) -> str:
+    """2026-12 (or a date) → 12/2026."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, date):
+        return value.strftime("%m/%Y")
+    text = str(value)
+    if len(text) >= 7 and text[4] == "-":
+        return f"{text[5:7]}/{text[:4]}"
+    return text
+
+
 def format_number(value: Any, places: int = 0) -> str:
     """1.234 / 1.234,5 (Brazilian grouping)."""
     if value is None or value == "":
@@ -352,5 +364,5 @@ def install_jinja(environment: Any) -> None:
     environment.add_extension("jinja2.ext.i18n")
     environment.install_gettext_callables(_translate, _ntranslate, newstyle=True)
     environment.filters.update(money=format_money, date_br=format_date, datetime_br=format_datetime,
-                               percent=format_percent, number_br=format_number, label=label)
+                               percent=format_percent, number_br=format_number, month_br=format_month, label=label)
     environment.globals.update(html_lang=html_lang, current_locale=get_locale)
