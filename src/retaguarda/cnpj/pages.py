@@ -14,6 +14,7 @@ from litestar.params import Body
 from litestar.response import Redirect
 
 from projections.cnpj.watchlist import get_check_row, get_target_row, list_targets
+from retaguarda.i18n import N_
 from retaguarda.cnpj.api import build_report, check_body, start_import, import_row, usage_body
 from retaguarda.cnpj.application import QuotaExceededError
 from retaguarda.cnpj.domain import ALERTS, PLANS, PROVIDERS, SCHEDULES, SITUATIONS, clean_cnpj
@@ -99,7 +100,7 @@ def report_page(request: Request[Any, Any, Any], target_id: str, tab: str = "rep
     return Template("cnpj/report.html", context={
         "r": report, "t": report["target"], "latest": report["latest"], "fmt": _fmt,
         "tab": tab if tab in ("report", "history", "checks") else "report",
-        "flash": "Target added to the watch-list." if created else None,
+        "flash": N_("Target added to the watch-list.") if created else None,
         "alerts": ALERTS, "schedules": SCHEDULES,
     })
 
@@ -245,7 +246,7 @@ async def import_upload(request: Request[Any, Any, Any]) -> Template:
     raw = await upload.read() if upload is not None and not isinstance(upload, str) else b""
     if not raw.strip():
         return Template("cnpj/import.html", status_code=422,
-                        context={"job": None, "error": "Choose a CSV file with a cnpj column."})
+                        context={"job": None, "error": N_("Choose a CSV file with a cnpj column.")})
     text = raw.decode("utf-8-sig", errors="replace")
     job = start_import(request, text)
     return Template("cnpj/import.html", context={"job": job, "error": None})
@@ -280,7 +281,7 @@ def providers_page(request: Request[Any, Any, Any]) -> Template:
 def settings_page(request: Request[Any, Any, Any], saved: int = 0) -> Template:
     options = container_of(request).cnpj.settings_of(require_principal(request).tenant_id)
     return Template("cnpj/settings.html", context={"o": options, "errors": {}, "providers": PROVIDERS,
-                                                    "plans": PLANS, "flash": "Settings saved." if saved else None})
+                                                    "plans": PLANS, "flash": N_("Settings saved.") if saved else None})
 
 
 @post("/cnpj/settings", opt=ADMIN, sync_to_thread=True, include_in_schema=False)

@@ -11,6 +11,7 @@ from litestar.params import Body
 from litestar.response import Redirect
 
 from projections.customers.customer_list import get_customer_row, list_customers
+from retaguarda.i18n import N_
 from retaguarda.customers.domain import ADDRESS_FIELDS, STATUSES
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.documents import format_document
@@ -78,7 +79,7 @@ def create(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
 def detail(request: Request[Any, Any, Any], customer_id: str, tab: str = "overview",
            created: int = 0, saved: int = 0) -> Template:
     row = _row(request, customer_id)
-    flash = "Customer created." if created else ("Changes saved." if saved else None)
+    flash = N_("Customer created.") if created else (N_("Changes saved.") if saved else None)
     return Template("customers/detail.html", context={
         "c": row, "tab": tab if tab in ("overview", "history") else "overview",
         "flash": flash, "fmt": format_document,

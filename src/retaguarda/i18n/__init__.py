@@ -365,4 +365,6 @@ def install_jinja(environment: Any) -> None:
     environment.install_gettext_callables(_translate, _ntranslate, newstyle=True)
     environment.filters.update(money=format_money, date_br=format_date, datetime_br=format_datetime,
                                percent=format_percent, number_br=format_number, month_br=format_month, label=label)
-    environment.globals.update(html_lang=html_lang, current_locale=get_locale)
+    # tr(): a message computed in Python (flash, error) — translated when the catalog knows it,
+    # never %-formatted (it may contain a literal %)
+    environment.globals.update(html_lang=html_lang, current_locale=get_locale, tr=error_text)
