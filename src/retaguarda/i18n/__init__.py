@@ -215,6 +215,14 @@ LABELS: dict[str, str] = {
 }
 KIND_LABELS: dict[str, dict[str, str]] = {
     "check": {"completed": N_("Checked"), "failed": N_("Check failed")},
+    "sla": {"ok": N_("on time"), "warning": N_("at risk"), "breached": N_("breached"), "paused": N_("paused"),
+            "met": N_("met"), "met late": N_("met late"), "missed": N_("missed"),
+            "first_response": N_("First response"), "resolution": N_("Resolution")},
+    "action": {"in_progress": N_("Start work"), "waiting_customer": N_("Wait for customer"),
+               "resolved": N_("Resolve"), "closed": N_("Close"), "reopened": N_("Reopen")},
+    "queue": {"mine": N_("Mine"), "unassigned": N_("Unassigned"), "all": N_("All"), "breached": N_("Breached")},
+    "weekday": {"mon": N_("Monday"), "tue": N_("Tuesday"), "wed": N_("Wednesday"), "thu": N_("Thursday"),
+                "fri": N_("Friday"), "sat": N_("Saturday"), "sun": N_("Sunday")},
 }
 
 
