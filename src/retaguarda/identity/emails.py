@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from retaguarda.i18n import gettext as _
 from retaguarda.identity.tokens import reset_token
 
 WELCOME = "identity.welcome"
@@ -21,38 +22,39 @@ def reset_link(params: dict[str, Any], container: Any) -> str:
 
 
 def render_welcome(params: dict[str, Any], container: Any) -> tuple[str, str]:
-    name = params.get("name") or "there"
+    """In the recipient's locale (the notifications actor sets it from params["locale"])."""
+    name = params.get("name") or _("there")
     tenant = params.get("tenant_name") or "Retaguarda"
     base = container.settings.base_url.rstrip("/")
     if params.get("invited"):
-        subject = f"You were invited to {tenant} on Retaguarda"
+        subject = _("You were invited to %(tenant)s on Retaguarda", tenant=tenant)
         text = (
-            f"Hello {name},\n\n"
-            f"You have been invited to {tenant} on Retaguarda.\n"
-            f"Choose your password here (the link is valid for 7 days and works once):\n\n"
-            f"{reset_link(params, container)}\n\n"
-            f"Then log in at {base}/login\n"
+            _("Hello %(name)s,", name=name) + "\n\n"
+            + _("You have been invited to %(tenant)s on Retaguarda.", tenant=tenant) + "\n"
+            + _("Choose your password here (the link is valid for 7 days and works once):") + "\n\n"
+            + f"{reset_link(params, container)}\n\n"
+            + _("Then log in at %(url)s", url=f"{base}/login") + "\n"
         )
     else:
-        subject = "Welcome to Retaguarda"
+        subject = _("Welcome to Retaguarda")
         text = (
-            f"Hello {name},\n\n"
-            f"Your account and the workspace {tenant} are ready.\n"
-            f"Log in at {base}/login\n"
+            _("Hello %(name)s,", name=name) + "\n\n"
+            + _("Your account and the workspace %(tenant)s are ready.", tenant=tenant) + "\n"
+            + _("Log in at %(url)s", url=f"{base}/login") + "\n"
         )
     return subject, text
 
 
 def render_password_reset(params: dict[str, Any], container: Any) -> tuple[str, str]:
-    name = params.get("name") or "there"
+    name = params.get("name") or _("there")
     text = (
-        f"Hello {name},\n\n"
-        f"Someone asked to reset the password of your Retaguarda account.\n"
-        f"Choose a new password here (the link is valid for 1 hour and works once):\n\n"
-        f"{reset_link(params, container)}\n\n"
-        f"If it was not you, ignore this message: your password stays the same.\n"
+        _("Hello %(name)s,", name=name) + "\n\n"
+        + _("Someone asked to reset the password of your Retaguarda account.") + "\n"
+        + _("Choose a new password here (the link is valid for 1 hour and works once):") + "\n\n"
+        + f"{reset_link(params, container)}\n\n"
+        + _("If it was not you, ignore this message: your password stays the same.") + "\n"
     )
-    return "Reset your Retaguarda password", text
+    return _("Reset your Retaguarda password"), text
 
 
 def register_templates() -> bool:
