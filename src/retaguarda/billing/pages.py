@@ -16,6 +16,7 @@ from projections.billing.invoice_list import AGING, list_invoices, receivables, 
 from retaguarda.billing.application import check_public_token, local_date
 from retaguarda.billing.domain import INVOICE_STATUSES, METHODS
 from retaguarda.billing.views import invoice_view, parse_date, parse_instant
+from retaguarda.i18n import N_, error_text, format_money, gettext, parse_money
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
 from retaguarda.web.context import container_of, meta_of, require_principal, settle
@@ -60,6 +61,30 @@ def invoice_detail(request: Request[Any, Any, Any], invoice_id: str, tab: str = 
         "methods": METHODS, "error": error, "today": local_date(c.clock.now())})
 
 
+FIELD_LABELS = {"amount": N_("Amount"), "price": N_("Price"), "paid_at": N_("Paid at"), "method": N_("Method"),
+                "reason": N_("Reason"), "name": N_("Name"), "date": N_("Date")}
+
+
+def money_input(data: Any, field: str) -> str:
+    """An amount typed as people do (1.234,56 · 1234,56 · 1234.56) as a decimal string; a value that
+    cannot be read is a ValidationError in the request's language naming the field."""
+    raw = str(data.get(field) or "").strip()
+    if not raw:
+        return raw  # the service says it is required
+    try:
+        return str(parse_money(raw))
+    except ValueError:
+        raise ValidationError(field, gettext("“%(value)s” is not an amount (e.g. 1.234,56).", value=raw)) from None
+
+
+def error_message(exc: ValidationError | ConflictError) -> str:
+    """The error for people: each field by its label, each message in the request's language."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{gettext(FIELD_LABELS[f]) if f in FIELD_LABELS else f}: {error_text(m)}"
+                         for f, m in exc.errors.items())
+    return error_text(exc.message)
+
+
 @post("/billing/invoices/{invoice_id:str}/action", opt=WRITE, sync_to_thread=True, include_in_schema=False)
 def invoice_action(request: Request[Any, Any, Any], invoice_id: str, data: dict[str, Any] = FORM) -> Redirect:
     c = container_of(request)
@@ -68,7 +93,7 @@ def invoice_action(request: Request[Any, Any, Any], invoice_id: str, data: dict[
         if action == "issue":
             saved = c.billing.issue_invoice(meta_of(request), invoice_id)
         elif action == "pay":
-            saved = c.billing.register_payment(meta_of(request), invoice_id, amount=data.get("amount", ""),
+            saved = c.billing.register_payment(meta_of(request), invoice_id, amount=money_input(data, "amount"),
                                                method=data.get("method", ""),
                                                paid_at=parse_instant(data.get("paid_at", ""), "paid_at"),
                                                reference=data.get("reference", ""))
@@ -76,13 +101,13 @@ def invoice_action(request: Request[Any, Any, Any], invoice_id: str, data: dict[
             saved = c.billing.cancel_invoice(meta_of(request), invoice_id, data.get("reason", ""))
         elif action == "refund":
             saved = c.billing.refund_payment(meta_of(request), invoice_id, data.get("payment_id", ""),
-                                             data.get("amount", ""))
+                                             money_input(data, "amount"))
         elif action == "retry_refund":
             saved = c.billing.retry_refund(meta_of(request), invoice_id, data.get("refund_id", ""))
         else:
             raise ValidationError("action", "unknown action")
     except (ValidationError, ConflictError) as exc:
-        return Redirect(f"/billing/invoices/{invoice_id}?" + urlencode({"error": str(exc)}))
+        return Redirect(f"/billing/invoices/{invoice_id}?" + urlencode({"error": error_message(exc)}))
     settle(request, saved.position)
     return Redirect(f"/billing/invoices/{invoice_id}")
 
@@ -99,10 +124,10 @@ def plans_page(request: Request[Any, Any, Any], error: str = "") -> Template:
 def create_plan(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Redirect:
     try:
         saved = container_of(request).billing.create_plan(
-            meta_of(request), name=data.get("name", ""), price=data.get("price", ""),
+            meta_of(request), name=data.get("name", ""), price=money_input(data, "price"),
             cycle=data.get("cycle") or None, kind=data.get("kind") or "plan")
     except ValidationError as exc:
-        return Redirect("/billing/plans?" + urlencode({"error": str(exc)}))
+        return Redirect("/billing/plans?" + urlencode({"error": error_message(exc)}))
     settle(request, saved.position)
     return Redirect("/billing/plans")
 
@@ -134,29 +159,32 @@ def subscription_action(request: Request[Any, Any, Any], subscription_id: str,
         if action == "change_plan":
             if data.get("when") == "now":
                 saved, result = c.billing.change_plan_now(meta, subscription_id, data.get("plan_id", ""))
-                notice = (f"Plan changed now; adjustment invoice {result['invoice']['number']} "
-                          f"(R$ {result['invoice']['total']})" if result["invoice"]
-                          else f"Plan changed now; credit R$ {result['credit']}")
+                notice = (gettext("Plan changed now; adjustment invoice %(number)s (%(total)s)",
+                                  number=result["invoice"]["number"],
+                                  total=format_money(result["invoice"]["total"])) if result["invoice"]
+                          else gettext("Plan changed now; credit %(credit)s", credit=format_money(result["credit"])))
             else:
                 sub = c.billing.load(Subscription, subscription_id, meta.tenant_id)
                 effective = c.billing.next_period_start(meta.tenant_id, sub, local_date(meta.at))
                 saved = c.billing.change_subscription_plan(meta, subscription_id, data.get("plan_id", ""), effective)
-                notice = f"Plan change scheduled from {effective:%d/%m/%Y}"
+                notice = gettext("Plan change scheduled from %(date)s", date=f"{effective:%d/%m/%Y}")
         elif action == "cancel":
             saved, result = c.billing.cancel_subscription(meta, subscription_id, data.get("reason", ""),
                                                           final_invoice=data.get("final_invoice") == "on")
-            notice = "Subscription cancelled"
+            notice = gettext("Subscription cancelled")
             if result["invoice"]:
-                notice = f"Subscription cancelled; final invoice {result['invoice']['number']} (R$ {result['invoice']['total']})"
+                notice = gettext("Subscription cancelled; final invoice %(number)s (%(total)s)",
+                                 number=result["invoice"]["number"], total=format_money(result["invoice"]["total"]))
             elif result["credit"] != "0.00":
-                notice = f"Subscription cancelled; credit R$ {result['credit']} for unused days"
+                notice = gettext("Subscription cancelled; credit %(credit)s for unused days",
+                                 credit=format_money(result["credit"]))
         elif action in ("suspend", "resume"):
             saved = c.billing.set_subscription_status(meta, subscription_id, action, data.get("reason", ""))
-            notice = f"Subscription {action}d"
+            notice = gettext("Subscription suspended") if action == "suspend" else gettext("Subscription resumed")
         else:
             raise ValidationError("action", "unknown action")
     except (ValidationError, ConflictError) as exc:
-        return Redirect(back + sep + urlencode({"error": str(exc)}))
+        return Redirect(back + sep + urlencode({"error": error_message(exc)}))
     settle(request, saved.position)
     return Redirect(back + sep + urlencode({"notice": notice}))
 
