@@ -11,23 +11,43 @@ import io
 from decimal import Decimal
 from typing import Any
 
-COLUMNS = (
-    ("number", "NFS-e"), ("competence", "Competência"), ("authorized_at", "Autorizada em"),
-    ("tomador_name", "Tomador"), ("tomador_document", "CPF/CNPJ"), ("service_code", "Serviço"),
-    ("base", "Base de cálculo"), ("iss_rate", "Alíquota ISS %"), ("iss", "ISS"),
-    ("iss_withheld", "ISS retido"), ("cbs", "CBS"), ("ibs", "IBS"), ("amount", "Valor"),
-    ("status", "Situação"),
+from retaguarda.i18n import N_
+from retaguarda.i18n import gettext as _
+
+# Column titles are msgids (English), translated when a book is written (pt_BR by default).
+_COLUMNS = (
+    ("number", "NFS-e"), ("competence", N_("Competence")), ("authorized_at", N_("Authorized at")),
+    ("tomador_name", N_("Tomador")), ("tomador_document", "CPF/CNPJ"), ("service_code", N_("Service")),
+    ("base", N_("Tax base")), ("iss_rate", N_("ISS rate %")), ("iss", "ISS"),
+    ("iss_withheld", N_("ISS withheld")), ("cbs", "CBS"), ("ibs", "IBS"), ("amount", N_("Amount")),
+    ("status", N_("Status")),
 )
 MONEY_KEYS = {"base", "iss", "cbs", "ibs", "amount", "iss_rate"}
-STATUS_PT = {"authorized": "autorizada", "cancelled": "cancelada"}
+STATUS_WORDS = {"authorized": N_("authorized"), "cancelled": N_("cancelled")}
+
+
+class _Columns:
+    """(key, title) pairs with the titles in the current locale."""
+
+    def __iter__(self) -> Any:
+        return iter([(key, _(title)) for key, title in _COLUMNS])
+
+    def __getitem__(self, index: Any) -> Any:
+        return list(self)[index]
+
+    def __len__(self) -> int:
+        return len(_COLUMNS)
+
+
+COLUMNS = _Columns()
 
 
 def _cell(item: dict[str, Any], key: str) -> Any:
     value = item.get(key)
     if key == "iss_withheld":
-        return "sim" if value else "não"
+        return _("yes") if value else _("no")
     if key == "status":
-        return STATUS_PT.get(str(value), value)
+        return _(STATUS_WORDS[str(value)]) if str(value) in STATUS_WORDS else value
     if key == "authorized_at" and value is not None:
         from retaguarda.shared.clock import SAO_PAULO
 
@@ -45,9 +65,10 @@ def to_csv(doc: dict[str, Any]) -> bytes:
     for item in doc["items"]:
         writer.writerow([_cell(item, key) for key, _ in COLUMNS])
     totals = doc["totals"]
-    writer.writerow(["TOTAL (autorizadas)", doc["competence"], "", "", "", "", totals["base"], "",
+    writer.writerow([_("TOTAL (authorized)"), doc["competence"], "", "", "", "", totals["base"], "",
                      totals["iss"], totals["iss_withheld"], totals["cbs"], totals["ibs"], totals["amount"],
-                     f"{doc['count']} nota(s); {doc['cancelled']} cancelada(s) fora do total"])
+                     _("%(count)s note(s); %(cancelled)s cancelled outside the total",
+                       count=doc["count"], cancelled=doc["cancelled"])])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -57,8 +78,8 @@ def to_xlsx(doc: dict[str, Any]) -> bytes:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = f"Livro {doc['competence']}"
-    ws.append([f"Livro fiscal de serviços — competência {doc['competence']}"])
+    ws.title = _("Book %(competence)s", competence=doc["competence"])
+    ws.append([_("Fiscal book of services — competence %(competence)s", competence=doc["competence"])])
     ws["A1"].font = Font(bold=True, size=13)
     ws.append([])
     ws.append([title for _, title in COLUMNS])
@@ -76,7 +97,7 @@ def to_xlsx(doc: dict[str, Any]) -> bytes:
                 cell.font = Font(strike=True, color="991B1B")
     totals = doc["totals"]
     ws.append([])
-    ws.append(["TOTAL (autorizadas)", "", "", "", "", "", Decimal(totals["base"]), "",
+    ws.append([_("TOTAL (authorized)"), "", "", "", "", "", Decimal(totals["base"]), "",
                Decimal(totals["iss"]), Decimal(totals["iss_withheld"]), Decimal(totals["cbs"]),
                Decimal(totals["ibs"]), Decimal(totals["amount"]), f"{doc['count']} nota(s)"])
     for cell in ws[ws.max_row]:
@@ -101,18 +122,18 @@ def to_pdf(doc: dict[str, Any], issuer_name: str = "") -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF(orientation="L", unit="mm", format="A4")
-    pdf.set_title(f"Livro fiscal {doc['competence']}")
+    pdf.set_title(_("Fiscal book %(month)s", month=doc["competence"]))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 13)
-    pdf.cell(0, 8, _latin(f"Livro fiscal de serviços - competência {doc['competence']}"),
+    pdf.cell(0, 8, _latin(_("Fiscal book of services - competence %(competence)s", competence=doc["competence"])),
              new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
     pdf.cell(0, 5, _latin(issuer_name), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     widths = (14, 20, 26, 56, 30, 14, 22, 13, 18, 12, 16, 14, 22)
-    short = {"Alíquota ISS %": "ISS %", "Base de cálculo": "Base", "Autorizada em": "Autorizada",
-             "ISS retido": "Retido"}
-    headers = [short.get(title, title) for _, title in COLUMNS[:-1]]
+    short = {"iss_rate": "ISS %", "base": _("Base"), "authorized_at": _("Authorized"),
+             "iss_withheld": _("Withheld")}
+    headers = [short.get(key, title) for key, title in COLUMNS[:-1]]
     pdf.set_font("Helvetica", "B", 7)
     pdf.set_fill_color(232, 236, 241)
     for w, h in zip(widths, headers):
@@ -132,15 +153,15 @@ def to_pdf(doc: dict[str, Any], issuer_name: str = "") -> bytes:
         pdf.ln()
         pdf.set_text_color(0, 0, 0)
     if not doc["items"]:
-        pdf.cell(sum(widths), 6, _latin("Nenhuma nota autorizada nesta competência."), border=1)
+        pdf.cell(sum(widths), 6, _latin(_("No authorized note in this competence.")), border=1)
         pdf.ln()
     t = doc["totals"]
     pdf.set_font("Helvetica", "B", 7)
-    row = {"tomador_name": f"TOTAL ({doc['count']} autorizada(s))", "base": t["base"], "iss": t["iss"],
+    row = {"tomador_name": _("TOTAL (%(count)s authorized)", count=doc["count"]), "base": t["base"], "iss": t["iss"],
            "iss_withheld": t["iss_withheld"], "cbs": t["cbs"], "ibs": t["ibs"], "amount": t["amount"]}
     for w, (key, _) in zip(widths, COLUMNS[:-1]):
         pdf.cell(w, 6, _latin(row.get(key, "")), border=1, align="R" if key in MONEY_KEYS else "L")
     pdf.ln(8)
     pdf.set_font("Helvetica", "", 7)
-    pdf.cell(0, 4, _latin(f"Notas canceladas listadas e excluídas dos totais: {doc['cancelled']}."))
+    pdf.cell(0, 4, _latin(_("Cancelled notes listed and left out of the totals: %(n)s.", n=doc["cancelled"])))
     return bytes(pdf.output())
