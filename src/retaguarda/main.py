@@ -26,6 +26,7 @@ WEB_DIR = Path(__file__).parent / "web"
 # `pages: list` (HTML handlers, mounted at /). Missing modules are skipped.
 ROUTE_MODULES = (
     "retaguarda.web.shell",
+    "retaguarda.web.settings",
     "retaguarda.web.ops",
     "retaguarda.identity.api",
     "retaguarda.identity.pages",

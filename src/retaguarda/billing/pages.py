@@ -247,3 +247,92 @@ pages = [invoice_list, invoice_detail, invoice_action, plans_page, create_plan, 
          subscription_action, runs_page,
          run_now, receivables_page, pay_page]
 
+
+
+# Settings (admin): late terms, PIX, boleto agreement, reminders and blocking --------------
+
+SETTINGS_FIELDS = (
+    # (key, label msgid, kind) — kind: percent | int | days | bool | text
+    ("fine_percent", N_("Fine after the due date (%)"), "percent"),
+    ("interest_percent_month", N_("Interest per month (%), pro rata die"), "percent"),
+    ("pix_key", N_("PIX key"), "text"),
+    ("merchant_name", N_("Merchant name (PIX, up to 25 characters)"), "text"),
+    ("merchant_city", N_("Merchant city (PIX, up to 15 characters)"), "text"),
+    ("boleto_bank", N_("Bank code (3 digits)"), "text"),
+    ("boleto_agency", N_("Agency"), "text"),
+    ("boleto_account", N_("Account"), "text"),
+    ("boleto_wallet", N_("Wallet (carteira)"), "text"),
+    ("boleto_agreement", N_("Boleto agreement (convênio)"), "text"),
+    ("reminder_days", N_("Reminder steps (days from the due date, e.g. -3, 0, 1, 5, 10)"), "days"),
+    ("block_after_days", N_("Block access after (days overdue)"), "int"),
+    ("lead_days", N_("Generate invoices ahead of the due date (days)"), "int"),
+    ("nfse_on_paid", N_("Issue the NFS-e when an invoice is paid"), "bool"),
+)
+
+
+def _settings_form(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Typed values from the form (as people type them) and Portuguese errors naming each field."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, label_msgid, kind in SETTINGS_FIELDS:
+        raw = str(data.get(key) or "").strip()
+        label = gettext(label_msgid)
+        if kind == "bool":
+            values[key] = data.get(key) in ("on", "true", "1")
+        elif kind == "percent":
+            try:
+                values[key] = str(parse_money(raw.replace("%", "")))
+            except ValueError:
+                errors[key] = gettext("%(field)s: “%(value)s” is not a number (e.g. 2,5).", field=label, value=raw)
+        elif kind == "int":
+            if raw.lstrip("-").isdigit():
+                values[key] = int(raw)
+            else:
+                errors[key] = gettext("%(field)s: “%(value)s” is not a whole number.", field=label, value=raw)
+        elif kind == "days":
+            parts = [p.strip() for p in raw.replace(";", ",").split(",") if p.strip()]
+            if all(p.lstrip("-+").isdigit() for p in parts):
+                values[key] = [int(p) for p in parts]
+            else:
+                errors[key] = gettext("%(field)s: write whole numbers separated by commas.", field=label)
+        else:
+            values[key] = raw
+    return values, errors
+
+
+def _settings_page(request: Request[Any, Any, Any], status: int = 200, values: dict[str, Any] | None = None,
+                   errors: dict[str, str] | None = None, flash: str | None = None) -> Template:
+    current = container_of(request).billing.settings_for(require_principal(request).tenant_id).public_values()
+    shown = {**current, **(values or {})}
+    shown["reminder_days"] = ", ".join(str(d) for d in shown.get("reminder_days") or [])
+    for key in ("fine_percent", "interest_percent_month"):
+        try:
+            shown[key] = format_money(shown[key], currency=False)
+        except Exception:  # noqa: BLE001 - a value typed badly is shown back as typed
+            pass
+    return Template("billing/settings.html", status_code=status, context={
+        "fields": SETTINGS_FIELDS, "values": shown, "errors": errors or {}, "flash": flash})
+
+
+@get("/billing/settings", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
+def settings_page(request: Request[Any, Any, Any], saved: int = 0) -> Template:
+    return _settings_page(request, flash=gettext("Settings saved.") if saved else None)
+
+
+@post("/billing/settings", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
+def settings_submit(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
+    values, errors = _settings_form(data)
+    if not errors:
+        try:
+            saved = container_of(request).billing.configure(meta_of(request), **values)
+        except ValidationError as exc:
+            errors = {key: error_text(message) for key, message in exc.errors.items()}
+        else:
+            settle(request, saved.position)
+            return Redirect("/billing/settings?saved=1", status_code=303)
+    typed = {key: data.get(key, "") for key, _label, _kind in SETTINGS_FIELDS}
+    typed["nfse_on_paid"] = data.get("nfse_on_paid") in ("on", "true", "1")
+    return _settings_page(request, 422, values=typed, errors=errors)
+
+
+pages += [settings_page, settings_submit]

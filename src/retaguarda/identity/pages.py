@@ -101,6 +101,38 @@ def logout_submit(request: Request[Any, Any, Any]) -> Response[Any]:
                     cookies=[_session_cookie(request, "", 0)])
 
 
+# Sign-up of a new company ----------------------------------------------------------------
+
+@get("/signup", opt=PUBLIC, sync_to_thread=False, include_in_schema=False)
+def signup_form() -> Template:
+    return Template("identity/signup.html", context={"values": {}, "errors": {}})
+
+
+@post("/signup", opt=PUBLIC, sync_to_thread=True, include_in_schema=False)
+def signup_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+    """The sign-up API's command from a form: a new tenant and its admin, then logged in."""
+    values = {k: str(data.get(k) or "") for k in ("tenant_name", "name", "email")}
+    password = str(data.get("password") or "")
+    if password != str(data.get("password_confirm") or ""):
+        return Template("identity/signup.html", status_code=422, context={
+            "values": values, "errors": {"password_confirm": gettext("the passwords do not match")}})
+    identity = container_of(request).identity
+    try:
+        saved = identity.signup(public_meta(request), tenant_name=values["tenant_name"], name=values["name"],
+                                email=values["email"], password=password)
+        settle(request, saved.position)
+        session = identity.start_session(public_meta(request), email=values["email"], password=password,
+                                         ip=client_ip(request))
+    except (ValidationError, ConflictError) as exc:
+        return Template("identity/signup.html", status_code=422,
+                        context={"values": values, "errors": _errors(exc)})
+    except (AuthenticationError, TooManyRequestsError):
+        return Redirect("/login", status_code=303)
+    settle(request, session.position)
+    max_age = container_of(request).settings.session_hours * 3600
+    return Redirect("/", status_code=303, cookies=[_session_cookie(request, session.cookie, max_age)])
+
+
 # Password reset ------------------------------------------------------------------------
 
 @get("/forgot-password", opt=PUBLIC, sync_to_thread=False, include_in_schema=False)
@@ -266,7 +298,8 @@ def keys_revoke(request: Request[Any, Any, Any], key_id: str) -> Response[Any]:
 # added, and a `sync_to_thread` handler then gets wrapped twice (its response is an un-awaited
 # coroutine). So the first handler of each shared path is `async def` or not thread-wrapped.
 pages = [
-    login_form, login_submit, logout_submit, forgot_form, forgot_submit, reset_form, reset_submit,
+    login_form, login_submit, logout_submit, signup_form, signup_submit,
+    forgot_form, forgot_submit, reset_form, reset_submit,
     profile, profile_submit, password_submit, users_page, users_invite, users_update,
     keys_page, keys_create, keys_revoke,
 ]
