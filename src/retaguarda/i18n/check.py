@@ -30,10 +30,11 @@ class Report:
     missing: list[str] = field(default_factory=list)
     untranslated: list[str] = field(default_factory=list)
     fuzzy: list[str] = field(default_factory=list)
+    format_errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.untranslated or self.fuzzy)
+        return not (self.missing or self.untranslated or self.fuzzy or self.format_errors)
 
 
 def extract(root: Path = ROOT) -> Catalog:
@@ -41,9 +42,10 @@ def extract(root: Path = ROOT) -> Catalog:
     with tempfile.TemporaryDirectory() as tmp:
         pot = Path(tmp) / "messages.pot"
         args = [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-                "--no-default-keywords", "-o", str(pot), "."]
+                "--no-default-keywords", "-o", str(pot)]
         for keyword in KEYWORDS:
-            args[5:5] = ["-k", keyword]
+            args += ["-k", keyword]
+        args.append(".")
         subprocess.run(args, cwd=root, check=True, capture_output=True)
         with pot.open("rb") as fp:
             return read_po(fp)
@@ -74,6 +76,8 @@ def check(locale: str = "pt_BR", root: Path = ROOT) -> Report:
             report.untranslated.append(key)
         else:
             report.translated += 1
+            # placeholders of the translation must match the msgid's (%(name)s, %%)
+            report.format_errors += [f"{key}: {error}" for error in found.check(catalog)]
     return report
 
 
@@ -81,9 +85,9 @@ def main() -> int:
     report = check()
     print(f"pt_BR: {report.extracted} messages in the sources, {report.translated} translated, "
           f"{len(report.missing)} missing from the catalog, {len(report.untranslated)} untranslated, "
-          f"{len(report.fuzzy)} fuzzy")
+          f"{len(report.fuzzy)} fuzzy, {len(report.format_errors)} with placeholder errors")
     for title, items in (("missing", report.missing), ("untranslated", report.untranslated),
-                         ("fuzzy", report.fuzzy)):
+                         ("fuzzy", report.fuzzy), ("placeholders", report.format_errors)):
         for item in items[:50]:
             print(f"  {title}: {item!r}")
     return 0 if report.ok else 1

@@ -23,13 +23,14 @@ def reset_link(params: dict[str, Any], container: Any) -> str:
 
 def render_welcome(params: dict[str, Any], container: Any) -> tuple[str, str]:
     """In the recipient's locale (the notifications actor sets it from params["locale"])."""
-    name = params.get("name") or _("there")
+    name = params.get("name") or ""
+    hello = _("Hello %(name)s,", name=name) if name else _("Hello,")
     tenant = params.get("tenant_name") or "Retaguarda"
     base = container.settings.base_url.rstrip("/")
     if params.get("invited"):
         subject = _("You were invited to %(tenant)s on Retaguarda", tenant=tenant)
         text = (
-            _("Hello %(name)s,", name=name) + "\n\n"
+            hello + "\n\n"
             + _("You have been invited to %(tenant)s on Retaguarda.", tenant=tenant) + "\n"
             + _("Choose your password here (the link is valid for 7 days and works once):") + "\n\n"
             + f"{reset_link(params, container)}\n\n"
@@ -38,7 +39,7 @@ def render_welcome(params: dict[str, Any], container: Any) -> tuple[str, str]:
     else:
         subject = _("Welcome to Retaguarda")
         text = (
-            _("Hello %(name)s,", name=name) + "\n\n"
+            hello + "\n\n"
             + _("Your account and the workspace %(tenant)s are ready.", tenant=tenant) + "\n"
             + _("Log in at %(url)s", url=f"{base}/login") + "\n"
         )
@@ -46,9 +47,10 @@ def render_welcome(params: dict[str, Any], container: Any) -> tuple[str, str]:
 
 
 def render_password_reset(params: dict[str, Any], container: Any) -> tuple[str, str]:
-    name = params.get("name") or _("there")
+    name = params.get("name") or ""
+    hello = _("Hello %(name)s,", name=name) if name else _("Hello,")
     text = (
-        _("Hello %(name)s,", name=name) + "\n\n"
+        hello + "\n\n"
         + _("Someone asked to reset the password of your Retaguarda account.") + "\n"
         + _("Choose a new password here (the link is valid for 1 hour and works once):") + "\n\n"
         + f"{reset_link(params, container)}\n\n"
