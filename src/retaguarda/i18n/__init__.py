@@ -22,6 +22,7 @@ import contextlib
 import functools
 import io
 import logging
+import re
 from collections.abc import Iterator
 from contextvars import ContextVar, Token
 from datetime import date, datetime
@@ -279,8 +280,10 @@ def format_datetime(value: datetime | str | None, tz: str = DEFAULT_TIMEZONE) ->
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if not isinstance(value, datetime):
         return format_date(value)
-    if value.tzinfo is None:
-        raise ValueError("naive datetime: stored instants are timezone-aware UTC")
+    if value.tzinfo is None:  # read back from SQLite: stored instants are UTC
+        from datetime import UTC
+
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(ZoneInfo(tz)).strftime("%d/%m/%Y %H:%M")
 
 
@@ -310,6 +313,24 @@ def format_number(value: Any, places: int = 0) -> str:
     number = Decimal(str(value)).quantize(Decimal(1).scaleb(-places))
     text = f"{number:,.{places}f}"
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+_VALUE_TOKEN = re.compile(
+    r"(?P<lead>(?:=|: ))(?P<value>\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?"
+    r"|-?\d+\.\d{2})(?=[,;)}\]\s]|$)")
+
+
+def format_values(text: Any) -> str:
+    """Brazilian forms of the dates, instants and amounts in a `key=value, key: value` summary."""
+    def one(match: re.Match[str]) -> str:
+        value = match.group("value")
+        if "-" in value[1:] and len(value) >= 10 and value[4] == "-":
+            shown = format_datetime(value) if len(value) > 10 else format_date(value)
+        else:
+            shown = format_money(value, currency=False)
+        return match.group("lead") + shown
+
+    return _VALUE_TOKEN.sub(one, "" if text is None else str(text))
 
 
 def parse_money(text: str) -> Decimal:
@@ -372,7 +393,8 @@ def install_jinja(environment: Any) -> None:
     environment.add_extension("jinja2.ext.i18n")
     environment.install_gettext_callables(_translate, _ntranslate, newstyle=True)
     environment.filters.update(money=format_money, date_br=format_date, datetime_br=format_datetime,
-                               percent=format_percent, number_br=format_number, month_br=format_month, label=label)
+                               percent=format_percent, number_br=format_number, month_br=format_month, label=label,
+                               values_br=format_values)
     # tr(): a message computed in Python (flash, error) — translated when the catalog knows it,
     # never %-formatted (it may contain a literal %)
     environment.globals.update(html_lang=html_lang, current_locale=get_locale, tr=error_text)

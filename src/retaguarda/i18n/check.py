@@ -20,7 +20,8 @@ from retaguarda.i18n import LOCALES_DIR
 ROOT = LOCALES_DIR.parent.parent.parent
 KEYWORDS = ("_", "gettext", "ngettext:1,2", "lazy_gettext", "N_", "translate_in:2", "money_field:3",
             # error messages of the domain, shown through `error_text`
-            "ValidationError:2", "ConflictError:1", "AuthenticationError:1", "TooManyRequestsError:1")
+            "ValidationError:2", "ConflictError:1", "AuthenticationError:1", "TooManyRequestsError:1",
+            "tr")  # tr(): templates, for text with a literal % (never %-formatted)
 
 
 @dataclass
