@@ -42,11 +42,17 @@ STATUS_COLOURS = {
 }
 
 
-def render_invoice_pdf(view: dict) -> bytes:
-    """The invoice as PDF bytes (A4, one page for typical invoices; items flow onto more pages)."""
-    pdf = _InvoicePdf()
-    pdf.render(view)
-    return bytes(pdf.output())
+def render_invoice_pdf(view: dict, locale: str | None = None) -> bytes:
+    """The invoice as PDF bytes (A4, one page for typical invoices; items flow onto more pages).
+
+    A document for the customer: in `locale`, else view["locale"], else pt_BR (never the API's
+    English default)."""
+    from retaguarda.i18n import DEFAULT_LOCALE, use_locale
+
+    with use_locale(locale or view.get("locale") or DEFAULT_LOCALE):
+        pdf = _InvoicePdf()
+        pdf.render(view)
+        return bytes(pdf.output())
 
 
 def money(value: Any) -> str:

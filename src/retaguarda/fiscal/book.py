@@ -57,13 +57,13 @@ def _cell(item: dict[str, Any], key: str) -> Any:
     return "" if value is None else value
 
 
-def to_csv(doc: dict[str, Any]) -> bytes:
+def _to_csv(doc: dict[str, Any]) -> bytes:
     """Semicolon-separated, UTF-8 with BOM (opens correctly in spreadsheet programs in Brazil)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([title for _, title in COLUMNS])
+    writer.writerow([title for _key, title in COLUMNS])
     for item in doc["items"]:
-        writer.writerow([_cell(item, key) for key, _ in COLUMNS])
+        writer.writerow([_cell(item, key) for key, _title in COLUMNS])
     totals = doc["totals"]
     writer.writerow([_("TOTAL (authorized)"), doc["competence"], "", "", "", "", totals["base"], "",
                      totals["iss"], totals["iss_withheld"], totals["cbs"], totals["ibs"], totals["amount"],
@@ -72,7 +72,7 @@ def to_csv(doc: dict[str, Any]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(doc: dict[str, Any]) -> bytes:
+def _to_xlsx(doc: dict[str, Any]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
@@ -82,13 +82,13 @@ def to_xlsx(doc: dict[str, Any]) -> bytes:
     ws.append([_("Fiscal book of services — competence %(competence)s", competence=doc["competence"])])
     ws["A1"].font = Font(bold=True, size=13)
     ws.append([])
-    ws.append([title for _, title in COLUMNS])
+    ws.append([title for _key, title in COLUMNS])
     for cell in ws[3]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E8ECF1")
     for item in doc["items"]:
         row = []
-        for key, _ in COLUMNS:
+        for key, _title in COLUMNS:
             value = _cell(item, key)
             row.append(Decimal(value) if key in MONEY_KEYS and value != "" else value)
         ws.append(row)
@@ -118,7 +118,7 @@ def _latin(text: Any) -> str:
     return str(text).replace("—", "-").encode("latin-1", "replace").decode("latin-1")
 
 
-def to_pdf(doc: dict[str, Any], issuer_name: str = "") -> bytes:
+def _to_pdf(doc: dict[str, Any], issuer_name: str = "") -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF(orientation="L", unit="mm", format="A4")
@@ -144,7 +144,7 @@ def to_pdf(doc: dict[str, Any], issuer_name: str = "") -> bytes:
         cancelled = item["status"] == "cancelled"
         if cancelled:
             pdf.set_text_color(153, 27, 27)
-        for w, (key, _) in zip(widths, COLUMNS[:-1]):
+        for w, (key, _title) in zip(widths, COLUMNS[:-1]):
             value = _latin(_cell(item, key))
             if cancelled and key == "number":
                 value += " (canc.)"
@@ -159,9 +159,33 @@ def to_pdf(doc: dict[str, Any], issuer_name: str = "") -> bytes:
     pdf.set_font("Helvetica", "B", 7)
     row = {"tomador_name": _("TOTAL (%(count)s authorized)", count=doc["count"]), "base": t["base"], "iss": t["iss"],
            "iss_withheld": t["iss_withheld"], "cbs": t["cbs"], "ibs": t["ibs"], "amount": t["amount"]}
-    for w, (key, _) in zip(widths, COLUMNS[:-1]):
+    for w, (key, _title) in zip(widths, COLUMNS[:-1]):
         pdf.cell(w, 6, _latin(row.get(key, "")), border=1, align="R" if key in MONEY_KEYS else "L")
     pdf.ln(8)
     pdf.set_font("Helvetica", "", 7)
     pdf.cell(0, 4, _latin(_("Cancelled notes listed and left out of the totals: %(n)s.", n=doc["cancelled"])))
     return bytes(pdf.output())
+
+
+# The book is a Brazilian fiscal document: written in pt_BR unless a locale is asked for.
+
+def to_csv(doc: dict[str, Any], locale: str | None = None) -> bytes:
+    """Semicolon-separated, UTF-8 with BOM (opens correctly in spreadsheet programs in Brazil)."""
+    from retaguarda.i18n import DEFAULT_LOCALE, use_locale
+
+    with use_locale(locale or DEFAULT_LOCALE):
+        return _to_csv(doc)
+
+
+def to_xlsx(doc: dict[str, Any], locale: str | None = None) -> bytes:
+    from retaguarda.i18n import DEFAULT_LOCALE, use_locale
+
+    with use_locale(locale or DEFAULT_LOCALE):
+        return _to_xlsx(doc)
+
+
+def to_pdf(doc: dict[str, Any], issuer_name: str = "", locale: str | None = None) -> bytes:
+    from retaguarda.i18n import DEFAULT_LOCALE, use_locale
+
+    with use_locale(locale or DEFAULT_LOCALE):
+        return _to_pdf(doc, issuer_name)
