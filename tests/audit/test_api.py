@@ -173,8 +173,8 @@ def test_the_history_tab_is_refused_to_other_tenants_and_unpermitted_users(clien
 
 def test_the_verify_page_runs_the_check_and_shows_the_result(client, as_user, renamed):
     form = client.get("/audit/verify", headers=as_user("auditor"))
-    assert form.status_code == 200 and "Verify now" in form.text
+    assert form.status_code == 200 and "Verificar agora" in form.text
     token = re.search(r'name="csrf-token" content="([^"]+)"', form.text).group(1)
     done = client.post("/audit/verify", headers={**as_user("auditor"), "x-csrftoken": token})
     assert done.status_code == 200
-    assert 'data-testid="verify-result"' in done.text and "Intact" in done.text
+    assert 'data-testid="verify-result"' in done.text and "Íntegro" in done.text
