@@ -183,7 +183,7 @@ LABELS: dict[str, str] = {
     "company": N_("Company"), "person": N_("Person"),
     # invoices
     "draft": N_("Draft"), "issued": N_("Outstanding"), "partially_paid": N_("Partially paid"),
-    "overdue": N_("Overdue"), "paid": N_("Paid"), "cancelled": N_("Cancelled"),
+    "overdue": N_("Overdue"), "paid": N_("Paid in full"), "cancelled": N_("Cancelled"),
     # NFS-e
     "requested": N_("Requested"), "submitted": N_("Submitted"), "authorized": N_("Authorized"),
     "rejected": N_("Rejected"), "failed": N_("Failed"), "cancelling": N_("Cancelling"),
