@@ -46,6 +46,16 @@ class Envelope:
         return self.event.tenant_id
 
 
+def _utc_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Rows store instants as UTC: SQLite keeps a datetime's wall clock and drops its offset, so an
+    aware São Paulo time written as is would read back three hours early. A naive value is already
+    UTC by the read models' convention (it came back from SQLite), so it passes unchanged."""
+    if not any(isinstance(v, datetime) and v.tzinfo is not None for v in row.values()):
+        return row
+    return {k: v.astimezone(timezone.utc) if isinstance(v, datetime) and v.tzinfo is not None else v
+            for k, v in row.items()}
+
+
 class Writer:
     """Writes a projection's rows inside the batch transaction.
 
@@ -75,6 +85,7 @@ class Writer:
         return self._targets.get(live.name, live)
 
     def insert(self, live: sa.Table, row: dict[str, Any]) -> None:
+        row = _utc_row(row)
         pk = _pk_columns(live)
         if pk and all(k in row for k in pk):
             row = dict(row)
@@ -89,6 +100,7 @@ class Writer:
         """Queues `UPDATE table SET values WHERE where` (applied in order, before any read)."""
         if not values:
             return
+        values = _utc_row(values)
         if _has_expression(where) or _has_expression(values):
             self.flush()
             t = self.table(live)

@@ -1,4 +1,4 @@
-"""Every read model the runner keeps current. Add a projection here to have it run and replay."""
+"""Every read model the runner keeps current: the `projections()` of each context in `CONTEXTS`."""
 
 from __future__ import annotations
 
@@ -6,44 +6,9 @@ from projections.base import Projection
 
 
 def all_projections() -> list[Projection]:
-    from projections.customers.customer_list import CustomerList
+    from retaguarda.contexts import CONTEXTS
 
-    found: list[Projection] = [CustomerList()]
-    for loader in _OPTIONAL:
-        found.extend(loader())
-    from retaguarda.contexts import context_modules
-
-    for module in context_modules("", package="projections"):
-        found.extend(module.projections())
-    return found
-
-
-def _identity() -> list[Projection]:
-    try:
-        from projections.identity.user_directory import UserDirectory
-    except ImportError:
-        return []
-    return [UserDirectory()]
-
-
-def _audit() -> list[Projection]:
-    try:
-        from projections.audit.audit_trail import AuditTrail
-        from projections.audit.seal import AuditSeal
-    except ImportError:
-        return []
-    return [AuditTrail(), AuditSeal()]
-
-
-def _ops() -> list[Projection]:
-    try:
-        from projections.ops.outbox import Outbox
-    except ImportError:
-        return []
-    return [Outbox()]
-
-
-_OPTIONAL = (_identity, _audit, _ops)
+    return [projection for ctx in CONTEXTS for projection in ctx.projections()]
 
 
 def by_name(names: list[str] | None = None) -> list[Projection]:

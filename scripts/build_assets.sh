@@ -19,6 +19,7 @@ FILES=(
   "htmx.min.js:htmx.org/dist/htmx.min.js"
   "alpine.min.js:alpinejs/dist/cdn.min.js"
   "pico.min.css:@picocss/pico/css/pico.min.css"
+  "signature_pad.umd.min.js:signature_pad/dist/signature_pad.umd.min.js"
 )
 
 wanted_stamp() {

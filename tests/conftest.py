@@ -52,7 +52,7 @@ def meta() -> Meta:
 def live_container(container: Any) -> Iterator[Any]:
     """The container with its projector running in a thread (read-your-writes works)."""
     container.runner.start_thread()
-    start_embedded = container.extras.get("start_embedded")
+    start_embedded = container.start_embedded
     if start_embedded:
         start_embedded()
     yield container

@@ -282,3 +282,19 @@ def billing_tenants(conn: Connection) -> list[str]:
 def pending_network(conn: Connection, older_than: Any) -> list[Any]:
     return conn.execute(sa.select(accounts.c.id, accounts.c.version).where(
         accounts.c.network_state == "pending", accounts.c.updated_at < older_than)).all()
+
+
+def plan_names_by_customer(conn: Connection, tenant_id: str, customer_ids: list[str]) -> dict[str, str]:
+    """customer id → the names of the plans of their live (active or suspended) subscriptions."""
+    if not customer_ids:
+        return {}
+    rows = conn.execute(
+        sa.select(subscriptions.c.customer_id, plans.c.name)
+        .select_from(subscriptions.join(plans, plans.c.id == subscriptions.c.plan_id))
+        .where(subscriptions.c.tenant_id == tenant_id, subscriptions.c.customer_id.in_(customer_ids),
+               subscriptions.c.status.in_(("active", "suspended")))
+        .order_by(subscriptions.c.customer_id, plans.c.name)).all()
+    found: dict[str, list[str]] = {}
+    for customer_id, name in rows:
+        found.setdefault(customer_id, []).append(name)
+    return {k: ", ".join(v) for k, v in found.items()}

@@ -210,7 +210,7 @@ def open_invoices(conn: Connection, tenant_id: str) -> list[Any]:
     c = _customers_table()
     return conn.execute(
         sa.select(t.c.id, t.c.number, t.c.customer_id, t.c.due_date, t.c.status, t.c.balance, t.c.reminders,
-                  c.c.email, c.c.name.label("customer_name"))
+                  c.c.email, c.c.name.label("customer_name"), c.c.document)
         .select_from(t.join(c, c.c.id == t.c.customer_id))
         .where(t.c.tenant_id == tenant_id, t.c.status.in_(("issued", "partially_paid", "overdue")))
         .order_by(t.c.due_date)).all()

@@ -415,6 +415,13 @@ def find_message_row(conn: Connection, tenant_id: str, *, message_id: str | None
     return _message_row(row) if row else None
 
 
+def queued_message_ids(conn: Connection, campaign_id: str) -> list[str]:
+    """Every message of the campaign still queued (a cancelled campaign skips them)."""
+    m = campaign_messages
+    return [r.id for r in conn.execute(sa.select(m.c.id).where(m.c.campaign_id == campaign_id,
+                                                               m.c.status == "queued"))]
+
+
 def stalled_queued(conn: Connection, campaign_id: str, before: datetime, limit: int = 5000) -> list[str]:
     """Queued messages not touched since `before` whose retry time (if any) has passed."""
     m = campaign_messages

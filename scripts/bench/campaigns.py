@@ -93,7 +93,7 @@ def pipeline(fake: Any, redis_url: str, count: int, threads: int, batch: int, da
     else:
         metadata.create_all(container.engine)
     container.runner.start_thread()
-    t = container.extras["campaigns_tuning"]
+    t = container.campaigns_tuning
     t.batch_size = batch
     t.send_chunk = chunk
     t.finalize_every_seconds = 0.5
@@ -101,7 +101,7 @@ def pipeline(fake: Any, redis_url: str, count: int, threads: int, batch: int, da
     container.campaigns.configure(meta, general={"quiet_start": "00:00", "quiet_end": "00:00"},
                                   providers={"cda": {"rate_per_second": 10_000, "concurrency": 512}},
                                   credentials={"cda": {"api_key": "cda-test-key", "sender": "BENCH"}})
-    worker = container.extras["worker"]
+    worker = container.worker
     worker.worker_threads = threads
     people = [{"phone": f"+55119{70000000 + i:08d}", "name": f"P{i}", "consent": True} for i in range(count)]
     started = time.time()
@@ -109,7 +109,7 @@ def pipeline(fake: Any, redis_url: str, count: int, threads: int, batch: int, da
         meta, external_id="bench", name="Bench", provider="cda", content={"text": "Oferta"},
         recipients=people, options={"kind": "transactional"}, batch_size=batch)
     accepted = time.time()
-    container.extras["dispatcher"].start_thread()
+    container.dispatcher.start_thread()
     worker.start()
     first_send = None
     while len(fake.received) < count and time.time() - started < 3600:
@@ -128,7 +128,7 @@ def pipeline(fake: Any, redis_url: str, count: int, threads: int, batch: int, da
         rows = conn.execute(sa.select(m.c.created_at, m.c.updated_at).where(m.c.status == "sent")).all()
     waits = [(u - c).total_seconds() for c, u in rows]
     worker.stop()
-    container.extras["dispatcher"].stop()
+    container.dispatcher.stop()
     container.close()
     return {"messages": sent, "seconds": round(elapsed, 2), "per_second": round(sent / elapsed, 1),
             "dispatch_request_seconds": round(accepted - started, 2),

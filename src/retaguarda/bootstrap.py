@@ -1,46 +1,172 @@
-"""The composition root: settings → event store → read models → services → broker.
+"""The composition root: settings → event store → read models → registries → services → broker.
 
 Nothing is built at import time; `bootstrap()` builds it all and every entry point (web,
 worker, projector, scheduler, CLI, tests) consumes the returned Container.
+
+The Container is typed: one attribute per service and port. The spine's attributes are set here
+or by the spine contexts' installers; each business context's attributes are declared below
+(so an editor and a type checker can follow `container.fiscal.find_note`) and assigned by that
+context's `install(container)`. Reading one whose context is not installed raises
+AttributeError. The contexts themselves come from `retaguarda.contexts.CONTEXTS`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from retaguarda.consistency import record_write, settle_pending
 from retaguarda.eventstore import EventStore
 from retaguarda.readdb import create_read_engine
 from retaguarda.settings import Settings, load_settings
 from retaguarda.shared.clock import Clock, SystemClock
 
+if TYPE_CHECKING:
+    from dramatiq import Actor, Broker
 
-@dataclass
+    from projections.runner import ProjectionRunner
+    from retaguarda.billing.access_network import AccessNetworkWebhook
+    from retaguarda.billing.application import Billing
+    from retaguarda.billing.gateways.mercadopago import MercadoPagoClient
+    from retaguarda.billing.gateways.stripe import StripeClient
+    from retaguarda.campaigns.application import Campaigns
+    from retaguarda.cash.application import Cash
+    from retaguarda.cash.domain import CashAccount
+    from retaguarda.cash.pixapi import PixApiClient
+    from retaguarda.campaigns.pipeline import PipelineState, Tuning
+    from retaguarda.campaigns.providers.base import CampaignProvider
+    from retaguarda.cnpj.application import Checks, CnpjService
+    from retaguarda.cnpj.providers.chain import ProviderChain
+    from retaguarda.cnpj.ratelimit import RateLimiter
+    from retaguarda.cnpj.telemetry import Telemetry
+    from retaguarda.contracts.application import Contracts
+    from retaguarda.customers.application import Customers
+    from retaguarda.field.application import Field
+    from retaguarda.fiscal.application import Fiscal
+    from retaguarda.fiscal.nfcom.application import NfcomService
+    from retaguarda.identity.application import Identity
+    from retaguarda.identity.authn import AuthCache, Authenticator
+    from retaguarda.integrations.broker import WorkerHandle
+    from retaguarda.integrations.dispatcher import Dispatcher
+    from retaguarda.integrations.scheduler import Scheduler
+    from retaguarda.notifications.application import Notifications
+    from retaguarda.notifications.mailers import Mailer
+    from retaguarda.plugin import Registry
+    from retaguarda.support.application import Support
+    from retaguarda.files import AttachmentStore
+
+    TenantSettings = Any  # a context's settings aggregate, passed to its port factories
+
+
+def _declared() -> Any:
+    """A typed attribute an installer assigns (absent until then: AttributeError, never None)."""
+    return field(init=False)
+
+
+@dataclass(eq=False, repr=False)
 class Container:
+    # The core, built by bootstrap() ------------------------------------------------------
     settings: Settings
     clock: Clock
     store: EventStore
     engine: Engine
-    runner: Any
-    services: dict[str, Any] = field(default_factory=dict)
-    ports: dict[str, Any] = field(default_factory=dict)
-    broker: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    runner: ProjectionRunner
+    registry: Registry
+    """Jobs, triggers, periodic jobs, reconcilers and e-mail templates of every context."""
 
-    def __getattr__(self, name: str) -> Any:
-        # container.customers, container.identity … are the registered services.
-        services = self.__dict__.get("services", {})
-        if name in services:
-            return services[name]
-        raise AttributeError(name)
+    # Process hooks (any installer may append) --------------------------------------------
+    on_close: list[Callable[[], None]] = field(default_factory=list)
+    on_startup: list[Callable[..., Any]] = field(default_factory=list)
+    on_shutdown: list[Callable[..., Any]] = field(default_factory=list)
+    web_plugins: list[Any] = field(default_factory=list)
+    template_globals: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    """Jinja globals: the contexts' `template_globals`, merged by bootstrap."""
+
+    # Spine: customers, identity, notifications, integrations ------------------------------
+    customers: Customers = _declared()
+    identity: Identity = _declared()
+    authenticators: list[Authenticator] = field(default_factory=list)
+    """Tried in order by the request middleware; the first to return a Principal wins."""
+    auth_cache: AuthCache | None = None
+    notifications: Notifications = _declared()
+    mailer: Mailer = _declared()
+    broker: Broker = _declared()
+    actors: dict[str, Actor[Any, Any]] = field(default_factory=dict)
+    dispatcher: Dispatcher = _declared()
+    scheduler: Scheduler = _declared()
+    worker: WorkerHandle = _declared()
+    start_embedded: Callable[[], None] | None = None
+    """Starts dispatcher + in-process worker + scheduler (the embedded server, tests)."""
+    announcers: dict[type, Callable[[Any, Any], list[Any]]] = field(default_factory=dict)
+    """Aggregate type → router of its announced events (notifications.announce); contexts add theirs."""
+    ready_max_lag: int | None = None
+    """Overrides web.ops.DEFAULT_MAX_LAG for /health/ready (tests set it low)."""
+
+    # support -----------------------------------------------------------------------------
+    support: Support = _declared()
+    support_attachments: AttachmentStore = _declared()
+
+    # fiscal ------------------------------------------------------------------------------
+    fiscal: Fiscal = _declared()
+    fiscal_poll_ms: int | None = None
+    """Fixed poll delay of async gateways (embedded server, tests); None: exponential backoff."""
+    fiscal_backend_options: dict[str, Any] = field(default_factory=dict)
+    """Extra keyword arguments of the backend adapters (tests: CA bundle, simulated authority)."""
+    fiscal_backends: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    """Cache of backend adapters per tenant settings/certificate version."""
+    nfcom: NfcomService = _declared()
+    nfcom_backend_options: dict[str, Any] = field(default_factory=dict)
+    """Extra keyword arguments of the NFCom adapters (tests: CA bundle, simulated SVRS, timeouts)."""
+    nfcom_backends: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    """Cache of NFCom adapters per tenant settings/certificate version."""
+    nfcom_svrs_url: str | None = None
+    """Overrides the public SVRS host (tests point it at the fake SVRS)."""
+
+    # cnpj --------------------------------------------------------------------------------
+    cnpj: CnpjService = _declared()
+    cnpj_checks: Checks = _declared()
+    cnpj_chain: ProviderChain | None = None
+    """Set before install (e.g. by a test) to replace the provider chain built from settings."""
+    cnpj_limiter: RateLimiter = _declared()
+    cnpj_telemetry: Telemetry = _declared()
+
+    # billing -----------------------------------------------------------------------------
+    billing: Billing = _declared()
+    stripe_factory: Callable[[TenantSettings], StripeClient | None] = _declared()
+    mercadopago_factory: Callable[[TenantSettings], MercadoPagoClient | None] = _declared()
+    access_network_factory: Callable[[TenantSettings], AccessNetworkWebhook | None] = _declared()
+
+    # field -------------------------------------------------------------------------------
+    service_orders: Field = _declared()
+    """The field context's service (named for what it holds: `field` is dataclasses' own)."""
+    field_photos: AttachmentStore = _declared()
+
+    # campaigns ---------------------------------------------------------------------------
+    campaigns: Campaigns = _declared()
+    campaigns_tuning: Tuning = _declared()
+    campaigns_state: PipelineState = _declared()
+    campaigns_providers: dict[str, CampaignProvider] = field(default_factory=dict)
+    """Provider name → a client to use instead of the one built from the tenant's settings."""
+
+    # contracts ---------------------------------------------------------------------------
+    contracts: Contracts = _declared()
+
+    # cash --------------------------------------------------------------------------------
+    cash: Cash = _declared()
+    cash_psp_factory: Callable[[CashAccount], PixApiClient | None] = _declared()
+    """An account's API Pix client (None without a PSP); tests point it at the fake PSP."""
 
     def projection_names(self) -> list[str]:
         return self.runner.names
 
     def after_write(self, position: int) -> None:
-        """Wakes the in-process projector as soon as events are saved."""
+        """Every service calls this after a save: wakes the in-process projector and records the
+        position for the running request's read-your-writes (see `retaguarda.consistency`)."""
+        record_write(position)
         self.runner.wake.set()
 
     def wait_for(self, position: int, timeout: float | None = None) -> bool:
@@ -53,73 +179,49 @@ class Container:
                         self.settings.read_your_writes_timeout if timeout is None else timeout)
 
     def close(self) -> None:
-        stop = getattr(self.runner, "stop", None)
-        if stop:
-            stop()
-        for closer in self.extras.get("on_close", []):
+        self.runner.stop()
+        for closer in self.on_close:
             closer()
         self.engine.dispose()
         self.store.close()
 
 
+OVERRIDABLE = frozenset(f.name for f in fields(Container)) - {"settings", "clock", "store", "engine",
+                                                               "runner", "registry"}
+
+
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
               **overrides: Any) -> Container:
-    from projections.registry import all_projections
-    from projections.runner import ProjectionRunner
+    """Builds a container with every context of `CONTEXTS` installed.
 
+    `overrides` replace services or ports after the installers ran (tests: `mailer=...`); a name
+    that is not a Container attribute is a TypeError.
+    """
+    from projections.runner import ProjectionRunner
+    from retaguarda.contexts import CONTEXTS
+    from retaguarda.plugin import Registry
+
+    unknown = sorted(set(overrides) - OVERRIDABLE)
+    if unknown:
+        raise TypeError(f"bootstrap() got unknown override(s): {', '.join(unknown)}")
     settings = settings or load_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    projections = all_projections()  # imports every domain first, so value types are registered
+    projections = [p for ctx in CONTEXTS for p in ctx.projections()]
     engine = create_read_engine(settings.sqlalchemy_url(), settings.database_schema)
     store = EventStore(env=settings.eventsourcing_env())
     runner = ProjectionRunner(store, engine, projections, settings.projector_batch_size)
     container = Container(settings=settings, clock=clock or SystemClock(), store=store,
-                          engine=engine, runner=runner)
-    for install in _INSTALLERS:
-        install(container)
-    from retaguarda.contexts import context_modules
-
-    for module in context_modules("install"):
-        module.install(container)
-    if container.broker is not None:
-        # Jobs recorded by the context installers become actors on the same broker.
-        from retaguarda.integrations.jobs import register_actors
-
-        container.extras["actors"] = register_actors(container.broker, container)
+                          engine=engine, runner=runner, registry=Registry.of(CONTEXTS))
+    # A request reading a read model after writing waits for its writes first (read-your-writes).
+    event.listen(engine, "engine_connect", lambda _conn: settle_pending(container))
+    for ctx in CONTEXTS:
+        container.template_globals.update(ctx.template_globals)
+    for ctx in CONTEXTS:
+        if ctx.install is not None:
+            ctx.install(container)
     for key, value in overrides.items():
-        if key in container.services:
-            container.services[key] = value
-        else:
-            container.ports[key] = value
+        setattr(container, key, value)
     return container
 
 
-def _customers(c: Container) -> None:
-    from retaguarda.customers import Customers
-
-    c.services["customers"] = Customers(c.store, c.after_write)
-
-
-def _optional(module: str) -> Any:
-    """Context installers: each context module exposes `install(container)`."""
-
-    def install(c: Container) -> None:
-        import importlib
-
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name and module.startswith(exc.name):
-                return
-            raise
-        mod.install(c)
-
-    return install
-
-
-_INSTALLERS = (
-    _customers,
-    _optional("retaguarda.notifications.install"),
-    _optional("retaguarda.identity.install"),
-    _optional("retaguarda.integrations.install"),
-)
+__all__ = ["Container", "bootstrap"]

@@ -8,7 +8,10 @@ import signal
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 
 def _container(**kwargs: Any) -> Any:
@@ -59,7 +62,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve_http(container: Any, app: Any) -> None:
+def _serve_http(container: Container, app: Any) -> None:
     import uvicorn
 
     settings = container.settings
@@ -74,7 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     container = _container()
     try:
         container.runner.start_thread()
-        start = container.extras.get("start_embedded")
+        start = container.start_embedded
         if start:
             start()
         s = container.settings
@@ -124,7 +127,7 @@ def cmd_projector(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from retaguarda.integrations.runtime import run_worker
+    from retaguarda.integrations.worker import run_worker
 
     container = _container()
     try:

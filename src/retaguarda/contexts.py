@@ -1,39 +1,43 @@
-"""The business contexts plugged into the spine, and the one way to find their parts.
+"""The one list of contexts plugged into the spine, in install order.
 
-Each context `<name>` may provide, all optional:
+Read by the composition root (`bootstrap`: installers, registries), the app (`main`: routes and
+pages), the projection registry (runner, replay), Alembic (`migrate.load_metadata`: projection
+and other read-side tables), the demo seed and the home page (dashboard cards). Each entry is the
+`CONTEXT` of `retaguarda/<ctx>/context.py` (see `retaguarda.plugin.Context`); an import that
+fails here fails the application at start-up, loudly.
 
-- `retaguarda.<name>.install`: `install(container)` registers services/ports/actors/jobs;
-  `seed_demo(container, tenant_id, actor)` adds its part of the demo tenant (idempotent).
-- `retaguarda.<name>.api` (`routes`, mounted under /api/v1) and `retaguarda.<name>.pages` (`pages`).
-- `retaguarda.<name>.dashboard`: `cards(conn, principal) -> list[dict]` for the home page
-  (each dict: `title`, `value`, optional `href`, `tone` = ok|warn|bad, `testid`).
-- `retaguarda.<name>.tables`: read-side tables that are not projections (Alembic sees them).
-- `projections.<name>`: `projections() -> list[Projection]`.
+Add a context: write its `context.py`, import it here, append it to CONTEXTS.
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
+from retaguarda.audit.context import CONTEXT as AUDIT
+from retaguarda.billing.context import CONTEXT as BILLING
+from retaguarda.campaigns.context import CONTEXT as CAMPAIGNS
+from retaguarda.cash.context import CONTEXT as CASH
+from retaguarda.cnpj.context import CONTEXT as CNPJ
+from retaguarda.contracts.context import CONTEXT as CONTRACTS
+from retaguarda.customers.context import CONTEXT as CUSTOMERS
+from retaguarda.field.context import CONTEXT as FIELD
+from retaguarda.fiscal.context import CONTEXT as FISCAL
+from retaguarda.identity.context import CONTEXT as IDENTITY
+from retaguarda.integrations.context import CONTEXT as INTEGRATIONS
+from retaguarda.notifications.context import CONTEXT as NOTIFICATIONS
+from retaguarda.plugin import Context
+from retaguarda.support.context import CONTEXT as SUPPORT
+from retaguarda.web.shell_context import CONTEXT as WEB
 
-CONTEXTS: tuple[str, ...] = ("support", "fiscal", "cnpj", "billing", "campaigns")
+SPINE: tuple[Context, ...] = (CUSTOMERS, IDENTITY, AUDIT, NOTIFICATIONS, INTEGRATIONS, WEB)
+"""Always present: the register, users and permissions, the audit trail, e-mail, the job
+backbone, the web shell (home page, health, metrics)."""
+
+BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS, CONTRACTS, FIELD, CASH)
+
+CONTEXTS: tuple[Context, ...] = SPINE + BUSINESS
 
 
-def optional_module(name: str) -> ModuleType | None:
-    """Imports `name`, or None when that module (not something it imports) does not exist."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
-            return None
-        raise
-
-
-def context_modules(part: str, package: str = "retaguarda") -> list[ModuleType]:
-    """`part` of every context that has one, e.g. context_modules("api")."""
-    found = []
+def by_name(name: str) -> Context:
     for ctx in CONTEXTS:
-        module = optional_module(f"{package}.{ctx}.{part}" if part else f"{package}.{ctx}")
-        if module is not None:
-            found.append(module)
-    return found
+        if ctx.name == name:
+            return ctx
+    raise KeyError(name)

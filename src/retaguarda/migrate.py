@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ROOT / "migrations"
@@ -16,21 +19,14 @@ EVENT_STORE_TABLES = frozenset({"stored_events", "retaguarda_events", "notificat
 
 
 def load_metadata() -> sa.MetaData:
-    """Imports every module that declares read-model tables, then returns the one metadata."""
-    import importlib
-
+    """The one metadata with every context's projection tables and other read-side tables."""
     from projections.base import metadata
-    from projections.registry import all_projections
+    from retaguarda.contexts import CONTEXTS
 
-    all_projections()
-    for module in ("retaguarda.integrations.scheduler", "retaguarda.notifications.mailers.fake"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError:
-            pass
-    from retaguarda.contexts import context_modules
-
-    context_modules("tables")
+    for ctx in CONTEXTS:
+        for projection in ctx.projections():
+            assert all(t.metadata is metadata for t in projection.tables), projection.name
+        assert all(t.metadata is metadata for t in ctx.tables), ctx.name
     return metadata
 
 
@@ -47,7 +43,7 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
-def migrate(container: Any) -> None:
+def migrate(container: Container) -> None:
     """Upgrades the read models to head (idempotent) and prepares row-level security."""
     from alembic import command
 

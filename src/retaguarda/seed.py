@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from retaguarda.shared.documents import make_cnpj, make_cpf
 from retaguarda.shared.errors import ConflictError
 from retaguarda.shared.meta import Meta, new_correlation_id
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 CUSTOMERS = [
     ("Provedor Serra Azul Ltda", "company", "283746510001", "Mensal 300M", ("MG", "3106200", "Belo Horizonte")),
@@ -34,7 +37,7 @@ CUSTOMERS = [
 ]
 
 
-def seed_demo(container: Any) -> str:
+def seed_demo(container: Container) -> str:
     """Creates what is missing of the demo tenant; returns a summary with the URL and login."""
     from retaguarda.identity.install import seed_demo as seed_identity
 
@@ -64,12 +67,11 @@ def seed_demo(container: Any) -> str:
     linked = container.customers.owner_of(f"customer-document:{tenant_id}", make_cpf(base))
     if linked:
         seed_identity(container, settings.demo_password, link_customer=linked)
-    from retaguarda.contexts import context_modules
+    from retaguarda.contexts import CONTEXTS
 
-    for module in context_modules("install"):
-        seed = getattr(module, "seed_demo", None)
-        if seed is not None:
-            seed(container, tenant_id, admin_id)
+    for ctx in CONTEXTS:
+        if ctx.seed_demo is not None:
+            ctx.seed_demo(container, tenant_id, admin_id)
     container.wait_for(container.store.head(), timeout=10)
     from retaguarda.i18n import gettext
 

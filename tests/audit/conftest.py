@@ -67,7 +67,7 @@ async def _test_authenticator(container: Any, scope: Any) -> Principal | None:
 @pytest.fixture
 def as_user(client: Any, live_container: Any) -> Iterator[Callable[[str], dict[str, str]]]:
     """Installs a test-only authenticator (header `X-Test-User`); returns headers for a user."""
-    authenticators = live_container.extras.setdefault("authenticators", [])
+    authenticators = live_container.authenticators
     authenticators.insert(0, _test_authenticator)
     yield lambda name: {"X-Test-User": name}
     authenticators.remove(_test_authenticator)

@@ -137,6 +137,14 @@ def test_subscription_run_generates_once_marks_overdue_blocks_and_payment_unbloc
     assert sorted((i["due_date"], i["status"]) for i in invoices) == [
         ("2026-09-10", "overdue"), ("2026-10-10", "overdue")]
     assert [i["number"] for i in sorted(invoices, key=lambda i: i["due_date"])] == [1, 2]
+    # An overdue invoice's PIX charges what is due today, fine and interest included (defect 3)
+    from retaguarda.billing.pix import parse_brcode
+
+    for item in invoices:
+        one = client.get(f"/api/v1/billing/invoices/{item['id']}", headers=admin).json()
+        assert Decimal(one["amount_due"]) > Decimal(one["balance"]), one
+        assert parse_brcode(one["pix"]["brcode"])["amount"] == Decimal(one["amount_due"])
+        assert one["boleto"]["after_due_date"] is True
     customer = client.get(f"/api/v1/customers/{customer_id}", headers=admin).json()
     assert (customer["status"], customer["status_reason"]) == ("blocked", "overdue invoice 1")
     # Paying the invoice that blocked unblocks the customer

@@ -40,7 +40,7 @@ def served(tmp_path) -> Iterator[dict[str, Any]]:
     mp = start_fake_mercadopago(secret=MP_SECRET, access_token=MP_TOKEN)
     c = build_container(tmp_path / "var", port=port, stripe_url=stripe.base_url, mercadopago_url=mp.base_url)
     c.runner.start_thread()
-    c.extras["start_embedded"]()
+    c.start_embedded()
     server = uvicorn.Server(uvicorn.Config(create_app(c), host="127.0.0.1", port=port, log_config=None,
                                            access_log=False, lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -82,7 +82,7 @@ def camp(tmp_path: Any, fakes: dict[str, Any], clock: FastClock) -> Iterator[Any
     container = build_container(tmp_path / "var", rcs_token_url=fakes["rcs"].base_url, **urls)
     container.clock = clock
     container.campaigns.clock = clock
-    t = container.extras["campaigns_tuning"]
+    t = container.campaigns_tuning
     t.max_delay_seconds = 0.2
     t.finalize_every_seconds = 0.1
     t.campaign_cache_seconds = 0.05
@@ -95,7 +95,7 @@ def camp(tmp_path: Any, fakes: dict[str, Any], clock: FastClock) -> Iterator[Any
                        "webhook_url": fakes["wordpress"].webhook_url},
         credentials=credentials(fakes), webhook_secret=WEBHOOK_SECRET)
     container.runner.start_thread()
-    container.extras["start_embedded"]()
+    container.start_embedded()
     yield container
     container.close()
 

@@ -26,7 +26,7 @@ def provider_urls(fakes: dict[str, Any]) -> dict[str, str]:
 
 def start(container: Any) -> Any:
     container.runner.start_thread()
-    container.extras["start_embedded"]()
+    container.start_embedded()
     return container
 
 

@@ -14,7 +14,6 @@ from projections.runner import rebuild
 from retaguarda.audit.application import history
 from retaguarda.cnpj.crypto import ERASED, key_id_of
 from retaguarda.cnpj.tables import data_keys
-from retaguarda.integrations import runtime
 from retaguarda.shared.clock import FixedClock
 from tests.cnpj.conftest import provider_urls, start
 from tests.conftest import build_container
@@ -104,16 +103,15 @@ def test_retention_crypto_shreds_personal_fields_and_replay_still_works(live, fa
     assert live.cnpj_checks.view(old, personal_data=True)["result"]["partners"][0]["name"] == "MARIA DA SILVA"
     # A month and a half later the retention job runs (the periodic scheduler is stopped first:
     # with the clock moved it would run every due job, this one included, on its own)
-    live.extras["scheduler"].stop()
+    live.scheduler.stop()
     later = FixedClock(meta.at + timedelta(days=45))
     live.clock = live.cnpj_checks.clock = later
     fresh = live.cnpj_checks.check_now(meta.later(later.now()), target_id, refresh=True).aggregate
     from retaguarda.cnpj.actors import retention
 
     live.wait_for(live.store.head())
-    with runtime.using(live):
-        assert retention() == "erased 1"
-        assert retention() == "erased 0"  # idempotent
+    assert retention(live) == "erased 1"
+    assert retention(live) == "erased 0"  # idempotent
     live.wait_for(live.store.head())
     # The old check's key is gone; its personal data cannot be read any more, anywhere
     with live.engine.connect() as conn:

@@ -13,7 +13,6 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from retaguarda.cnpj.telemetry import tracer_provider
-from retaguarda.integrations import runtime
 from tests.cnpj.conftest import add_target
 from tests.fakes.cnpj import sample_company
 
@@ -37,12 +36,10 @@ def test_scheduled_checks_queue_the_due_targets_only(live, fakes, meta):
     live.wait_for(live.store.head())
     from retaguarda.cnpj.actors import scheduled_checks
 
-    with runtime.using(live):
-        assert scheduled_checks() == "queued 1, over quota 0"
+    assert scheduled_checks(live) == "queued 1, over quota 0"
     wait_until(lambda: live.cnpj.get_target(meta.tenant_id, due).last_check_id)
     live.wait_for(live.store.head())
-    with runtime.using(live):
-        assert scheduled_checks() == "queued 0, over quota 0"  # checked today: not due again
+    assert scheduled_checks(live) == "queued 0, over quota 0"  # checked today: not due again
 
 
 @pytest.fixture
@@ -104,7 +101,7 @@ def test_one_trace_spans_the_api_the_worker_and_the_provider_call(api, admin, fa
 
 
 def test_the_trace_id_is_in_the_log_context_while_a_span_is_open(live):
-    telemetry = live.extras["cnpj_telemetry"]
+    telemetry = live.cnpj_telemetry
     with telemetry.span("cnpj.test") as span:
         bound = structlog.contextvars.get_contextvars().get("trace_id")
         assert bound == format(span.get_span_context().trace_id, "032x")

@@ -70,7 +70,10 @@ def test_demo_watch_list_add_check_report_and_exports(api, demo):
     assert pdf.headers["content-type"] == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "11.222.333/0001-81" in text and "Dados de sandbox" in text and "Sócio" in text
-    csv_text = api.get(f"{url}/report.csv").content.decode("utf-8-sig")
+    report_csv = api.get(f"{url}/report.csv")
+    content_type = report_csv.headers["content-type"]
+    assert content_type.lower().count("charset") == 1, content_type
+    csv_text = report_csv.content.decode("utf-8-sig")
     assert csv_text.startswith("Campo,Valor") and "Razão social" in csv_text
     # History tab uses the shared fragment
     assert 'hx-get="/history/' in api.get(f"{url}?tab=history").text

@@ -35,9 +35,9 @@ def demo_settings(**changes: Any) -> dict[str, Any]:
 
 def run_backbone(container: Any, rounds: int = 6) -> None:
     """Dispatcher → broker → worker until quiet (polls are delayed messages), then projections."""
-    container.extras["worker"].start()
+    container.worker.start()
     for _ in range(rounds):
-        container.extras["dispatcher"].catch_up()
+        container.dispatcher.catch_up()
         container.broker.join("fiscal", timeout=30_000, fail_fast=False)
         container.broker.join("notifications", timeout=30_000, fail_fast=False)
     container.runner.catch_up()
@@ -60,11 +60,11 @@ def fiscal_container(tmp_path: Path) -> Iterator[Any]:
     c = build_container(tmp_path / "var", focus_url=closed, plugnotas_url=closed,
                         nfse_nacional_url=closed, nfse_danfse_url=closed)
     tune_actors(c.broker, min_backoff=5, max_backoff=20)
-    c.extras["fiscal_poll_ms"] = 5
+    c.fiscal_poll_ms = 5
     # A simulated authority of its own: the process-wide one remembers other tests' DPS ids.
     from retaguarda.fiscal.backends.authority import SimulatedAuthority
 
-    c.extras["fiscal_backend_options"] = {"authority": SimulatedAuthority(clock=c.clock)}
+    c.fiscal_backend_options = {"authority": SimulatedAuthority(clock=c.clock)}
     install_test_authenticator(c)
     c.fiscal.save_settings(now_meta(), demo_settings())
     yield c
@@ -85,7 +85,7 @@ def api(fiscal_container: Any) -> Iterator[Any]:
     from retaguarda.main import create_app
 
     fiscal_container.runner.start_thread()
-    fiscal_container.extras["start_embedded"]()
+    fiscal_container.start_embedded()
     with TestClient(create_app(fiscal_container), base_url="http://127.0.0.1:8000") as tc:
         yield tc
 

@@ -44,8 +44,8 @@ def portal(tmp_path: Path, sefin: Any) -> Iterator[Any]:
     """A container whose tenant issues through the Portal Nacional = the fake Sefin over mTLS."""
     c = build_container(tmp_path / "var", nfse_nacional_url=sefin.base_url, nfse_danfse_url=sefin.base_url)
     tune_actors(c.broker, min_backoff=5, max_backoff=20)
-    c.extras["fiscal_poll_ms"] = 5
-    c.extras["fiscal_backend_options"] = {"ca_bundle": str(sefin.ca_path), "timeout": 2.0}
+    c.fiscal_poll_ms = 5
+    c.fiscal_backend_options = {"ca_bundle": str(sefin.ca_path), "timeout": 2.0}
     install_test_authenticator(c)
     c.fiscal.save_settings(now_meta(), demo_settings(backend="portal_nacional"))
     c.fiscal.upload_certificate(now_meta(), sefin.client_pfx, PFX_PASSWORD)
@@ -128,8 +128,8 @@ def test_an_async_gateway_note_is_polled_and_a_webhook_only_triggers_a_consult(t
         c = build_container(tmp_path / "var", focus_url=focus.base_url)
         try:
             tune_actors(c.broker, min_backoff=5, max_backoff=20)
-            c.extras["fiscal_poll_ms"] = 5
-            c.extras["fiscal_backend_options"] = {"poll_attempts": 1, "sleep": lambda s: None,
+            c.fiscal_poll_ms = 5
+            c.fiscal_backend_options = {"poll_attempts": 1, "sleep": lambda s: None,
                                                   "timeout": 2.0}
             settings = demo_settings(backend="focus_nfe")
             c.fiscal.save_settings(now_meta(), settings, {"focus_token": "focus-tok"})
@@ -148,7 +148,7 @@ def test_an_async_gateway_note_is_polled_and_a_webhook_only_triggers_a_consult(t
             fs = c.fiscal.get_settings(TENANT)
             url = f"/api/v1/fiscal/webhooks/focus_nfe/{fs.webhook_token}"
             c.runner.start_thread()
-            c.extras["start_embedded"]()
+            c.start_embedded()
             with TestClient(create_app(c), base_url="http://127.0.0.1:8000") as api:
                 # The webhook URL is registered at the gateway; the answer never shows the token
                 r = api.post("/api/v1/fiscal/register-webhook", headers={"x-test-role": "admin"})
@@ -184,12 +184,12 @@ def test_a_lost_emission_message_is_sent_again_by_the_reconciler(tmp_path):
 
     c = build_container(tmp_path / "var")
     try:
-        c.extras["fiscal_backend_options"] = {"authority": SimulatedAuthority(clock=c.clock)}
+        c.fiscal_backend_options = {"authority": SimulatedAuthority(clock=c.clock)}
         c.fiscal.save_settings(now_meta(), demo_settings())
         note_id = _draft(c, add_customer(c))
         c.fiscal.emit(now_meta(), note_id)
         # The dispatcher moves past the EmissionRequested without any message reaching a worker
-        c.extras["dispatcher"].catch_up()
+        c.dispatcher.catch_up()
         c.broker.flush_all()
         c.runner.catch_up()
         assert _row(c, note_id)["status"] == "requested"

@@ -69,7 +69,6 @@ def test_an_a1_is_refused_with_a_clear_message_then_accepted_and_never_shown(api
 def test_the_daily_monitor_warns_once_per_threshold_emails_admins_and_shows_a_banner(api, fiscal_container):
     from projections.ops.outbox import outbox_emails
     from retaguarda.fiscal.actors import check_certificates
-    from retaguarda.integrations import runtime
     from retaguarda.shared.clock import FixedClock
 
     headers = _signup(api)
@@ -77,18 +76,16 @@ def test_the_daily_monitor_warns_once_per_threshold_emails_admins_and_shows_a_ba
     pfx, _ = generate_test_a1(DEMO_ISSUER_CNPJ, "Retaguarda Demo", password="pw", days=20)
     assert _upload(api, headers, pfx, "pw").status_code == 201
     # When the job runs today (20 days left), twice
-    with runtime.using(fiscal_container):
-        first = check_certificates()
-        second = check_certificates()
+    first = check_certificates(fiscal_container)
+    second = check_certificates(fiscal_container)
     assert "expiring:30" in first and second == "no certificate due"
     # And again 14 days later (6 days left → the 7-day warning), and after expiry
     clock = FixedClock(datetime.now(timezone.utc) + timedelta(days=14))
     fiscal_container.fiscal.clock = clock
-    with runtime.using(fiscal_container):
-        assert "expiring:7" in check_certificates()
-        clock.advance(days=7)
-        assert "expired" in check_certificates()
-        assert check_certificates() == "no certificate due"
+    assert "expiring:7" in check_certificates(fiscal_container)
+    clock.advance(days=7)
+    assert "expired" in check_certificates(fiscal_container)
+    assert check_certificates(fiscal_container) == "no certificate due"
     run_backbone(fiscal_container)
     # Then the admin got one e-mail per announcement
     with fiscal_container.engine.connect() as conn:

@@ -51,9 +51,15 @@ def test_draft_form_preview_emit_cancel_and_book_exports(api, customer_id):
     log = api.get(f"{note_url}?tab=log", headers=ADMIN).text
     assert "SefinNacional/nfse" in log and "201" in log
     # Exports of the fiscal book
-    csv_text = api.get("/fiscal/book/export?competence=2026-11&format=csv", headers=ADMIN).content.decode("utf-8-sig")
+    exported = api.get("/fiscal/book/export?competence=2026-11&format=csv", headers=ADMIN)
+    assert exported.headers["content-type"].lower().count("charset") == 1, exported.headers["content-type"]
+    csv_text = exported.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(csv_text), delimiter=";"))
-    assert rows[1][-2:] == ["1234.56", "autorizada"] and rows[-1][-2] == "1234.56"
+    # Brazilian spreadsheet formats: decimal comma, dd/mm/aaaa, the CNPJ/CPF with its mask (defect 9)
+    assert rows[1][-2:] == ["1.234,56", "autorizada"] and rows[-1][-2] == "1.234,56"
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", rows[1][1])
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", rows[1][2])
+    assert re.fullmatch(r"\d\d\.\d{3}\.\d{3}/\d{4}-\d\d|\d{3}\.\d{3}\.\d{3}-\d\d", rows[1][4]), rows[1]
     wb = load_workbook(io.BytesIO(api.get("/fiscal/book/export?competence=2026-11&format=xlsx",
                                           headers=ADMIN).content))
     values = [c.value for c in wb.active[4]]

@@ -38,7 +38,7 @@ def _another_process(live_container) -> Identity:
 
 
 def test_a_user_deactivated_elsewhere_is_refused_once_the_ttl_has_passed(client, live_container):
-    live_container.extras["auth_cache"] = AuthCache(ttl=0.05)
+    live_container.auth_cache = AuthCache(ttl=0.05)
     admin, tec, bearer = _team(client, live_container)
     assert client.get("/api/v1/me", headers=bearer).status_code == 200  # remembered now
     # When another process deactivates the technician and the directory shows it
@@ -50,7 +50,7 @@ def test_a_user_deactivated_elsewhere_is_refused_once_the_ttl_has_passed(client,
 
 
 def test_within_the_ttl_a_change_made_elsewhere_is_not_seen_yet(client, live_container):
-    live_container.extras["auth_cache"] = AuthCache(ttl=60)
+    live_container.auth_cache = AuthCache(ttl=60)
     admin, tec, bearer = _team(client, live_container)
     assert client.get("/api/v1/me", headers=bearer).json()["role"] == "technician"
     # When another process changes the role (the cache does not know of that write)
@@ -61,7 +61,7 @@ def test_within_the_ttl_a_change_made_elsewhere_is_not_seen_yet(client, live_con
 
 
 def test_a_deactivation_through_this_process_applies_at_once_despite_a_long_ttl(client, live_container):
-    live_container.extras["auth_cache"] = AuthCache(ttl=60)
+    live_container.auth_cache = AuthCache(ttl=60)
     admin, tec, bearer = _team(client, live_container)
     assert client.get("/api/v1/me", headers=bearer).status_code == 200
     # When this process's identity service deactivates the technician

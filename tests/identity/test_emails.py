@@ -13,7 +13,7 @@ def test_the_password_reset_email_is_delivered_and_its_link_works(container):
     [mail] = requested_emails(container, "identity.password_reset")
     # When the backbone delivers it (sandbox mailer in the embedded default)
     deliver(container)
-    [stored] = container.ports["mailer"].stored(str(mail.id))
+    [stored] = container.mailer.stored(str(mail.id))
     # Then the delivered text carries a one-time link that sets the password
     assert stored["to"] == "ana@acme.test" and stored["subject"] == "Redefina sua senha do Retaguarda"
     assert container.settings.base_url + "/reset-password?token=" in stored["text"]

@@ -31,9 +31,9 @@ def wait_until(check: Callable[[], Any], timeout: float = 10.0, interval: float 
 
 def deliver(container: Any, queues: tuple[str, ...] = ("notifications",)) -> None:
     """Dispatcher → broker → worker until quiet, then read models caught up."""
-    container.extras["worker"].start()
+    container.worker.start()
     for _ in range(3):  # actors may record events that trigger more work
-        container.extras["dispatcher"].catch_up()
+        container.dispatcher.catch_up()
         for queue in queues:
             container.broker.join(queue, timeout=20_000, fail_fast=False)
     container.runner.catch_up()
@@ -52,4 +52,4 @@ def install_test_authenticator(container: Any) -> None:
                                  name=role.title())
         return None
 
-    container.extras.setdefault("authenticators", []).insert(0, authenticate)
+    container.authenticators.insert(0, authenticate)

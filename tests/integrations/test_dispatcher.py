@@ -29,7 +29,7 @@ def test_each_trigger_event_becomes_one_message_and_the_position_advances(contai
     first, second = _queue_email(container), _queue_email(container)
     container.customers.register_customer(now_meta(), name="Ana", kind="person",
                                           document="52998224725", email="ana@example.com")
-    dispatcher = container.extras["dispatcher"]
+    dispatcher = container.dispatcher
     # When the dispatcher catches up
     dispatcher.catch_up()
     # Then one message per e-mail, with the e-mail id and the event version as arguments
@@ -46,7 +46,7 @@ def test_a_failing_send_stops_the_dispatcher_without_skipping_the_event(containe
                                                                         monkeypatch: Any) -> None:
     # Given the broker refuses messages
     _queue_email(container)
-    dispatcher = container.extras["dispatcher"]
+    dispatcher = container.dispatcher
     actor = container.broker.get_actor("notifications.send_email")
 
     def refuse(*args: Any, **kwargs: Any) -> None:
@@ -67,7 +67,7 @@ def test_a_failing_send_stops_the_dispatcher_without_skipping_the_event(containe
 
 
 def test_the_embedded_dispatcher_thread_sends_new_events(container: Any) -> None:
-    dispatcher = container.extras["dispatcher"]
+    dispatcher = container.dispatcher
     dispatcher.start_thread()
     _queue_email(container)
     wait_until(lambda: len(_queued(container)) == 1)

@@ -66,10 +66,10 @@ def test_messages_go_through_redis_to_an_in_process_worker(redis_container: Any,
     assert isinstance(c.broker, RedisBroker)
     # Given an e-mail dispatched onto Redis
     email_id = _queue_email(c)
-    c.extras["dispatcher"].catch_up()
+    c.dispatcher.catch_up()
     assert c.broker.client.llen(f"{c.broker.namespace}:notifications") == 1
     # When a worker consumes the queue
-    c.extras["worker"].start()
+    c.worker.start()
     # Then the e-mail is delivered and recorded as sent
     wait_until(lambda: _status(c, email_id) == "sent", timeout=20)
     assert [m.message["Subject"] for m in smtp.messages] == ["Via Redis"]
@@ -116,7 +116,7 @@ def test_the_scheduler_process_registers_its_jobs_and_stops_cleanly(redis_contai
     c = redis_container
     proc = _spawn("scheduler", tmp_path, smtp)
     try:
-        wait_until(lambda: any(j["next_run_at"] for j in c.extras["scheduler"].list_jobs()), timeout=30)
+        wait_until(lambda: any(j["next_run_at"] for j in c.scheduler.list_jobs()), timeout=30)
     finally:
         out = _terminate(proc)
     assert proc.returncode == 0, out

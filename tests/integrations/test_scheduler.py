@@ -61,12 +61,12 @@ def test_a_daily_job_runs_at_the_sao_paulo_time() -> None:
 
 
 def test_run_now_sends_the_job_and_the_worker_records_its_result(container: Any) -> None:
-    scheduler: Scheduler = container.extras["scheduler"]
+    scheduler: Scheduler = container.scheduler
     with pytest.raises(NotFoundError):
         scheduler.run_now("nope")
     # When an admin runs the reconciler now
     scheduler.run_now("reconcile")
-    container.extras["worker"].start()
+    container.worker.start()
     container.broker.join("integrations", timeout=10_000)
     # Then its run and result show up
     [row] = [r for r in scheduler.list_jobs() if r["name"] == "reconcile"]

@@ -109,7 +109,7 @@ def test_redelivered_triggers_do_not_send_twice(container: Any, smtp: FakeSmtpSe
     deliver(container)
     assert len(smtp.messages) == 1
     # When the dispatcher starts over from the first event (e.g. its position was lost)
-    dispatcher = container.extras["dispatcher"]
+    dispatcher = container.dispatcher
     dispatcher.reset(0)
     sent_before = dispatcher.sent
     deliver(container)
@@ -123,7 +123,7 @@ def test_two_copies_of_one_trigger_in_the_queue_send_one_email(container: Any,
                                                                smtp: FakeSmtpServer) -> None:
     # Given the trigger was dispatched twice before any worker ran
     email_id = _queue(container)
-    dispatcher = container.extras["dispatcher"]
+    dispatcher = container.dispatcher
     dispatcher.catch_up()
     dispatcher.reset(0)
     dispatcher.catch_up()
@@ -139,7 +139,7 @@ def test_the_reconciler_resends_an_email_whose_message_was_lost(container: Any,
                                                                 smtp: FakeSmtpServer) -> None:
     # Given the trigger was dispatched but the message was lost (e.g. Redis flushed)
     email_id = _queue(container)
-    container.extras["dispatcher"].catch_up()
+    container.dispatcher.catch_up()
     container.broker.flush_all()
     container.runner.catch_up()
     # When the reconciler runs with the default threshold, a fresh e-mail is left alone
@@ -160,9 +160,9 @@ def test_without_smtp_url_the_sandbox_stores_the_mail_once(tmp_path: Any) -> Non
     try:
         email_id = _queue(c)
         deliver(c)
-        c.extras["dispatcher"].reset(0)
+        c.dispatcher.reset(0)
         deliver(c)
-        mailer = c.ports["mailer"]
+        mailer = c.mailer
         [stored] = mailer.stored(email_id)
         assert stored["to"] == "ana@example.com" and stored["text"] == "Olá, Ana"
         assert _row(c, email_id)["status"] == "sent"

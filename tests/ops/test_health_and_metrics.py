@@ -10,7 +10,6 @@ import pytest
 
 from retaguarda.shared.documents import make_cpf
 from retaguarda.shared.meta import Meta
-from retaguarda.web.ops import MAX_LAG_KEY
 
 
 def register(container: Any, meta: Meta, n: int, start: int = 100) -> int:
@@ -85,7 +84,7 @@ def test_readiness_fails_when_the_projector_stopped_on_an_error(client: Any, liv
 def test_readiness_fails_while_a_projection_lags_beyond_the_threshold(idle_client: Any, container: Any,
                                                                       meta: Meta) -> None:
     # Given a low lag threshold and events the projector has not applied yet
-    container.extras[MAX_LAG_KEY] = 2
+    container.ready_max_lag = 2
     register(container, meta, 3)
     head = container.store.head()
     assert head > 2
@@ -101,7 +100,7 @@ def test_readiness_fails_while_a_projection_lags_beyond_the_threshold(idle_clien
 
     # And once the projector (and the outbox dispatcher, which follows the log too) catches up
     container.runner.catch_up()
-    while container.extras["dispatcher"].run_once():
+    while container.dispatcher.run_once():
         pass
     ready = idle_client.get("/health/ready")
     assert ready.status_code == 200, ready.text

@@ -49,7 +49,9 @@ def test_values_round_trip_exactly(tmp_path: Path):
         assert loaded.as_state() == agg.as_state()
         assert isinstance(loaded.colour, Colour) and loaded.amount == Decimal("1234.50")
         assert str(loaded.amount) == "1234.50"  # the exponent is kept, not just the value
-        assert loaded.at.utcoffset() == timedelta(hours=-3)
+        # Stored instants are UTC: the same instant as the São Paulo 09:00 given, with offset zero.
+        assert loaded.at == datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+        assert loaded.at.utcoffset() == timedelta(0)
         event = container.store.history(agg.id)[0]
         assert (event.tenant_id, event.actor, event.correlation_id) == ("t", "u", "c")
         assert event.timestamp == meta.at and event.timestamp.tzinfo is not None
@@ -69,3 +71,12 @@ def test_any_money_amount_round_trips(tmp_path: Path, amount: Decimal):
         assert container.store.get(agg.id).amount == amount
     finally:
         container.close()
+
+
+def test_a_naive_instant_never_enters_an_event():
+    import pytest
+
+    meta = Meta("t", "u", "c", datetime(2026, 3, 1, 12, tzinfo=timezone.utc))
+    with pytest.raises(ValueError, match="naive"):
+        Sample._open(Sample.Recorded, meta, id=uuid.uuid4(), amount=Decimal("1"), due=date(2026, 1, 1),
+                     at=datetime(2026, 3, 1, 9), colour=Colour.RED, ref=uuid.uuid4(), nested={}, items=[])

@@ -107,3 +107,25 @@ def test_settings_page_saves_and_shows_errors(client, ws):
         data.update({f"{d}.start": "08:00", f"{d}.end": "18:00"})
     r = client.post("/support/settings", data=data)
     assert r.status_code == 422 and "AAAA-MM-DD" in r.text
+
+
+def test_a_blocked_customer_is_offered_in_the_new_ticket_form(client, ws, live_container):
+    """Defect 7: the form listed only active customers; a blocked one is who calls."""
+    from datetime import datetime, timezone
+
+    from retaguarda.shared.meta import Meta
+
+    meta = Meta(tenant_id=ws.tenant_id, actor=ws.users["admin"], correlation_id="corr-block",
+                at=datetime.now(timezone.utc))
+    saved = live_container.customers.block_customer(meta, ws.customers[1], "overdue invoice 7")
+    live_container.wait_for(saved.position)
+    _login(client, ws.emails["tech"])
+    form = client.get("/support/tickets/new").text
+    options = re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)</option>', form)
+    by_id = dict(options)
+    assert ws.customers[0] in by_id and ws.customers[1] in by_id, options
+    assert "blocked" in by_id[ws.customers[1]]
+    r = client.post("/support/tickets/new", data={"_csrf_token": _csrf(form), "customer_id": ws.customers[1],
+                                                  "title": "Sem internet (bloqueado)", "priority": "high",
+                                                  "channel": "phone"}, follow_redirects=False)
+    assert r.status_code in (302, 303), r.text[:300]

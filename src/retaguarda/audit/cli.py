@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from retaguarda.audit import application as audit
 from retaguarda.shared.errors import NotFoundError, ValidationError
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 OK, TAMPERED, USAGE = 0, 1, 2
 
@@ -26,7 +29,7 @@ def _error(message: str, err: TextIO | None) -> int:
     return USAGE
 
 
-def history_command(container: Any, aggregate_id: str, *, out: TextIO | None = None,
+def history_command(container: Container, aggregate_id: str, *, out: TextIO | None = None,
                     err: TextIO | None = None) -> int:
     """Prints every event of the aggregate (oldest first) with its data and changes."""
     try:
@@ -36,7 +39,7 @@ def history_command(container: Any, aggregate_id: str, *, out: TextIO | None = N
     return OK
 
 
-def state_command(container: Any, aggregate_id: str, version: Any = None, at: Any = None, *,
+def state_command(container: Container, aggregate_id: str, version: Any = None, at: Any = None, *,
                   out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Prints the aggregate's state as of `--version N` or `--at TIME` (latest when neither)."""
     try:
@@ -50,7 +53,7 @@ def state_command(container: Any, aggregate_id: str, version: Any = None, at: An
     return OK
 
 
-def verify_command(container: Any, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def verify_command(container: Container, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Recomputes the seal; exit 1 naming the first bad position when anything was tampered with."""
     result = audit.verify(container.store, container.engine)
     _print(result.as_dict(), out)

@@ -7,6 +7,7 @@ reads that aggregate type (see `HISTORY_PERMISSIONS`).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -14,8 +15,9 @@ from urllib.parse import urlencode
 from litestar import Request, get, post
 
 from projections.audit.audit_trail import event_types, list_audit_events
-from projections.identity.user_directory import actor_labels
+from projections.identity.user_directory import actor_labels, list_users
 from retaguarda.audit import application as audit
+from retaguarda.i18n import _
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.clock import SAO_PAULO
 from retaguarda.shared.errors import PermissionDeniedError, ValidationError
@@ -48,12 +50,45 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:119] + "…"
 
 
+def field_label(key: Any) -> str:
+    """`status_reason` → `Status reason`: field names for people."""
+    text = str(key).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+_PAIR = re.compile(r"(?:^|, )([A-Za-z_][A-Za-z0-9_]*)=")
+
+
+def summary_fields(summary: str, limit: int = 240) -> list[tuple[str, str]]:
+    """The trail's one-line summary (`k=v, k=v`) as (field label, value) pairs, long values cut."""
+    text = str(summary or "")
+    marks = list(_PAIR.finditer(text))
+    if not marks:
+        return [("", text[:limit] + ("…" if len(text) > limit else ""))] if text else []
+    out = []
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        value = text[m.end():end]
+        out.append((field_label(m.group(1)), value if len(value) <= limit else value[:limit - 1] + "…"))
+    return out
+
+
+def _resolve_customer(conn: Any, tenant_id: str, name: str) -> tuple[str, list[dict[str, Any]]]:
+    """A customer typed by name or document: the id when exactly one matches, and the matches."""
+    from projections.customers.customer_list import list_customers
+
+    found = list_customers(conn, tenant_id, search=name, page=1)["items"][:10]
+    exact = [c for c in found if c["name"].casefold() == name.casefold()]
+    chosen = exact[0] if exact else (found[0] if len(found) == 1 else None)
+    return (chosen["id"] if chosen else ""), found
+
+
 @get("/audit", opt=READ, sync_to_thread=True, include_in_schema=False)
 def trail(request: Request[Any, Any, Any], aggregate_id: str = "", actor: str = "", type: str = "",
-          since: str = "", until: str = "", page: int = 1) -> Template:
+          since: str = "", until: str = "", customer: str = "", page: int = 1) -> Template:
     p = require_principal(request)
     filters = {"aggregate_id": aggregate_id.strip(), "actor": actor.strip(), "type": type.strip(),
-               "since": since.strip(), "until": until.strip()}
+               "since": since.strip(), "until": until.strip(), "customer": customer.strip()}
     errors: dict[str, str] = {}
     bounds: dict[str, datetime | None] = {}
     for name in ("since", "until"):
@@ -64,7 +99,16 @@ def trail(request: Request[Any, Any, Any], aggregate_id: str = "", actor: str = 
             bounds[name] = None
     page = max(1, page)
     with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
-        result = list_audit_events(conn, p.tenant_id, aggregate_id=filters["aggregate_id"],
+        matches: list[dict[str, Any]] = []
+        record = filters["aggregate_id"]
+        if filters["customer"] and not record:
+            record, matches = _resolve_customer(conn, p.tenant_id, filters["customer"])
+            if not record:
+                errors["customer"] = (_("no customer with that name") if not matches
+                                      else _("several customers match: pick one"))
+                record = "\x00none"
+        users = list_users(conn, p.tenant_id, page=1, per_page=200)["items"]
+        result = list_audit_events(conn, p.tenant_id, aggregate_id=record,
                                    actor=filters["actor"], type=filters["type"],
                                    since=bounds["since"], until=bounds["until"],
                                    page=page, per_page=PER_PAGE)
@@ -77,6 +121,7 @@ def trail(request: Request[Any, Any, Any], aggregate_id: str = "", actor: str = 
     return Template("audit/trail.html", status_code=422 if errors else 200, context={
         "result": result, "filters": filters, "filtered": any(filters.values()), "types": types,
         "errors": errors, "page_url": page_url, "local_time": local_time, "names": names,
+        "users": users, "matches": matches, "fields": summary_fields,
     })
 
 
@@ -117,7 +162,7 @@ def history_fragment(request: Request[Any, Any, Any], aggregate_id: str) -> Temp
         names = actor_labels(conn, p.tenant_id, {e["actor"] for e in events})
     return Template("audit/_history.html", context={
         "names": names,
-        "h": found, "events": events, "local_time": local_time, "short": _short,
+        "h": found, "events": events, "local_time": local_time, "short": _short, "label": field_label,
     })
 
 
@@ -134,7 +179,7 @@ def state_fragment(request: Request[Any, Any, Any], aggregate_id: str, version: 
                         context={"snapshot": None, "error": exc.message, "field": exc.field,
                                  "local_time": local_time})
     return Template("audit/_state.html", context={"snapshot": snapshot, "error": None,
-                                                  "local_time": local_time})
+                                                  "local_time": local_time, "label": field_label})
 
 
 pages = [trail, aggregate_page, verify_form, verify_run, history_fragment, state_fragment]

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from retaguarda.integrations import current_attempt, job, runtime
+from retaguarda.integrations import current_attempt, job
 from retaguarda.integrations.errors import PermanentError, TransientError
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 NETWORK_ACTOR = "billing.access_network"
 REFUND_ACTOR = "billing.stripe_refund"
 DAILY_ACTOR = "billing.daily_run"
 
 
-def record_network_give_up(account_id: str, version: int, *, error: str, attempts: int) -> None:
+def record_network_give_up(container: Container,
+                           account_id: str, version: int, *, error: str, attempts: int) -> None:
     """Last retry failed: the account shows the failed delivery (dead letter) with a retry action."""
-    container = runtime.container()
     account = container.billing.find_account(account_id)
     if account is None:
         return
@@ -24,19 +27,18 @@ def record_network_give_up(account_id: str, version: int, *, error: str, attempt
 
 @job(actor_name=NETWORK_ACTOR, queue_name="billing", max_retries=5, min_backoff=1000, max_backoff=60000,
      throws=(PermanentError,), time_limit=60_000, on_give_up=record_network_give_up)
-def notify_access_network(account_id: str, version: int) -> str:
+def notify_access_network(container: Container, account_id: str, version: int) -> str:
     """Tells the access network (RADIUS/NAS adapter) to block or unblock a customer.
 
     Idempotent: does nothing unless the account's delivery is pending; the receiver
     de-duplicates on `event_id` = account id + version of the block/unblock event.
     """
-    container = runtime.container()
     billing = container.billing
     account = billing.find_account(account_id)
     if account is None or account.network.get("state") != "pending":
         return "skipped"
     action = account.network["action"]
-    network = container.ports["access_network_factory"](billing.settings_for(account.tenant_id))
+    network = container.access_network_factory(billing.settings_for(account.tenant_id))
     if network is None:
         billing.record_network(account_id, action, ok=True, attempts=0)
         return "no access network configured"
@@ -60,27 +62,27 @@ def notify_access_network(account_id: str, version: int) -> str:
     return f"{action} sent"
 
 
-def record_refund_give_up(invoice_id: str, refund_id: str, *, error: str, attempts: int) -> None:
+def record_refund_give_up(container: Container,
+                          invoice_id: str, refund_id: str, *, error: str, attempts: int) -> None:
     """Stripe kept failing (or refused): the refund shows as failed on the invoice, with a retry."""
-    runtime.container().billing.record_refund(invoice_id, refund_id, ok=False, attempts=attempts, error=error)
+    container.billing.record_refund(invoice_id, refund_id, ok=False, attempts=attempts, error=error)
 
 
 @job(actor_name=REFUND_ACTOR, queue_name="billing", max_retries=5, min_backoff=1000, max_backoff=60000,
      throws=(PermanentError,), time_limit=120_000, on_give_up=record_refund_give_up)
-def send_stripe_refund(invoice_id: str, refund_id: str) -> str:
+def send_stripe_refund(container: Container, invoice_id: str, refund_id: str) -> str:
     """Sends a pending card refund to Stripe (`POST /v1/refunds` on the payment's PaymentIntent).
 
     The idempotency key is the refund request's id, so retries (ours and the client's) and a
     manual retry after a failure never refund twice; Stripe replays its first answer.
     """
-    container = runtime.container()
     billing = container.billing
     inv = billing.get_invoice(None, invoice_id)
     req = inv.refund_requests.get(refund_id)
     if req is None or req["state"] != "pending":
         return "skipped"
     payment = next(p for p in inv.payments if p["id"] == req["payment_id"])
-    client = container.ports["stripe_factory"](billing.settings_for(inv.tenant_id))
+    client = container.stripe_factory(billing.settings_for(inv.tenant_id))
     if client is None:
         raise PermanentError("Stripe is not configured for this tenant (stripe_secret_key)")
     try:
@@ -103,12 +105,11 @@ def send_stripe_refund(invoice_id: str, refund_id: str) -> str:
 
 
 @job(actor_name=DAILY_ACTOR, queue_name="billing", max_retries=0, time_limit=3_600_000)
-def daily_run() -> str:
+def daily_run(container: Container) -> str:
     """Periodic: the billing run for today (São Paulo) in every tenant that bills."""
     from retaguarda.billing.application import local_date
     from retaguarda.billing.runs import run_all
 
-    container = runtime.container()
     results: dict[str, Any] = run_all(container, local_date(container.clock.now()))
     return f"{len(results)} tenant(s): " + "; ".join(
         f"{k[:8]} generated {v.get('generated', 0)}, blocked {v.get('blocked', 0)}" for k, v in results.items())

@@ -34,7 +34,7 @@ from retaguarda.billing.views import invoice_view, parse_date, parse_instant
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import NotFoundError, ValidationError
 from retaguarda.shared.jsonable import jsonable
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 
 READ = {"permission": "billing:read"}
 WRITE = {"permission": "billing:write"}
@@ -57,7 +57,6 @@ def create_plan(request: Request[Any, Any, Any], data: PlanIn) -> Response[dict[
     if data.cycle:
         fields["cycle"] = data.cycle
     saved = c.billing.create_plan(meta_of(request), **fields)
-    settle(request, saved.position)
     plan = saved.aggregate
     return Response(jsonable({"id": str(plan.id), "name": plan.name, "price": plan.price, "cycle": plan.cycle,
                               "kind": plan.kind, "active": plan.active}), status_code=201)
@@ -66,7 +65,6 @@ def create_plan(request: Request[Any, Any, Any], data: PlanIn) -> Response[dict[
 @patch("/billing/plans/{plan_id:str}", opt=WRITE, sync_to_thread=True, summary="Change a plan")
 def update_plan(request: Request[Any, Any, Any], plan_id: str, data: PlanPatch) -> dict[str, Any]:
     saved = container_of(request).billing.update_plan(meta_of(request), plan_id, **data.changes())
-    settle(request, saved.position)
     plan = saved.aggregate
     return jsonable({"id": str(plan.id), "name": plan.name, "price": plan.price, "cycle": plan.cycle,
                      "kind": plan.kind, "active": plan.active})
@@ -84,7 +82,6 @@ def create_subscription(request: Request[Any, Any, Any], data: SubscriptionIn) -
     c = container_of(request)
     saved = c.billing.subscribe(meta_of(request), customer_id=data.customer_id, plan_id=data.plan_id,
                                 due_day=data.due_day, start_date=parse_date(data.start_date, "start_date"))
-    settle(request, saved.position)
     s = saved.aggregate
     return Response(jsonable({"id": str(s.id), "customer_id": s.customer_id, "plan_id": s.plan_id,
                               "due_day": s.due_day, "start_date": s.start_date, "status": s.status}),
@@ -121,11 +118,10 @@ def change_plan(request: Request[Any, Any, Any], subscription_id: str, data: Pla
 
         sub = c.billing.load(Subscription, subscription_id, meta.tenant_id)
         effective = c.billing.next_period_start(meta.tenant_id, sub, local_date(meta.at))
-        saved = c.billing.change_subscription_plan(meta, subscription_id, data.plan_id, effective)
+        c.billing.change_subscription_plan(meta, subscription_id, data.plan_id, effective)
         adjustment = {"invoice": None, "credit": "0.00"}
     else:
         raise ValidationError("when", "when must be next_period or now")
-    settle(request, saved.position)
     return jsonable({**_subscription(request, subscription_id), "adjustment": adjustment})
 
 
@@ -135,7 +131,6 @@ def cancel_subscription(request: Request[Any, Any, Any], subscription_id: str,
                         data: CancelSubscriptionIn) -> dict[str, Any]:
     saved, result = container_of(request).billing.cancel_subscription(
         meta_of(request), subscription_id, data.reason, final_invoice=data.final_invoice)
-    settle(request, saved.position)
     return jsonable({**_subscription(request, subscription_id), "final": result})
 
 
@@ -145,9 +140,8 @@ def subscription_status(request: Request[Any, Any, Any], subscription_id: str, a
                         data: ReasonIn) -> dict[str, Any]:
     if action not in ("suspend", "resume"):
         raise NotFoundError("Route", action)
-    saved = container_of(request).billing.set_subscription_status(meta_of(request), subscription_id, action,
+    container_of(request).billing.set_subscription_status(meta_of(request), subscription_id, action,
                                                                   data.reason)
-    settle(request, saved.position)
     return jsonable(_subscription(request, subscription_id))
 
 
@@ -159,7 +153,6 @@ def create_invoice(request: Request[Any, Any, Any], data: InvoiceIn) -> Response
     saved = c.billing.create_invoice(meta_of(request), customer_id=data.customer_id,
                                      due_date=parse_date(data.due_date, "due_date"), items=items_of(data),
                                      discount=data.discount)
-    settle(request, saved.position)
     inv = saved.aggregate
     return Response(jsonable(invoice_view(c, inv)), status_code=201,
                     headers={"Location": f"/api/v1/billing/invoices/{inv.id}"})
@@ -187,8 +180,7 @@ def read_invoice(request: Request[Any, Any, Any], invoice_id: str) -> dict[str, 
 @post("/billing/invoices/{invoice_id:str}/issue", opt=WRITE, sync_to_thread=True, status_code=200,
       summary="Issue a draft invoice (PIX and boleto attached, credit applied)")
 def issue_invoice(request: Request[Any, Any, Any], invoice_id: str) -> dict[str, Any]:
-    saved = container_of(request).billing.issue_invoice(meta_of(request), invoice_id)
-    settle(request, saved.position)
+    container_of(request).billing.issue_invoice(meta_of(request), invoice_id)
     return _invoice(request, invoice_id)
 
 
@@ -196,9 +188,8 @@ def issue_invoice(request: Request[Any, Any, Any], invoice_id: str) -> dict[str,
       summary="Register a payment")
 def register_payment(request: Request[Any, Any, Any], invoice_id: str, data: PaymentIn) -> Response[dict[str, Any]]:
     c = container_of(request)
-    saved = c.billing.register_payment(meta_of(request), invoice_id, amount=data.amount, method=data.method,
+    c.billing.register_payment(meta_of(request), invoice_id, amount=data.amount, method=data.method,
                                        paid_at=parse_instant(data.paid_at, "paid_at"), reference=data.reference)
-    settle(request, saved.position)
     view = _invoice(request, invoice_id)
     view["payment"] = view["payments"][-1]
     return Response(view, status_code=201)
@@ -206,17 +197,15 @@ def register_payment(request: Request[Any, Any, Any], invoice_id: str, data: Pay
 
 @post("/billing/invoices/{invoice_id:str}/refunds", opt=WRITE, sync_to_thread=True, summary="Refund a payment")
 def refund(request: Request[Any, Any, Any], invoice_id: str, data: RefundIn) -> Response[dict[str, Any]]:
-    saved = container_of(request).billing.refund_payment(meta_of(request), invoice_id, data.payment_id,
+    container_of(request).billing.refund_payment(meta_of(request), invoice_id, data.payment_id,
                                                          data.amount)
-    settle(request, saved.position)
     return Response(_invoice(request, invoice_id), status_code=201)
 
 
 @post("/billing/invoices/{invoice_id:str}/refunds/{refund_id:str}/retry", opt=WRITE, sync_to_thread=True,
       status_code=200, summary="Send a failed card refund to Stripe again")
 def retry_refund(request: Request[Any, Any, Any], invoice_id: str, refund_id: str) -> dict[str, Any]:
-    saved = container_of(request).billing.retry_refund(meta_of(request), invoice_id, refund_id)
-    settle(request, saved.position)
+    container_of(request).billing.retry_refund(meta_of(request), invoice_id, refund_id)
     return _invoice(request, invoice_id)
 
 
@@ -224,8 +213,7 @@ def retry_refund(request: Request[Any, Any, Any], invoice_id: str, refund_id: st
       summary="Cancel an invoice")
 def cancel_invoice(request: Request[Any, Any, Any], invoice_id: str, data: ReasonIn | None = None) -> dict[str, Any]:
     reason = data.reason if data is not None else "cancelled"
-    saved = container_of(request).billing.cancel_invoice(meta_of(request), invoice_id, reason)
-    settle(request, saved.position)
+    container_of(request).billing.cancel_invoice(meta_of(request), invoice_id, reason)
     return _invoice(request, invoice_id)
 
 
@@ -281,8 +269,7 @@ def get_settings(request: Request[Any, Any, Any]) -> dict[str, Any]:
 @patch("/billing/settings", opt=ADMIN, sync_to_thread=True, summary="Change billing settings")
 def change_settings(request: Request[Any, Any, Any], data: dict[str, Any]) -> dict[str, Any]:
     c = container_of(request)
-    saved = c.billing.configure(meta_of(request), **data)
-    settle(request, saved.position)
+    c.billing.configure(meta_of(request), **data)
     return jsonable(c.billing.settings_for(require_principal(request).tenant_id).public_values())
 
 
@@ -290,7 +277,6 @@ def change_settings(request: Request[Any, Any, Any], data: dict[str, Any]) -> di
       summary="Unblock an overdue customer for 48 h (once a month)")
 def trust_unlock(request: Request[Any, Any, Any], customer_id: str) -> dict[str, Any]:
     saved = container_of(request).billing.trust_unlock(meta_of(request), customer_id)
-    settle(request, saved.position)
     a = saved.aggregate
     return jsonable({"customer_id": customer_id, "blocked": a.blocked, "trust_until": a.trust_until})
 
@@ -299,7 +285,6 @@ def trust_unlock(request: Request[Any, Any, Any], customer_id: str) -> dict[str,
       status_code=200, summary="Retry a failed access-network delivery")
 def retry_network(request: Request[Any, Any, Any], customer_id: str) -> dict[str, Any]:
     saved = container_of(request).billing.retry_network(meta_of(request), customer_id)
-    settle(request, saved.position)
     return jsonable({"customer_id": customer_id, "network": saved.aggregate.network})
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retaguarda.billing.application import Billing, local_date
-from retaguarda.billing.domain import BillingAccount, Invoice
-from retaguarda.integrations import Daily, register_periodic, register_reconciler, register_trigger
-from retaguarda.notifications.templates import register_template
+from retaguarda.billing.domain import Invoice
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 
 def make_charges(settings: Any, invoice: Invoice, amount: Decimal) -> tuple[dict | None, dict | None]:
@@ -35,10 +36,9 @@ def make_charges(settings: Any, invoice: Invoice, amount: Decimal) -> tuple[dict
     return pix, boleto
 
 
-def _reminder(params: dict[str, Any], container: Any) -> tuple[str, str]:
+def reminder_email(params: dict[str, Any], container: Container) -> tuple[str, str]:
     from retaguarda.i18n import format_date, format_money
     from retaguarda.i18n import gettext as _
-
     key = params.get("key", "")
     due = format_date(params["due_date"])
     number = params["number"]
@@ -58,15 +58,18 @@ def _reminder(params: dict[str, Any], container: Any) -> tuple[str, str]:
         lines += ["", _("PIX copy-and-paste code:"), params["brcode"]]
     if params.get("digitable_line"):
         lines += ["", _("Boleto: %(line)s", line=params["digitable_line"])]
+        if key.startswith("+"):
+            lines.append(_("The boleto shows its original amount; the bank adds the fine and interest "
+                           "when it is paid after the due date."))
     lines += ["", _("If you have already paid, please ignore this message.")]
     return subject, "\n".join(lines)
 
 
-def _network_args(event: Any) -> tuple[str, int]:
+def network_args(event: Any) -> tuple[str, int]:
     return str(event.originator_id), event.originator_version
 
 
-def _refund_args(event: Any) -> tuple[str, str]:
+def refund_args(event: Any) -> tuple[str, str]:
     return str(event.originator_id), event.refund_id
 
 
@@ -80,7 +83,7 @@ def _access_network_factory(settings: Any) -> Any:
     return AccessNetworkWebhook(url, secret, max_retries=0)
 
 
-def find_stuck_network(container: Any, older_than: datetime) -> list[tuple[str, tuple[str, int]]]:
+def find_stuck_network(container: Container, older_than: datetime) -> list[tuple[str, tuple[str, int]]]:
     from projections.billing.catalogue import pending_network
 
     with container.engine.connect() as conn:
@@ -88,13 +91,10 @@ def find_stuck_network(container: Any, older_than: datetime) -> list[tuple[str, 
     return [("billing.access_network", (r.id, r.version)) for r in rows]
 
 
-def install(container: Any) -> None:
-    import retaguarda.billing.actors  # noqa: F401  (records the jobs)
-    from retaguarda.billing.actors import DAILY_ACTOR, NETWORK_ACTOR, REFUND_ACTOR
-
+def install(container: Container) -> None:
     billing = Billing(container.store, container.after_write, container.clock, container.settings.secret_key)
     billing.charges = make_charges
-    container.services["billing"] = billing
+    container.billing = billing
     settings = container.settings
 
     def stripe(tenant_settings: Any) -> Any:
@@ -109,18 +109,9 @@ def install(container: Any) -> None:
         token = tenant_settings.values.get("mercadopago_access_token")
         return MercadoPagoClient(settings.mercadopago_url, token) if token else None
 
-    container.ports.setdefault("stripe_factory", stripe)
-    container.ports.setdefault("mercadopago_factory", mercadopago)
-    container.ports.setdefault("access_network_factory", _access_network_factory)
-    register_template("billing.reminder", _reminder)
-    for event_class in (BillingAccount.Blocked, BillingAccount.Unblocked, BillingAccount.TrustUnlocked,
-                        BillingAccount.NetworkRetryRequested):
-        register_trigger(event_class, NETWORK_ACTOR, _network_args)
-    for event_class in (Invoice.RefundRequested, Invoice.RefundRetryRequested):
-        register_trigger(event_class, REFUND_ACTOR, _refund_args)
-    register_periodic("billing.daily_run", Daily("06:00"), DAILY_ACTOR,
-                      "Billing run: invoices, overdue, reminders, blocking")
-    register_reconciler("billing_access_network", find_stuck_network)
+    container.stripe_factory = stripe
+    container.mercadopago_factory = mercadopago
+    container.access_network_factory = _access_network_factory
 
 
 # Demo ----------------------------------------------------------------------------------------
@@ -131,7 +122,7 @@ DEMO_SETTINGS = {
 }
 
 
-def seed_demo(container: Any, tenant_id: str, actor: str) -> None:
+def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     """PIX key and boleto agreement, two plans, a few subscriptions with their invoices, one
     one-off invoice, one payment. Idempotent: does nothing once the tenant has billing settings."""
     from retaguarda.billing.domain import settings_id
@@ -194,7 +185,7 @@ def seed_demo(container: Any, tenant_id: str, actor: str) -> None:
     container.wait_for(container.store.head(), timeout=10)
 
 
-def _invoices_of(container: Any, tenant_id: str, customer_id: str) -> list[Invoice]:
+def _invoices_of(container: Container, tenant_id: str, customer_id: str) -> list[Invoice]:
     from projections.billing.invoice_list import list_invoices
     from retaguarda.readdb import tenant_reader
 

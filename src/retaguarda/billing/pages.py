@@ -14,13 +14,14 @@ from litestar.response import Redirect
 from projections.billing.catalogue import list_plans, list_runs, list_subscriptions
 from projections.billing.invoice_list import AGING, list_invoices, receivables, revenue_by_month
 from retaguarda.billing.application import check_public_token, local_date
-from retaguarda.billing.domain import INVOICE_STATUSES, METHODS
+from retaguarda.billing.domain import INVOICE_STATUSES, METHODS, OPEN_STATUSES
 from retaguarda.billing.views import invoice_view, parse_date, parse_instant
-from retaguarda.i18n import N_, error_text, format_money, gettext, parse_money
+from retaguarda.i18n import N_, _, error_text, format_money, gettext, parse_money
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 from retaguarda.web.html import Template
+from retaguarda.web.qr import qr_svg
 
 READ = {"permission": "billing:read"}
 WRITE = {"permission": "billing:write"}
@@ -30,7 +31,9 @@ FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 @get("/billing/invoices", opt=READ, sync_to_thread=True, include_in_schema=False)
 def invoice_list(request: Request[Any, Any, Any], status: str = "", customer: str = "", due_from: str = "",
-                 due_to: str = "", page: int = 1) -> Template:
+                 due_to: str = "", page: int = 1, customer_q: str = "") -> Template:
+    from projections.customers.customer_list import get_customer_row, list_customers
+
     p = require_principal(request)
     status = status if status in INVOICE_STATUSES else ""
     try:
@@ -38,16 +41,28 @@ def invoice_list(request: Request[Any, Any, Any], status: str = "", customer: st
         dto = parse_date(due_to, "due_to") if due_to else None
     except ValidationError:
         dfrom = dto = None
+    customer_error, matches = "", []
     with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
+        if customer_q.strip():  # a customer typed by name/document: filter when it names one customer
+            matches = list_customers(conn, p.tenant_id, search=customer_q.strip(), per_page=10)["items"]
+            exact = [m for m in matches if m["name"].casefold() == customer_q.strip().casefold()]
+            if len(matches) == 1 or exact:
+                customer, matches = (exact or matches)[0]["id"], []
+            else:
+                customer = "\x00none"
+                customer_error = _("no customer matches") if not matches else ""
+        customer_row = get_customer_row(conn, p.tenant_id, customer) if customer else None
         result = list_invoices(conn, p.tenant_id, status=status, customer=customer, due_from=dfrom, due_to=dto,
                                page=max(1, page))
 
     def page_url(n: int) -> str:
-        return "/billing/invoices?" + urlencode({"status": status, "customer": customer, "due_from": due_from,
-                                                 "due_to": due_to, "page": n})
+        return "/billing/invoices?" + urlencode({"status": status, "customer": customer,
+                                                 "customer_q": customer_q,
+                                                 "due_from": due_from, "due_to": due_to, "page": n})
     return Template("billing/invoices.html", context={
         "result": result, "status": status, "statuses": INVOICE_STATUSES, "customer": customer,
-        "due_from": due_from, "due_to": due_to, "page_url": page_url})
+        "due_from": due_from, "due_to": due_to, "page_url": page_url, "customer_q": customer_q,
+        "customer_row": customer_row, "customer_matches": matches, "customer_error": customer_error})
 
 
 @get("/billing/invoices/{invoice_id:str}", opt=READ, sync_to_thread=True, include_in_schema=False)
@@ -56,8 +71,11 @@ def invoice_detail(request: Request[Any, Any, Any], invoice_id: str, tab: str = 
     c = container_of(request)
     inv = c.billing.get_invoice(require_principal(request).tenant_id, invoice_id)
     customer = c.customers.get_customer(inv.tenant_id, inv.customer_id)
+    view = invoice_view(c, inv)
+    qr = qr_svg(view["pix"]["brcode"], label=_("PIX QR code")) \
+        if view["pix"] and inv.status in OPEN_STATUSES else ""
     return Template("billing/invoice.html", context={
-        "inv": invoice_view(c, inv), "customer": customer, "tab": "history" if tab == "history" else "overview",
+        "inv": view, "qr": qr, "customer": customer, "tab": "history" if tab == "history" else "overview",
         "methods": METHODS, "error": error, "today": local_date(c.clock.now())})
 
 
@@ -91,24 +109,23 @@ def invoice_action(request: Request[Any, Any, Any], invoice_id: str, data: dict[
     action = data.get("action", "")
     try:
         if action == "issue":
-            saved = c.billing.issue_invoice(meta_of(request), invoice_id)
+            c.billing.issue_invoice(meta_of(request), invoice_id)
         elif action == "pay":
-            saved = c.billing.register_payment(meta_of(request), invoice_id, amount=money_input(data, "amount"),
+            c.billing.register_payment(meta_of(request), invoice_id, amount=money_input(data, "amount"),
                                                method=data.get("method", ""),
                                                paid_at=parse_instant(data.get("paid_at", ""), "paid_at"),
                                                reference=data.get("reference", ""))
         elif action == "cancel":
-            saved = c.billing.cancel_invoice(meta_of(request), invoice_id, data.get("reason", ""))
+            c.billing.cancel_invoice(meta_of(request), invoice_id, data.get("reason", ""))
         elif action == "refund":
-            saved = c.billing.refund_payment(meta_of(request), invoice_id, data.get("payment_id", ""),
-                                             money_input(data, "amount"))
+            c.billing.refund_payment(meta_of(request), invoice_id, data.get("payment_id", ""),
+                                     money_input(data, "amount"))
         elif action == "retry_refund":
-            saved = c.billing.retry_refund(meta_of(request), invoice_id, data.get("refund_id", ""))
+            c.billing.retry_refund(meta_of(request), invoice_id, data.get("refund_id", ""))
         else:
             raise ValidationError("action", "unknown action")
     except (ValidationError, ConflictError) as exc:
         return Redirect(f"/billing/invoices/{invoice_id}?" + urlencode({"error": error_message(exc)}))
-    settle(request, saved.position)
     return Redirect(f"/billing/invoices/{invoice_id}")
 
 
@@ -123,12 +140,11 @@ def plans_page(request: Request[Any, Any, Any], error: str = "") -> Template:
 @post("/billing/plans", opt=WRITE, sync_to_thread=True, include_in_schema=False)
 def create_plan(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Redirect:
     try:
-        saved = container_of(request).billing.create_plan(
+        container_of(request).billing.create_plan(
             meta_of(request), name=data.get("name", ""), price=money_input(data, "price"),
             cycle=data.get("cycle") or None, kind=data.get("kind") or "plan")
     except ValidationError as exc:
         return Redirect("/billing/plans?" + urlencode({"error": error_message(exc)}))
-    settle(request, saved.position)
     return Redirect("/billing/plans")
 
 
@@ -166,7 +182,7 @@ def subscription_action(request: Request[Any, Any, Any], subscription_id: str,
             else:
                 sub = c.billing.load(Subscription, subscription_id, meta.tenant_id)
                 effective = c.billing.next_period_start(meta.tenant_id, sub, local_date(meta.at))
-                saved = c.billing.change_subscription_plan(meta, subscription_id, data.get("plan_id", ""), effective)
+                c.billing.change_subscription_plan(meta, subscription_id, data.get("plan_id", ""), effective)
                 notice = gettext("Plan change scheduled from %(date)s", date=f"{effective:%d/%m/%Y}")
         elif action == "cancel":
             saved, result = c.billing.cancel_subscription(meta, subscription_id, data.get("reason", ""),
@@ -179,13 +195,12 @@ def subscription_action(request: Request[Any, Any, Any], subscription_id: str,
                 notice = gettext("Subscription cancelled; credit %(credit)s for unused days",
                                  credit=format_money(result["credit"]))
         elif action in ("suspend", "resume"):
-            saved = c.billing.set_subscription_status(meta, subscription_id, action, data.get("reason", ""))
+            c.billing.set_subscription_status(meta, subscription_id, action, data.get("reason", ""))
             notice = gettext("Subscription suspended") if action == "suspend" else gettext("Subscription resumed")
         else:
             raise ValidationError("action", "unknown action")
     except (ValidationError, ConflictError) as exc:
         return Redirect(back + sep + urlencode({"error": error_message(exc)}))
-    settle(request, saved.position)
     return Redirect(back + sep + urlencode({"notice": notice}))
 
 
@@ -232,18 +247,18 @@ def pay_page(request: Request[Any, Any, Any], invoice_id: str, token: str, paid:
     inv = c.billing.get_invoice(None, invoice_id)
     view = invoice_view(c, inv)
     settings = c.billing.settings_for(inv.tenant_id)
-    qr = ""
-    if inv.pix and inv.status in ("issued", "partially_paid", "overdue"):
-        import segno
-
-        qr = segno.make(inv.pix["brcode"], error="m").svg_inline(scale=5)
+    qr = qr_svg(view["pix"]["brcode"], label=_("PIX QR code")) \
+        if view["pix"] and inv.status in OPEN_STATUSES else ""
     return Template("billing/pay.html", context={
         "inv": view, "qr": qr, "token": token, "paid_flag": bool(paid),
         "merchant": settings.values.get("merchant_name") or "Retaguarda",
         "card": bool(settings.values.get("stripe_secret_key")), "today": local_date(c.clock.now())})
 
 
-pages = [invoice_list, invoice_detail, invoice_action, plans_page, create_plan, subscriptions_page,
+from retaguarda.billing.create_pages import pages as _create_pages  # noqa: E402 - the "new …" screens
+
+pages = [*_create_pages, invoice_list, invoice_detail, invoice_action, plans_page, create_plan,
+         subscriptions_page,
          subscription_action, runs_page,
          run_now, receivables_page, pay_page]
 
@@ -324,11 +339,10 @@ def settings_submit(request: Request[Any, Any, Any], data: dict[str, Any] = FORM
     values, errors = _settings_form(data)
     if not errors:
         try:
-            saved = container_of(request).billing.configure(meta_of(request), **values)
+            container_of(request).billing.configure(meta_of(request), **values)
         except ValidationError as exc:
             errors = {key: error_text(message) for key, message in exc.errors.items()}
         else:
-            settle(request, saved.position)
             return Redirect("/billing/settings?saved=1", status_code=303)
     typed = {key: data.get(key, "") for key, _label, _kind in SETTINGS_FIELDS}
     typed["nfse_on_paid"] = data.get("nfse_on_paid") in ("on", "true", "1")

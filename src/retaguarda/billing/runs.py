@@ -14,14 +14,18 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from projections.billing.catalogue import billing_tenants, customers_with_credit, subscriptions_due
 from projections.billing.invoice_list import invoiced_periods, open_invoices, open_invoices_due, overdue_past
 import retaguarda.billing.money as m
 from retaguarda.billing.application import public_token
+from retaguarda.billing.due import pix_for_amount
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.meta import Meta
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 BATCH = 500
 PAGES_PER_READ = 10  # subscriptions read per query: 10 batches (fewer, larger keyset reads)
@@ -31,11 +35,11 @@ def _meta(tenant_id: str, actor: str, at: Any) -> Meta:
     return Meta(tenant_id=tenant_id, actor=actor, correlation_id=uuid.uuid4().hex, at=at)
 
 
-def _catch_up(container: Any) -> None:
+def _catch_up(container: Container) -> None:
     container.wait_for(container.store.head(), timeout=max(30.0, container.settings.read_your_writes_timeout))
 
 
-def run_for_tenant(container: Any, tenant_id: str, run_date: date, *, actor: str = "system:billing.run",
+def run_for_tenant(container: Container, tenant_id: str, run_date: date, *, actor: str = "system:billing.run",
                    trigger: str = "api", steps: tuple[str, ...] = ("generate", "overdue", "reminders", "block"),
                    record: bool = True) -> dict[str, Any]:
     """Runs the steps for one tenant and records the counts as a BillingRun."""
@@ -60,14 +64,14 @@ def run_for_tenant(container: Any, tenant_id: str, run_date: date, *, actor: str
     return results
 
 
-def run_all(container: Any, run_date: date, trigger: str = "schedule") -> dict[str, Any]:
+def run_all(container: Container, run_date: date, trigger: str = "schedule") -> dict[str, Any]:
     _catch_up(container)
     with container.engine.connect() as conn:
         tenants = billing_tenants(conn)
     return {t: run_for_tenant(container, t, run_date, trigger=trigger) for t in tenants}
 
 
-def generate(container: Any, tenant_id: str, run_date: date, *, actor: str = "system:billing.run",
+def generate(container: Container, tenant_id: str, run_date: date, *, actor: str = "system:billing.run",
              batch: int = BATCH) -> int:
     """Invoices for every active subscription whose next period starts within the lead time."""
     billing = container.billing
@@ -104,14 +108,14 @@ def generate(container: Any, tenant_id: str, run_date: date, *, actor: str = "sy
     return created
 
 
-def _claimed(container: Any, tenant_id: str, keys: list[str]) -> set[str]:
+def _claimed(container: Container, tenant_id: str, keys: list[str]) -> set[str]:
     """Which `{subscription_id}:{period_start}` keys already have an invoice (read model, caught up)."""
     _catch_up(container)
     with tenant_reader(container.engine, tenant_id) as conn:
         return invoiced_periods(conn, tenant_id, keys)
 
 
-def mark_overdue(container: Any, tenant_id: str, run_date: date, *, actor: str = "system:billing.run") -> int:
+def mark_overdue(container: Container, tenant_id: str, run_date: date, *, actor: str = "system:billing.run") -> int:
     with tenant_reader(container.engine, tenant_id) as conn:
         rows = open_invoices_due(conn, tenant_id, run_date)
     now = container.clock.now()
@@ -122,7 +126,7 @@ def reminder_key(days_from_due: int) -> str:
     return "due" if days_from_due == 0 else f"{days_from_due:+d}"
 
 
-def send_reminders(container: Any, tenant_id: str, run_date: date, *, actor: str = "system:billing.run") -> int:
+def send_reminders(container: Container, tenant_id: str, run_date: date, *, actor: str = "system:billing.run") -> int:
     """The schedule step that applies today (or the latest one missed), each once per invoice.
 
     Only the latest step reached is sent: a run that missed days does not send a burst of
@@ -149,7 +153,7 @@ def send_reminders(container: Any, tenant_id: str, run_date: date, *, actor: str
         params = {
             "number": inv.number, "customer_name": r.customer_name or "", "due_date": inv.due_date.isoformat(),
             "amount": str(inv.due_on(run_date, settings.terms)), "link": link, "key": key,
-            "brcode": (inv.pix or {}).get("brcode", ""),
+            "brcode": (pix_for_amount(inv.pix, inv.due_on(run_date, settings.terms)) or {}).get("brcode", ""),
             "digitable_line": (inv.boleto or {}).get("digitable_line", ""),
         }
         if billing.send_reminder(_meta(tenant_id, actor, now), r.id, key, r.email, params):
@@ -157,7 +161,7 @@ def send_reminders(container: Any, tenant_id: str, run_date: date, *, actor: str
     return sent
 
 
-def block_overdue(container: Any, tenant_id: str, run_date: date, *, actor: str = "system:billing.run") -> int:
+def block_overdue(container: Container, tenant_id: str, run_date: date, *, actor: str = "system:billing.run") -> int:
     billing = container.billing
     settings = billing.settings_for(tenant_id)
     limit = run_date - timedelta(days=int(settings.values.get("block_after_days", 10)))

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import retaguarda.billing.money as m
 from retaguarda.billing.application import local_date, public_token
-from retaguarda.billing.domain import Invoice
+from retaguarda.billing.domain import OPEN_STATUSES, Invoice
+from retaguarda.billing.due import charges_due
 from retaguarda.i18n import format_percent, gettext
 from retaguarda.shared.errors import ValidationError
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 
 def parse_date(value: Any, field: str) -> date:
@@ -43,12 +47,14 @@ def public_path(secret: str, invoice_id: str) -> str:
     return f"/pay/{invoice_id}/{public_token(secret, invoice_id)}"
 
 
-def invoice_view(container: Any, inv: Invoice, now: datetime | None = None) -> dict[str, Any]:
+def invoice_view(container: Container, inv: Invoice, now: datetime | None = None) -> dict[str, Any]:
     billing = container.billing
     now = now or container.clock.now()
     today = local_date(now)
     terms = billing.settings_for(inv.tenant_id).terms
     due_today = inv.due_on(today, terms)
+    charges = charges_due(inv, today, terms) if inv.status in OPEN_STATUSES else {
+        "pix": inv.pix, "boleto": inv.boleto}
     return {
         "id": str(inv.id), "number": inv.number, "customer_id": inv.customer_id,
         "subscription_id": inv.subscription_id, "period_start": inv.period_start, "period_end": inv.period_end,
@@ -58,7 +64,7 @@ def invoice_view(container: Any, inv: Invoice, now: datetime | None = None) -> d
         "balance": inv.balance, "amount_due_today": due_today,
         "late_charges_today": m.cents(due_today - inv.balance) if due_today else m.ZERO,
         "issue_date": inv.issue_date, "due_date": inv.due_date,
-        "pix": inv.pix, "boleto": inv.boleto,
+        "amount_due": due_today, "pix": charges["pix"], "boleto": charges["boleto"],
         "payments": [{k: v for k, v in p.items()} for p in inv.payments],
         "reminders": list(inv.reminders), "cancel_reason": inv.cancel_reason,
         "refunds": [dict(r) for r in getattr(inv, "refund_requests", {}).values()],
@@ -67,7 +73,7 @@ def invoice_view(container: Any, inv: Invoice, now: datetime | None = None) -> d
     }
 
 
-def pdf_view(container: Any, inv: Invoice) -> dict[str, Any]:
+def pdf_view(container: Container, inv: Invoice) -> dict[str, Any]:
     view = invoice_view(container, inv)
     customer = container.customers.get_customer(inv.tenant_id, inv.customer_id)
     address = customer.address or {}

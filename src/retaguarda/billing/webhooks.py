@@ -12,13 +12,16 @@ from __future__ import annotations
 import json
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from retaguarda.billing.domain import Invoice
 from retaguarda.shared.errors import ConflictError, NotFoundError
 from retaguarda.shared.meta import Meta
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 log = structlog.get_logger("retaguarda.billing.webhooks")
 
@@ -34,7 +37,7 @@ def _meta(tenant_id: str, provider: str, at: Any) -> Meta:
     return Meta(tenant_id=tenant_id, actor=f"system:webhook:{provider}", correlation_id=uuid.uuid4().hex, at=at)
 
 
-def handle_webhook(container: Any, provider: str, body: bytes, headers: dict[str, str],
+def handle_webhook(container: Container, provider: str, body: bytes, headers: dict[str, str],
                    query: dict[str, str]) -> tuple[int, dict[str, Any]]:
     if provider not in PROVIDERS:
         return _problem(404, "Not Found", f"unknown provider {provider!r}")
@@ -51,14 +54,14 @@ class _Refused(Exception):
     pass
 
 
-def _invoice(container: Any, invoice_id: str) -> Invoice:
+def _invoice(container: Container, invoice_id: str) -> Invoice:
     try:
         return container.billing.get_invoice(None, invoice_id)
     except NotFoundError:
         raise _Refused("unknown invoice") from None
 
 
-def _stripe(container: Any, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+def _stripe(container: Container, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
     from retaguarda.billing.gateways.base import WebhookSignatureError
     from retaguarda.billing.gateways.stripe import verify_stripe_signature
 
@@ -95,7 +98,7 @@ def _stripe(container: Any, body: bytes, headers: dict[str, str]) -> tuple[int, 
     return 200, {"received": True, "outcome": outcome}
 
 
-def _mercadopago(container: Any, body: bytes, headers: dict[str, str],
+def _mercadopago(container: Container, body: bytes, headers: dict[str, str],
                  query: dict[str, str]) -> tuple[int, dict[str, Any]]:
     from retaguarda.billing.gateways.base import GatewayError, WebhookSignatureError
     from retaguarda.billing.gateways.mercadopago import verify_mercadopago_signature
@@ -112,7 +115,7 @@ def _mercadopago(container: Any, body: bytes, headers: dict[str, str],
                                      secret=settings.values.get("mercadopago_webhook_secret", ""), now=now)
     except WebhookSignatureError as exc:
         raise _Refused(f"signature: {exc}") from None
-    client = container.ports["mercadopago_factory"](settings)
+    client = container.mercadopago_factory(settings)
     if client is None:
         raise _Refused("Mercado Pago is not configured for this tenant")
     try:
@@ -143,13 +146,13 @@ def _mercadopago(container: Any, body: bytes, headers: dict[str, str],
     return 200, {"received": True, "outcome": outcome}
 
 
-def start_card_checkout(container: Any, invoice_id: str, token: str) -> str:
+def start_card_checkout(container: Container, invoice_id: str, token: str) -> str:
     """Creates (or reuses) a Stripe Checkout Session for the amount due today; returns its URL."""
     from retaguarda.billing.application import local_date
 
     inv = _checkout_invoice(container, invoice_id)
     settings = container.billing.settings_for(inv.tenant_id)
-    client = container.ports["stripe_factory"](settings)
+    client = container.stripe_factory(settings)
     if client is None:
         raise ConflictError("card payments are not configured")
     now = container.clock.now()
@@ -170,7 +173,7 @@ def start_card_checkout(container: Any, invoice_id: str, token: str) -> str:
     return str(session["url"])
 
 
-def _checkout_invoice(container: Any, invoice_id: str) -> Invoice:
+def _checkout_invoice(container: Container, invoice_id: str) -> Invoice:
     try:
         inv = container.billing.get_invoice(None, invoice_id)
     except NotFoundError:
@@ -180,14 +183,14 @@ def _checkout_invoice(container: Any, invoice_id: str) -> Invoice:
     return inv
 
 
-def start_mercadopago_pix(container: Any, invoice_id: str) -> dict[str, Any]:
+def start_mercadopago_pix(container: Container, invoice_id: str) -> dict[str, Any]:
     """Creates a Mercado Pago PIX payment for the amount due today (idempotent per invoice version
     and amount); its notifications come back to our webhook with the tenant in the URL."""
     from retaguarda.billing.application import local_date
 
     inv = _checkout_invoice(container, invoice_id)
     settings = container.billing.settings_for(inv.tenant_id)
-    client = container.ports["mercadopago_factory"](settings)
+    client = container.mercadopago_factory(settings)
     if client is None:
         raise ConflictError("Mercado Pago is not configured")
     now = container.clock.now()

@@ -29,7 +29,7 @@ from retaguarda.campaigns.schemas import (
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import NotFoundError, ValidationError
 from retaguarda.shared.jsonable import jsonable
-from retaguarda.web.context import container_of, meta_of, read_one, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, read_one, require_principal
 
 DISPATCH = {"permission": "campaigns:dispatch"}
 STATUS = {"permission": ("campaigns:read", "campaigns:dispatch")}
@@ -57,8 +57,7 @@ def dispatch(request: Request[Any, Any, Any], data: DispatchIn) -> Response[dict
         meta_of(request), external_id=str(data.external_id).strip(), name=data.name, provider=data.provider,
         content=data.content, recipients=data.recipients, recipients_url=data.recipients_url,
         send_at=parse_send_at(data.send_at), options=data.options,
-        batch_size=container.extras["campaigns_tuning"].batch_size)
-    settle(request, saved.position)
+        batch_size=container.campaigns_tuning.batch_size)
     campaign = saved.aggregate
     return Response({"campaign_id": str(campaign.id), "status": campaign.status,
                      "external_id": campaign.external_id}, status_code=202 if created else 200,
@@ -109,9 +108,8 @@ def messages(request: Request[Any, Any, Any], campaign_id: str, status: str = ""
 @post("/campaigns/{campaign_id:str}/cancel", opt=WRITE, sync_to_thread=True, summary="Cancel a campaign",
       status_code=200)
 def cancel(request: Request[Any, Any, Any], campaign_id: str, data: CancelIn | None = None) -> dict[str, Any]:
-    saved = container_of(request).campaigns.cancel_campaign(meta_of(request), campaign_id,
+    container_of(request).campaigns.cancel_campaign(meta_of(request), campaign_id,
                                                             data.reason if data else "")
-    settle(request, saved.position)
     return jsonable(read_one(request, status_document, "Campaign", campaign_id))
 
 
@@ -131,7 +129,6 @@ def _apply_receipts(request: Request[Any, Any, Any], provider: str, body: bytes)
         raise NotFoundError("provider", provider)
     container = container_of(request)
     counts = apply_receipts(container, meta_of(request), provider, body, dict(request.headers))
-    settle(request, container.store.head())
     return counts
 
 
@@ -144,7 +141,6 @@ def inbound(request: Request[Any, Any, Any], data: InboundIn) -> dict[str, Any]:
     if not is_opt_out_reply(data.text):
         return {"opted_out": False}
     saved = container_of(request).campaigns.opt_out(meta_of(request), phone, "reply", data.text[:100])
-    settle(request, saved.position)
     return {"opted_out": True, "phone": saved.aggregate.phone}
 
 
@@ -158,7 +154,6 @@ def optouts(request: Request[Any, Any, Any], search: str = "", page: int = Param
 @post("/campaigns/optouts", opt=WRITE, sync_to_thread=True, summary="Opt a phone out by hand")
 def add_optout(request: Request[Any, Any, Any], data: OptOutIn) -> Response[dict[str, Any]]:
     saved = container_of(request).campaigns.opt_out(meta_of(request), data.phone, "manual", data.note)
-    settle(request, saved.position)
     return Response({"phone": saved.aggregate.phone, "active": True}, status_code=201)
 
 
@@ -166,7 +161,6 @@ def add_optout(request: Request[Any, Any, Any], data: OptOutIn) -> Response[dict
         summary="Remove an opt-out (consent given again)")
 def remove_optout(request: Request[Any, Any, Any], phone: str, note: str = "") -> dict[str, Any]:
     saved = container_of(request).campaigns.remove_opt_out(meta_of(request), phone, note or "consent given again")
-    settle(request, saved.position)
     return {"phone": saved.aggregate.phone, "active": False}
 
 
@@ -192,7 +186,6 @@ def _dead_letter_action(name: str) -> Any:
             enqueue(container, send_actor(message.provider), str(message.id))
         else:
             message = service.discard_dead_letter(meta_of(request), message_id)
-        settle(request, container.store.head())
         return {"id": str(message.id), "status": message.status, "dead": message.dead}
 
     return handler
@@ -222,7 +215,6 @@ def put_settings(request: Request[Any, Any, Any], data: SettingsIn) -> dict[str,
     saved = container_of(request).campaigns.configure(
         meta_of(request), general=data.general, providers=data.providers, credentials=data.credentials,
         webhook_secret=data.webhook_secret)
-    settle(request, saved.position)
     return jsonable(saved.aggregate.public_view())
 
 

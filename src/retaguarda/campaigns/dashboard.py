@@ -3,12 +3,15 @@ dead letters, throughput per minute over the last hour)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from retaguarda.i18n import gettext as _
 from retaguarda.campaigns.domain import PROVIDERS
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 QUEUES = ("campaigns",) + PROVIDERS
 
@@ -34,7 +37,7 @@ def broker_counts(broker: Any, queue: str) -> dict[str, int]:
         return {"depth": -1, "delayed": -1, "in_flight": -1}
 
 
-def queue_stats(container: Any, tenant_id: str) -> dict[str, Any]:
+def queue_stats(container: Container, tenant_id: str) -> dict[str, Any]:
     from projections.campaigns.campaign_progress import (
         dead_letter_counts,
         queued_counts,

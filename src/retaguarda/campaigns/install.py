@@ -5,34 +5,41 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from retaguarda.campaigns.domain import Campaign
+from retaguarda.integrations import Trigger
 from retaguarda.shared.meta import Meta
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 STATUS_EVENTS = ("Received", "DispatchStarted", "Scheduled", "Started", "Finished", "Cancelled", "Failed")
 
 
-def install(container: Any) -> None:
-    import retaguarda.campaigns.actors  # noqa: F401  (records the jobs)
-    import retaguarda.campaigns.tables  # noqa: F401  (the callbacks table on the metadata)
+def _status_trigger(name: str) -> Trigger:
+    return Trigger(getattr(Campaign, name), "campaigns.notify_wordpress",
+                   lambda e: (str(e.originator_id), e.originator_version, name))
+
+
+TRIGGERS: tuple[Trigger, ...] = (
+    Trigger(Campaign.Received, "campaigns.dispatch", lambda e: (str(e.originator_id), 0)),
+    Trigger(Campaign.Cancelled, "campaigns.sweep_cancelled", lambda e: (str(e.originator_id),)),
+    *(_status_trigger(name) for name in STATUS_EVENTS),
+)
+
+
+def install(container: Container) -> None:
     from retaguarda.campaigns.application import Campaigns
-    from retaguarda.campaigns.domain import Campaign
-    from retaguarda.campaigns.pipeline import close_providers, tuning
-    from retaguarda.integrations import Every, register_periodic, register_trigger
+    from retaguarda.campaigns.pipeline import Tuning, close_providers, new_state
 
-    container.services["campaigns"] = Campaigns(container.store, container.after_write, container.clock)
-    tuning(container)
-    register_trigger(Campaign.Received, "campaigns.dispatch", lambda e: (str(e.originator_id), 0))
-    register_trigger(Campaign.Cancelled, "campaigns.sweep_cancelled", lambda e: (str(e.originator_id),))
-    for name in STATUS_EVENTS:
-        register_trigger(getattr(Campaign, name), "campaigns.notify_wordpress",
-                         lambda e, n=name: (str(e.originator_id), e.originator_version, n))
-    register_periodic("campaigns-watchdog", Every(60), "campaigns.watchdog",
-                      "Re-checks active campaigns (completion, stalled sends, lost fan-out)")
-    container.extras.setdefault("on_close", []).append(lambda: close_providers(container))
+    container.campaigns = Campaigns(container.store, container.after_write, container.clock)
+    container.campaigns_tuning = Tuning()
+    container.campaigns_state = new_state()
+    container.on_close.append(lambda: close_providers(container))
 
 
-def demo_credentials(container: Any) -> dict[str, dict[str, Any]]:
+def demo_credentials(container: Container) -> dict[str, dict[str, Any]]:
     """Credentials the fake providers (`tests/fakes/campaigns`) accept by default; the demo points
     every provider at its settings URL, so running the fakes there makes the demo deliver."""
     from cryptography.hazmat.primitives import serialization
@@ -61,7 +68,7 @@ DEMO_GENERAL = {"quiet_start": "00:00", "quiet_end": "00:00"}
 messages arrive; new tenants get the 09:00–21:00 default, editable under Provider settings."""
 
 
-def seed_demo(container: Any, tenant_id: str, actor: str) -> None:
+def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     """Campaign settings for the demo tenant (idempotent): demo credentials, a webhook secret."""
     service = container.campaigns
     if service.get_settings(tenant_id) is not None:

@@ -24,7 +24,7 @@ from retaguarda.i18n import N_
 from retaguarda.campaigns.domain import CREDENTIAL_PROVIDERS, PROVIDERS, STATUSES
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 from retaguarda.web.html import Template
 
 READ = {"permission": "campaigns:read"}
@@ -81,11 +81,10 @@ def progress(request: Request[Any, Any, Any], campaign_id: str) -> Template:
 @post("/campaigns/{campaign_id:str}/cancel", opt=WRITE, sync_to_thread=True, include_in_schema=False)
 def cancel(request: Request[Any, Any, Any], campaign_id: str, data: dict[str, Any] = FORM) -> Any:
     try:
-        saved = container_of(request).campaigns.cancel_campaign(meta_of(request), campaign_id,
+        container_of(request).campaigns.cancel_campaign(meta_of(request), campaign_id,
                                                                 str(data.get("reason") or ""))
     except ConflictError:
         return Redirect(f"/campaigns/{campaign_id}")
-    settle(request, saved.position)
     return Redirect(f"/campaigns/{campaign_id}")
 
 
@@ -120,7 +119,6 @@ def dead_letter_action(request: Request[Any, Any, Any], message_id: str, action:
             raise ValidationError("action", "unknown action")
     except ConflictError:
         pass
-    settle(request, container.store.head())
     return Redirect("/campaigns/queues")
 
 
@@ -137,14 +135,13 @@ def optout_action(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) 
     service = container_of(request).campaigns
     try:
         if data.get("action") == "remove":
-            saved = service.remove_opt_out(meta_of(request), str(data.get("phone", "")),
+            service.remove_opt_out(meta_of(request), str(data.get("phone", "")),
                                            str(data.get("note") or "consent given again"))
         else:
-            saved = service.opt_out(meta_of(request), str(data.get("phone", "")), "manual",
+            service.opt_out(meta_of(request), str(data.get("phone", "")), "manual",
                                     str(data.get("note") or ""))
     except (ValidationError, ConflictError, NotFoundError) as exc:
         return Redirect("/campaigns/optouts?" + urlencode({"error": str(exc)}))
-    settle(request, saved.position)
     return Redirect("/campaigns/optouts")
 
 
@@ -179,13 +176,12 @@ def settings_save(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) 
         elif kind == "cred" and value not in ("", None):  # empty = keep the stored value
             credentials.setdefault(provider, {})[field] = value
     try:
-        saved = container_of(request).campaigns.configure(
+        container_of(request).campaigns.configure(
             meta_of(request), general=general, providers=providers, credentials=credentials,
             webhook_secret=str(data.get("webhook_secret") or "") or None)
     except ValidationError as exc:
         return Redirect("/campaigns/settings?" + urlencode({"error": str(exc)}))
     forget_settings(container_of(request), require_principal(request).tenant_id)
-    settle(request, saved.position)
     return Redirect("/campaigns/settings?saved=1")
 
 

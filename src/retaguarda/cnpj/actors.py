@@ -1,44 +1,46 @@
 """Workers of the cnpj context: queued checks, scheduled checks, retention, CSV imports, webhooks.
 
-Actors take ids only and reach the services through `runtime.container()`.
+Jobs take the container (passed by the job wrapper) and ids only.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import sqlalchemy as sa
 import structlog
 
-from retaguarda.integrations import PermanentError, TransientError, job, runtime
+from retaguarda.integrations import PermanentError, TransientError, job
 from retaguarda.shared.meta import Meta, new_correlation_id
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 log = structlog.get_logger("retaguarda.cnpj")
 
 
-def _give_up_check(check_id: str, *, error: str, attempts: int) -> None:
-    runtime.container().cnpj_checks.fail_queued(check_id, f"{error} (after {attempts} attempts)")
+def _give_up_check(container: Container, check_id: str, *, error: str, attempts: int) -> None:
+    container.cnpj_checks.fail_queued(check_id, f"{error} (after {attempts} attempts)")
 
 
 @job(actor_name="cnpj.run_check", queue_name="cnpj", max_retries=3, min_backoff=500, max_backoff=10_000,
      on_give_up=_give_up_check)
-def run_check(check_id: str) -> str:
+def run_check(container: Container, check_id: str) -> str:
     """Runs one queued check (the provider chain does its own fallbacks; failures are recorded)."""
-    saved = runtime.container().cnpj_checks.run_queued(check_id)
+    saved = container.cnpj_checks.run_queued(check_id)
     return "already done" if saved is None else saved.aggregate.status
 
 
 @job(actor_name="cnpj.scheduled_checks", queue_name="cnpj", max_retries=2)
-def scheduled_checks() -> str:
+def scheduled_checks(c: Container) -> str:
     """Queues a check for every target whose schedule (daily/weekly/monthly) says it is due."""
     from projections.cnpj.watchlist import due_targets
     from retaguarda.cnpj.domain import SCHEDULE_DAYS
     from retaguarda.cnpj.application import QuotaExceededError
 
-    c = runtime.container()
     now = c.clock.now()
     with c.engine.connect() as conn:
         due = due_targets(conn, now, SCHEDULE_DAYS)
@@ -56,11 +58,10 @@ def scheduled_checks() -> str:
 
 
 @job(actor_name="cnpj.retention", queue_name="cnpj", max_retries=2)
-def retention() -> str:
+def retention(c: Container) -> str:
     """Erases (purge + crypto-shred) completed checks older than each tenant's retention days."""
     from projections.cnpj.watchlist import checks_older_than, tenants_with_checks
 
-    c = runtime.container()
     now = c.clock.now()
     erased = 0
     with c.engine.connect() as conn:
@@ -78,11 +79,10 @@ def retention() -> str:
 
 
 @job(actor_name="cnpj.import_targets", queue_name="cnpj", max_retries=0)
-def import_targets(import_id: str) -> str:
+def import_targets(c: Container, import_id: str) -> str:
     """Adds the targets of one uploaded CSV, recording progress and the per-row error report."""
     from retaguarda.cnpj.tables import imports
 
-    c = runtime.container()
     with c.engine.connect() as conn:
         row = conn.execute(sa.select(imports).where(imports.c.id == import_id)).first()
     if row is None or row.status not in ("queued", "running"):
@@ -112,15 +112,14 @@ def import_targets(import_id: str) -> str:
     return f"created {result['created']}, failed {result['failed']}"
 
 
-def _give_up_webhook(check_id: str, version: int, *, error: str, attempts: int) -> None:
-    runtime.container().cnpj_checks.webhook_failed(check_id, error, attempts)
+def _give_up_webhook(container: Container, check_id: str, version: int, *, error: str, attempts: int) -> None:
+    container.cnpj_checks.webhook_failed(check_id, error, attempts)
 
 
 @job(actor_name="cnpj.alert_webhook", queue_name="cnpj", max_retries=5, min_backoff=1000,
      max_backoff=60_000, throws=(PermanentError,), on_give_up=_give_up_webhook)
-def alert_webhook(check_id: str, version: int) -> str:
+def alert_webhook(c: Container, check_id: str, version: int) -> str:
     """POSTs the change alert to the tenant's webhook (if set); idempotency key check id:version."""
-    c = runtime.container()
     check = c.cnpj.get_check(None, check_id)
     url = c.cnpj_checks.options(check.tenant_id).get("alert_webhook")
     if not url or not check.changes:

@@ -18,7 +18,7 @@ from retaguarda.cnpj.tables import imports
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import NotFoundError, TooManyRequestsError, ValidationError
 from retaguarda.shared.jsonable import jsonable
-from retaguarda.web.context import container_of, meta_of, read_one, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, read_one, require_principal
 from retaguarda.web.errors import problem
 
 READ = {"permission": "cnpj:read"}
@@ -32,7 +32,7 @@ def throttle(request: Request[Any, Any, Any]) -> None:
     """Per-tenant and per-client-IP request limits on the CNPJ API (429 with Retry-After)."""
     p = require_principal(request)
     c = container_of(request)
-    limiter = c.extras["cnpj_limiter"]
+    limiter = c.cnpj_limiter
     rate = int(c.cnpj_checks.options(p.tenant_id)["rate_per_minute"])
     wait = limiter.hit(f"tenant:{p.tenant_id}", rate)
     if wait:
@@ -82,7 +82,6 @@ def create_target(request: Request[Any, Any, Any], data: dict[str, Any]) -> Resp
     if "cnpj" not in fields:
         raise ValidationError("cnpj", "cnpj is required")
     saved = container_of(request).cnpj.add_target(meta_of(request), **fields)
-    settle(request, saved.position)
     target_id = str(saved.aggregate.id)
     return Response(_target(request, target_id), status_code=201,
                     headers={"Location": f"/api/v1/cnpj/targets/{target_id}"})
@@ -119,8 +118,7 @@ def update(request: Request[Any, Any, Any], target_id: str, data: dict[str, Any]
         raise ValidationError("body", "send at least one field to change")
     if "cnpj" in data:
         raise ValidationError("cnpj", "the CNPJ of a target cannot change; archive it and add another")
-    saved = container_of(request).cnpj.update_target(meta_of(request), target_id, **data)
-    settle(request, saved.position)
+    container_of(request).cnpj.update_target(meta_of(request), target_id, **data)
     return _target(request, target_id)
 
 
@@ -128,8 +126,7 @@ def update(request: Request[Any, Any, Any], target_id: str, data: dict[str, Any]
         status_code=204)
 def archive(request: Request[Any, Any, Any], target_id: str) -> None:
     throttle(request)
-    saved = container_of(request).cnpj.archive_target(meta_of(request), target_id)
-    settle(request, saved.position)
+    container_of(request).cnpj.archive_target(meta_of(request), target_id)
 
 
 @post("/cnpj/targets/{target_id:str}/check", opt=WRITE, sync_to_thread=True, status_code=200,
@@ -145,7 +142,6 @@ def check(request: Request[Any, Any, Any], target_id: str, refresh: bool = False
         with c.cnpj_checks.telemetry.span("cnpj.api.check", target=target_id, tenant=p.tenant_id):
             if async_:
                 saved = c.cnpj_checks.enqueue(meta, target_id, refresh=refresh)
-                settle(request, saved.position)
                 job_id = str(saved.aggregate.id)
                 return Response({"job_id": job_id, "check_id": job_id, "status": "queued",
                                  "status_url": f"/api/v1/cnpj/jobs/{job_id}"}, status_code=202,
@@ -153,7 +149,6 @@ def check(request: Request[Any, Any, Any], target_id: str, refresh: bool = False
             saved = c.cnpj_checks.check_now(meta, target_id, refresh=refresh)
     except QuotaExceededError as exc:
         return quota_problem(exc)
-    settle(request, saved.position)
     body = jsonable(c.cnpj_checks.view(saved.aggregate, personal_data=p.can("cnpj:personal_data")))
     if body["status"] == "failed":
         return problem(502, "CNPJ check failed", body.get("message", ""), type_="/problems/cnpj-check-failed",
@@ -231,7 +226,7 @@ def start_import(request: Request[Any, Any, Any], text: str) -> dict[str, Any]:
         conn.execute(sa.insert(imports).values(id=import_id, tenant_id=p.tenant_id, actor=p.actor,
                                                status="queued", total=total, done=0, created=0, failed=0,
                                                errors=[], content=text, created_at=now, updated_at=now))
-    c.extras["actors"]["cnpj.import_targets"].send(import_id)
+    c.actors["cnpj.import_targets"].send(import_id)
     return {"import_id": import_id, "status": "queued", "total": total,
             "status_url": f"/api/v1/cnpj/imports/{import_id}"}
 
@@ -281,8 +276,7 @@ def read_settings(request: Request[Any, Any, Any]) -> dict[str, Any]:
 @patch("/cnpj/settings", opt=ADMIN, sync_to_thread=True, summary="Change plan, provider order, TTL, retention")
 def change_settings(request: Request[Any, Any, Any], data: dict[str, Any]) -> dict[str, Any]:
     c = container_of(request)
-    saved = c.cnpj.configure(meta_of(request), **data)
-    settle(request, saved.position)
+    c.cnpj.configure(meta_of(request), **data)
     return c.cnpj.settings_of(require_principal(request).tenant_id)
 
 
@@ -298,16 +292,14 @@ def providers(request: Request[Any, Any, Any]) -> dict[str, Any]:
       summary="Erase a check's personal data now (LGPD request)")
 def erase(request: Request[Any, Any, Any], check_id: str) -> dict[str, Any]:
     row = read_one(request, get_check_row, "CnpjCheck", check_id)
-    saved = container_of(request).cnpj_checks.erase(meta_of(request), row["id"], "erasure request")
-    settle(request, saved.position)
+    container_of(request).cnpj_checks.erase(meta_of(request), row["id"], "erasure request")
     return check_body(request, read_one(request, get_check_row, "CnpjCheck", check_id))
 
 
 @post("/cnpj/checks/{check_id:str}/webhook/retry", opt=WRITE, sync_to_thread=True, status_code=202,
       summary="Post a failed change alert to the tenant webhook again")
 def retry_webhook(request: Request[Any, Any, Any], check_id: str) -> dict[str, Any]:
-    saved = container_of(request).cnpj_checks.retry_webhook(meta_of(request), check_id)
-    settle(request, saved.position)
+    container_of(request).cnpj_checks.retry_webhook(meta_of(request), check_id)
     return {"check_id": check_id, "webhook": "retrying"}
 
 

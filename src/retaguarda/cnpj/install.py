@@ -4,17 +4,18 @@ cache, data keys, rate limiter, telemetry, jobs, triggers, schedules, e-mail tem
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from retaguarda.cnpj.application import Checks, CnpjService
-from retaguarda.cnpj.domain import SANDBOX, CnpjCheck
-from retaguarda.integrations import Every, register_periodic, register_reconciler, register_trigger
-from retaguarda.notifications.templates import register_template
+from retaguarda.cnpj.domain import SANDBOX
 from retaguarda.shared.documents import make_cnpj
 from retaguarda.shared.errors import ConflictError
 from retaguarda.shared.meta import Meta, new_correlation_id
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 log = structlog.get_logger("retaguarda.cnpj")
 
@@ -37,7 +38,7 @@ def make_chain(settings: Any, telemetry: Any, **options: Any) -> Any:
     return ProviderChain(providers, observe=telemetry.observe_provider, **options)
 
 
-def _alert(params: dict[str, Any], container: Any) -> tuple[str, str]:
+def alert_email(params: dict[str, Any], container: Container) -> tuple[str, str]:
     from retaguarda.i18n import gettext as _
 
     subject = _("CNPJ %(cnpj)s changed (%(alerts)s)", cnpj=params["cnpj"], alerts=params["alerts"])
@@ -46,15 +47,15 @@ def _alert(params: dict[str, Any], container: Any) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def _run_args(event: Any) -> tuple[str]:
+def run_args(event: Any) -> tuple[str]:
     return (str(event.originator_id),)
 
 
-def _webhook_args(event: Any) -> tuple[str, int]:
+def webhook_args(event: Any) -> tuple[str, int]:
     return str(event.originator_id), event.originator_version
 
 
-def find_stuck_checks(container: Any, older_than: datetime) -> list[tuple[str, tuple[str]]]:
+def find_stuck_checks(container: Container, older_than: datetime) -> list[tuple[str, tuple[str]]]:
     import sqlalchemy as sa
 
     from projections.cnpj.watchlist import checks
@@ -65,7 +66,7 @@ def find_stuck_checks(container: Any, older_than: datetime) -> list[tuple[str, t
     return [("cnpj.run_check", (r.id,)) for r in rows]
 
 
-def _usage_reader(container: Any) -> Any:
+def _usage_reader(container: Container) -> Any:
     def usage(tenant_id: str, month: str) -> int:
         from projections.cnpj.usage import month_usage
         from projections.cnpj.watchlist import pending_count
@@ -76,8 +77,7 @@ def _usage_reader(container: Any) -> Any:
     return usage
 
 
-def install(container: Any) -> None:
-    import retaguarda.cnpj.actors  # noqa: F401  (records the jobs)
+def install(container: Container) -> None:
     from retaguarda.cnpj.cache import SnapshotCache
     from retaguarda.cnpj.crypto import DataKeys
     from retaguarda.cnpj.providers.sandbox import SandboxProvider
@@ -87,23 +87,23 @@ def install(container: Any) -> None:
     settings = container.settings
     service = CnpjService(container.store, container.after_write)
     telemetry = Telemetry(settings.otel_exporter)
-    chain = container.ports.get("cnpj_chain") or make_chain(settings, telemetry)
+    chain = container.cnpj_chain or make_chain(settings, telemetry)
     telemetry.chain = chain
     checks = Checks(service, chain=chain, sandbox=SandboxProvider(),
                     cache=SnapshotCache(container.engine, settings.event_key, settings.redis_url),
                     keys=DataKeys(container.engine, settings.event_key), telemetry=telemetry,
                     clock=container.clock, usage=_usage_reader(container), base_url=settings.base_url)
-    container.services["cnpj"] = service
-    container.services["cnpj_checks"] = checks
-    container.extras["cnpj_limiter"] = RateLimiter(settings.redis_url)
-    container.extras["cnpj_telemetry"] = telemetry
+    container.cnpj = service
+    container.cnpj_checks = checks
+    container.cnpj_limiter = RateLimiter(settings.redis_url)
+    container.cnpj_telemetry = telemetry
 
     def bridge_metrics(app: Any) -> None:
         from retaguarda.web.ops import metrics_of
 
         metrics_of(app).registry.register(Bridge(telemetry))
 
-    container.extras.setdefault("on_startup", []).append(bridge_metrics)
+    container.on_startup.append(bridge_metrics)
 
     def close_clients() -> None:
         for provider in getattr(chain, "providers", {}).values():
@@ -111,19 +111,10 @@ def install(container: Any) -> None:
             if close is not None:
                 close()
 
-    container.extras.setdefault("on_close", []).append(close_clients)
-    register_template("cnpj.alert", _alert)
-    register_trigger(CnpjCheck.Queued, "cnpj.run_check", _run_args)
-    register_trigger(CnpjCheck.ChangesDetected, "cnpj.alert_webhook", _webhook_args)
-    register_trigger(CnpjCheck.WebhookRetryRequested, "cnpj.alert_webhook", _webhook_args)
-    register_periodic("cnpj.scheduled_checks", Every(15 * 60), "cnpj.scheduled_checks",
-                      "Queues the CNPJ checks due by each target's schedule")
-    register_periodic("cnpj.retention", Every(24 * 3600), "cnpj.retention",
-                      "Purges old CNPJ snapshots and crypto-shreds their personal data")
-    register_reconciler("cnpj_checks", find_stuck_checks)
+    container.on_close.append(close_clients)
 
 
-def seed_demo(container: Any, tenant_id: str, actor: str) -> None:
+def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     """The demo tenant uses the sandbox provider (works offline) on the pro plan, with a few targets."""
     service: CnpjService = container.cnpj
     meta = Meta(tenant_id=tenant_id, actor=actor, correlation_id=new_correlation_id(), at=container.clock.now())

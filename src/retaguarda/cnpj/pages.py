@@ -21,7 +21,7 @@ from retaguarda.cnpj.domain import ALERTS, PLANS, PROVIDERS, SCHEDULES, SITUATIO
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.documents import format_document
 from retaguarda.shared.errors import ConflictError, ValidationError
-from retaguarda.web.context import container_of, meta_of, read_one, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, read_one, require_principal
 from retaguarda.web.html import Template
 
 READ = {"permission": "cnpj:read"}
@@ -90,7 +90,6 @@ def add(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
             "result": result, "search": "", "situation": "", "tag": "", "badges": BADGES,
             "page_url": lambda n: f"/cnpj/targets?page={n}", "fmt": _fmt, "sandbox": False,
             "values": data, "errors": errors, "schedules": SCHEDULES, "show_add": True})
-    settle(request, saved.position)
     return Redirect(f"/cnpj/targets/{saved.aggregate.id}?created=1")
 
 
@@ -116,7 +115,6 @@ def check_now(request: Request[Any, Any, Any], target_id: str, data: dict[str, A
         return Template("cnpj/_quota.html", context={"exc": exc})
     except ConflictError as exc:
         return Template("cnpj/_progress.html", context={"check": None, "error": exc.message})
-    settle(request, saved.position)
     row = read_one(request, get_check_row, "CnpjCheck", str(saved.aggregate.id))
     return Template("cnpj/_progress.html", context={"check": check_body(request, row), "error": None})
 
@@ -134,23 +132,20 @@ def edit(request: Request[Any, Any, Any], target_id: str, data: dict[str, Any] =
     alerts = [a for a in ALERTS if data.get(f"alert_{a}")]
     changes = {"label": data.get("label", ""), "schedule": data.get("schedule", "manual"),
                "tags": [t for t in str(data.get("tags", "")).split(",") if t.strip()], "alerts": alerts}
-    saved = container_of(request).cnpj.update_target(meta_of(request), target_id, **changes)
-    settle(request, saved.position)
+    container_of(request).cnpj.update_target(meta_of(request), target_id, **changes)
     return Redirect(f"/cnpj/targets/{target_id}")
 
 
 @post("/cnpj/targets/{target_id:str}/archive", opt=WRITE, sync_to_thread=True, include_in_schema=False)
 def archive(request: Request[Any, Any, Any], target_id: str) -> Redirect:
-    saved = container_of(request).cnpj.archive_target(meta_of(request), target_id)
-    settle(request, saved.position)
+    container_of(request).cnpj.archive_target(meta_of(request), target_id)
     return Redirect("/cnpj/targets")
 
 
 @post("/cnpj/checks/{check_id:str}/webhook/retry", opt=WRITE, sync_to_thread=True, include_in_schema=False)
 def retry_webhook(request: Request[Any, Any, Any], check_id: str) -> Redirect:
     row = read_one(request, get_check_row, "CnpjCheck", check_id)
-    saved = container_of(request).cnpj_checks.retry_webhook(meta_of(request), check_id)
-    settle(request, saved.position)
+    container_of(request).cnpj_checks.retry_webhook(meta_of(request), check_id)
     return Redirect(f"/cnpj/targets/{row['target_id']}?tab=checks")
 
 
@@ -216,7 +211,8 @@ def export_csv(request: Request[Any, Any, Any], target_id: str) -> Response[byte
 
     writer.writerow([gettext("Field"), gettext("Value")])
     writer.writerows(_lines(report))
-    return Response(buffer.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+    # text/csv only: Litestar adds "; charset=utf-8" itself (it was sent twice)
+    return Response(buffer.getvalue().encode("utf-8-sig"), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="cnpj-{report["target"]["cnpj"]}.csv"'})
 
 
@@ -308,12 +304,11 @@ def settings_save(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) 
     if changes.get("monthly_quota") == "":
         changes.pop("monthly_quota")
     try:
-        saved = container_of(request).cnpj.configure(meta_of(request), **changes)
+        container_of(request).cnpj.configure(meta_of(request), **changes)
     except ValidationError as exc:
         return Template("cnpj/settings.html", status_code=422, context={
             "o": {**container_of(request).cnpj.settings_of(require_principal(request).tenant_id), **data},
             "errors": exc.errors, "providers": PROVIDERS, "plans": PLANS, "flash": None})
-    settle(request, saved.position)
     return Redirect("/cnpj/settings?saved=1")
 
 

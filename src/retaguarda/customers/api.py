@@ -1,4 +1,8 @@
-"""JSON API of the customers context (`/api/v1/customers`)."""
+"""JSON API of the customers context (`/api/v1/customers`).
+
+Handlers take the typed `container: InjectedContainer` by dependency injection (provided by the app, see
+`main.create_app`); read-your-writes needs no call (see `retaguarda.consistency`).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from retaguarda.customers.schemas import CustomerIn, CustomerPatch, StatusChange
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ValidationError
 from retaguarda.shared.jsonable import jsonable
-from retaguarda.web.context import container_of, meta_of, read_one, require_principal, scoped_customer, settle
+from retaguarda.web.context import InjectedContainer, meta_of, read_one, require_principal, scoped_customer
 
 READ = {"permission": "customers:read"}
 WRITE = {"permission": "customers:write"}
@@ -26,22 +30,23 @@ def _read_row(request: Request[Any, Any, Any], customer_id: str) -> dict[str, An
 @get("/customers", opt=READ, sync_to_thread=True, summary="List customers")
 def list_(
     request: Request[Any, Any, Any],
+    container: InjectedContainer,
     search: str = "",
     status: str = Parameter(default="", pattern="^(|active|blocked|inactive)$"),
     page: int = Parameter(default=1, ge=1),
     per_page: int = Parameter(default=20, ge=1, le=200),
 ) -> dict[str, Any]:
     principal = require_principal(request)
-    with tenant_reader(container_of(request).engine, principal.tenant_id) as conn:
+    with tenant_reader(container.engine, principal.tenant_id) as conn:
         # Rows come out JSON-ready (ISO times, stored JSON embedded raw): no per-row jsonable().
         return list_customers_json(conn, principal.tenant_id, search=search, status=status,
                                    page=page, per_page=per_page)
 
 
 @post("/customers", opt=WRITE, sync_to_thread=True, summary="Register a customer")
-def create(request: Request[Any, Any, Any], data: CustomerIn) -> Response[dict[str, Any]]:
-    saved = container_of(request).customers.register_customer(meta_of(request), **to_fields(data))
-    settle(request, saved.position)
+def create(request: Request[Any, Any, Any], container: InjectedContainer,
+           data: CustomerIn) -> Response[dict[str, Any]]:
+    saved = container.customers.register_customer(meta_of(request), **to_fields(data))
     customer_id = str(saved.aggregate.id)
     return Response(_read_row(request, customer_id), status_code=201,
                     headers={"Location": f"/api/v1/customers/{customer_id}"})
@@ -53,22 +58,22 @@ def read(request: Request[Any, Any, Any], customer_id: str) -> dict[str, Any]:
 
 
 @patch("/customers/{customer_id:str}", opt=WRITE, sync_to_thread=True, summary="Edit a customer")
-def update(request: Request[Any, Any, Any], customer_id: str, data: CustomerPatch) -> dict[str, Any]:
+def update(request: Request[Any, Any, Any], container: InjectedContainer, customer_id: str,
+           data: CustomerPatch) -> dict[str, Any]:
     changes = data.changes()
     if not changes:
         raise ValidationError("body", "send at least one field to change")
-    saved = container_of(request).customers.update_customer(meta_of(request), customer_id, **changes)
-    settle(request, saved.position)
+    container.customers.update_customer(meta_of(request), customer_id, **changes)
     return _read_row(request, customer_id)
 
 
 def _transition(name: str, summary: str) -> Any:
     @post(f"/customers/{{customer_id:str}}/{name}", opt=WRITE, sync_to_thread=True, summary=summary,
           status_code=200, name=f"customers-{name}")
-    def handler(request: Request[Any, Any, Any], customer_id: str, data: StatusChange) -> dict[str, Any]:
-        service = container_of(request).customers
-        saved = getattr(service, f"{name}_customer")(meta_of(request), customer_id, data.reason)
-        settle(request, saved.position)
+    def handler(request: Request[Any, Any, Any], container: InjectedContainer, customer_id: str,
+                data: StatusChange) -> dict[str, Any]:
+        service = container.customers
+        getattr(service, f"{name}_customer")(meta_of(request), customer_id, data.reason)
         return _read_row(request, customer_id)
 
     return handler
@@ -81,3 +86,8 @@ routes = [
     _transition("deactivate", "Deactivate a customer"),
     _transition("reactivate", "Reactivate a customer"),
 ]
+
+# The address autofill the customer forms use.
+from retaguarda.customers.cep.api import routes as _cep_routes  # noqa: E402
+
+routes += _cep_routes

@@ -11,14 +11,17 @@ from __future__ import annotations
 import threading
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dramatiq
 import structlog
 
-from retaguarda.integrations import current_attempt, job, runtime
+from retaguarda.integrations import current_attempt, job
 from retaguarda.integrations.errors import PermanentError, TransientError
 from retaguarda.shared.documents import mask_documents_in_text
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 log = structlog.get_logger("retaguarda.fiscal")
 
@@ -41,11 +44,11 @@ def _calls(calls: Any) -> list[dict[str, Any]]:
     return [c.as_dict() if hasattr(c, "as_dict") else dict(c) for c in (calls or [])]
 
 
-def _options(container: Any) -> dict[str, Any]:
-    return dict(container.extras.get("fiscal_backend_options", {}))
+def _options(container: Container) -> dict[str, Any]:
+    return dict(container.fiscal_backend_options)
 
 
-def backend_for(container: Any, tenant_id: str, backend: str | None = None,
+def backend_for(container: Container, tenant_id: str, backend: str | None = None,
                 environment: str | None = None) -> Any:
     """The tenant's backend adapter (cached per settings/certificate version: the sandbox's
     generated test certificate and TLS contexts are built once)."""
@@ -57,7 +60,7 @@ def backend_for(container: Any, tenant_id: str, backend: str | None = None,
     name = backend or fs.backend
     env = environment or fs.environment
     key = (tenant_id, name, env, fs.version, cert.version if cert else 0)
-    cache = container.extras.setdefault("fiscal_backends", {})
+    cache = container.fiscal_backends
     found = cache.get(key)
     if found is None:
         found = make_backend(name, settings=container.settings, credentials=dict(fs.secrets),
@@ -119,7 +122,7 @@ def _backoff_ms(attempt: int, retry_after: float | None) -> int:
     return min(delay, MAX_BACKOFF_MS * 5)
 
 
-def _apply_emission(container: Any, note_id: str, outcome: Any, job_name: str) -> str:
+def _apply_emission(container: Container, note_id: str, outcome: Any, job_name: str) -> str:
     """Records an EmissionOutcome; returns what happened."""
     service = container.fiscal
     calls = _calls(outcome.calls)
@@ -142,27 +145,28 @@ def _apply_emission(container: Any, note_id: str, outcome: Any, job_name: str) -
     return "processing"
 
 
-def schedule_poll(container: Any, note_id: str, poll: int, retry_after: float | None = None) -> None:
+def schedule_poll(container: Container, note_id: str, poll: int, retry_after: float | None = None) -> None:
     if poll >= MAX_POLLS:
         log.warning("fiscal_poll_exhausted", note_id=note_id)  # the reconciler polls it later
         return
     delay = _backoff_ms(poll + 1, retry_after)
-    fast = container.extras.get("fiscal_poll_ms")
+    fast = container.fiscal_poll_ms
     if fast is not None:  # tests and the demo poll quickly
         delay = int(fast) if not retry_after else min(delay, int(fast) * 4)
     container.broker.get_actor(CONSULT).send_with_options(args=(note_id, poll + 1), delay=delay)
 
 
-def record_emission_give_up(note_id: str, version: int = 0, *, error: str, attempts: int) -> None:
+def record_emission_give_up(container: Container,
+                            note_id: str, version: int = 0, *, error: str, attempts: int) -> None:
     """Last retry failed (or a configuration error): the note goes to the dead-letter list."""
-    runtime.container().fiscal.record(note_id, EMIT, lambda n, m: n.fail_emission(
+    container.fiscal.record(note_id, EMIT, lambda n, m: n.fail_emission(
         m, error=mask_documents_in_text(error), attempts=attempts))
 
 
 @job(actor_name=EMIT, queue_name="fiscal", max_retries=MAX_RETRIES, min_backoff=MIN_BACKOFF_MS,
      max_backoff=MAX_BACKOFF_MS, throws=(PermanentError,), time_limit=120_000,
      on_give_up=record_emission_give_up)
-def emit_nfse(note_id: str, version: int = 0) -> str:
+def emit_nfse(container: Container, note_id: str, version: int = 0) -> str:
     """Issues one requested note through the tenant's backend.
 
     Idempotent: does nothing unless the note is still `requested` (a note `submitted` to an
@@ -171,7 +175,6 @@ def emit_nfse(note_id: str, version: int = 0) -> str:
     """
     from retaguarda.fiscal.backends.base import BackendConfigError, TransientBackendError
 
-    container = runtime.container()
     with _lock(note_id):
         note = container.fiscal.find_note(note_id)
         if note is None or note.status not in ("requested", "submitted"):
@@ -187,9 +190,9 @@ def emit_nfse(note_id: str, version: int = 0) -> str:
         except TransientBackendError as exc:
             attempt = current_attempt()
             delay = _backoff_ms(attempt, exc.retry_after)
+            error, calls = mask_documents_in_text(str(exc)), _calls(exc.calls)
             container.fiscal.record(note_id, EMIT, lambda n, m: n.attempt_failed(
-                m, operation="emit", attempt=attempt, error=mask_documents_in_text(str(exc)),
-                retry_in_ms=delay, calls=_calls(exc.calls)))
+                m, operation="emit", attempt=attempt, error=error, retry_in_ms=delay, calls=calls))
             if exc.retry_after:
                 raise dramatiq.Retry(str(exc), delay=delay) from None
             raise TransientError(str(exc)) from None
@@ -201,12 +204,11 @@ def emit_nfse(note_id: str, version: int = 0) -> str:
 
 @job(actor_name=CONSULT, queue_name="fiscal", max_retries=0, throws=(PermanentError,),
      time_limit=120_000)
-def consult_nfse(note_id: str, poll: int = 0) -> str:
+def consult_nfse(container: Container, note_id: str, poll: int = 0) -> str:
     """Asks the provider where a submitted note stands (polling with backoff, webhooks, the
     reconciler). Duplicate or late calls are harmless: an outcome already known records nothing."""
     from retaguarda.fiscal.backends.base import BackendConfigError, TransientBackendError
 
-    container = runtime.container()
     with _lock(note_id):
         note = container.fiscal.find_note(note_id)
         if note is None or note.status not in ("requested", "submitted"):
@@ -217,13 +219,15 @@ def consult_nfse(note_id: str, poll: int = 0) -> str:
             backend = backend_for(container, note.tenant_id, note.backend, note.environment)
             outcome = backend.consult(note.provider_ref or provider_ref(note), note.access_key)
         except BackendConfigError as exc:
+            error = f"backend configuration: {exc}"
             container.fiscal.record(note_id, CONSULT, lambda n, m: n.fail_emission(
-                m, error=f"backend configuration: {exc}", attempts=poll + 1))
+                m, error=error, attempts=poll + 1))
             return "failed"
         except TransientBackendError as exc:
+            error, calls = mask_documents_in_text(str(exc)), _calls(exc.calls)
+            retry_in_ms = _backoff_ms(poll + 1, exc.retry_after)
             container.fiscal.record(note_id, CONSULT, lambda n, m: n.attempt_failed(
-                m, operation="consult", attempt=poll + 1, error=mask_documents_in_text(str(exc)),
-                retry_in_ms=_backoff_ms(poll + 1, exc.retry_after), calls=_calls(exc.calls)))
+                m, operation="consult", attempt=poll + 1, error=error, retry_in_ms=retry_in_ms, calls=calls))
             schedule_poll(container, note_id, poll, exc.retry_after)
             return "transient"
         what = _apply_emission(container, note_id, outcome, CONSULT)
@@ -232,19 +236,19 @@ def consult_nfse(note_id: str, poll: int = 0) -> str:
     return what
 
 
-def record_cancel_give_up(note_id: str, version: int = 0, *, error: str, attempts: int) -> None:
-    runtime.container().fiscal.record(note_id, CANCEL, lambda n, m: n.fail_cancellation(
+def record_cancel_give_up(container: Container,
+                          note_id: str, version: int = 0, *, error: str, attempts: int) -> None:
+    container.fiscal.record(note_id, CANCEL, lambda n, m: n.fail_cancellation(
         m, error=mask_documents_in_text(error), attempts=attempts))
 
 
 @job(actor_name=CANCEL, queue_name="fiscal", max_retries=MAX_RETRIES, min_backoff=MIN_BACKOFF_MS,
      max_backoff=MAX_BACKOFF_MS, throws=(PermanentError,), time_limit=120_000,
      on_give_up=record_cancel_give_up)
-def cancel_nfse(note_id: str, version: int = 0, poll: int = 0) -> str:
+def cancel_nfse(container: Container, note_id: str, version: int = 0, poll: int = 0) -> str:
     """Sends the cancellation event (reason code + text) for a note in `cancelling`."""
     from retaguarda.fiscal.backends.base import BackendConfigError, TransientBackendError
 
-    container = runtime.container()
     with _lock(note_id):
         note = container.fiscal.find_note(note_id)
         if note is None or note.status != "cancelling":
@@ -258,9 +262,9 @@ def cancel_nfse(note_id: str, version: int = 0, poll: int = 0) -> str:
         except TransientBackendError as exc:
             attempt = current_attempt()
             delay = _backoff_ms(attempt, exc.retry_after)
+            error, calls = mask_documents_in_text(str(exc)), _calls(exc.calls)
             container.fiscal.record(note_id, CANCEL, lambda n, m: n.attempt_failed(
-                m, operation="cancel", attempt=attempt, error=mask_documents_in_text(str(exc)),
-                retry_in_ms=delay, calls=_calls(exc.calls)))
+                m, operation="cancel", attempt=attempt, error=error, retry_in_ms=delay, calls=calls))
             if exc.retry_after:
                 raise dramatiq.Retry(str(exc), delay=delay) from None
             raise TransientError(str(exc)) from None
@@ -275,7 +279,7 @@ def cancel_nfse(note_id: str, version: int = 0, poll: int = 0) -> str:
             return "rejected"
         container.fiscal.record(note_id, CANCEL, lambda n, m: n.record_calls(m, "cancel", calls))
     if poll < MAX_POLLS:
-        fast = container.extras.get("fiscal_poll_ms")
+        fast = container.fiscal_poll_ms
         delay = int(fast) if fast is not None else _backoff_ms(poll + 1, None)
         container.broker.get_actor(CANCEL).send_with_options(args=(note_id, version, poll + 1),
                                                              delay=delay)
@@ -283,12 +287,11 @@ def cancel_nfse(note_id: str, version: int = 0, poll: int = 0) -> str:
 
 
 @job(actor_name=CHECK_CERTIFICATES, queue_name="fiscal", max_retries=0, time_limit=300_000)
-def check_certificates() -> str:
+def check_certificates(container: Container) -> str:
     """Daily: records CertificateExpiring (30/15/7/1 days, once each) / CertificateExpired and
     e-mails the tenant's admins."""
     from retaguarda.fiscal.install import certificate_tenants, notify_admins
 
-    container = runtime.container()
     done = []
     for tenant_id in certificate_tenants(container):
         what = container.fiscal.check_certificate(tenant_id, CHECK_CERTIFICATES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from litestar import Request, Response, get, patch, post, put
@@ -20,11 +20,24 @@ from projections.fiscal.settings_view import get_certificate_row, get_settings_r
 from retaguarda.fiscal import book as book_export
 from retaguarda.fiscal import documents
 from retaguarda.fiscal.domain import BACKENDS, STATUSES, compute_taxes, money, rate
-from retaguarda.fiscal.schemas import CancelIn, NfseIn, NfsePatch, PreviewIn, SettingsIn, note_fields, settings_fields
+from retaguarda.fiscal.schemas import (
+    CancelIn,
+    NfseIn,
+    NfsePatch,
+    PreviewIn,
+    SettingsIn,
+    SettingsPatch,
+    merged_settings,
+    note_fields,
+    settings_fields,
+)
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import NotFoundError, ValidationError
 from retaguarda.shared.jsonable import jsonable
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 READ = {"permission": "fiscal:read"}
 WRITE = {"permission": "fiscal:write"}
@@ -56,7 +69,7 @@ def _note(request: Request[Any, Any, Any], note_id: str) -> dict[str, Any]:
         return note_view(row, _current_backend(conn, p.tenant_id))
 
 
-def settings_view(container: Any, tenant_id: str, *, with_secrets_meta: bool) -> dict[str, Any]:
+def settings_view(container: Container, tenant_id: str, *, with_secrets_meta: bool) -> dict[str, Any]:
     with tenant_reader(container.engine, tenant_id) as conn:
         row = get_settings_row(conn, tenant_id)
         cert = get_certificate_row(conn, tenant_id)
@@ -85,9 +98,18 @@ def read_settings(request: Request[Any, Any, Any]) -> dict[str, Any]:
 def write_settings(request: Request[Any, Any, Any], data: SettingsIn) -> dict[str, Any]:
     fields, credentials = settings_fields(data)
     container = container_of(request)
-    saved = container.fiscal.save_settings(meta_of(request), fields, credentials)
-    settle(request, saved.position)
+    container.fiscal.save_settings(meta_of(request), fields, credentials)
     return settings_view(container, require_principal(request).tenant_id, with_secrets_meta=True)
+
+
+@patch("/fiscal/settings", opt=SETTINGS, sync_to_thread=True,
+       summary="Change some fiscal settings (the others stay as they are)")
+def patch_settings(request: Request[Any, Any, Any], data: SettingsPatch) -> dict[str, Any]:
+    container = container_of(request)
+    meta = meta_of(request)
+    current = container.fiscal.require_settings(meta.tenant_id)
+    container.fiscal.save_settings(meta, merged_settings(current, data))
+    return settings_view(container, meta.tenant_id, with_secrets_meta=True)
 
 
 @post("/fiscal/certificate", opt=SETTINGS, sync_to_thread=True, status_code=201,
@@ -102,8 +124,7 @@ def upload_certificate(request: Request[Any, Any, Any],
     if len(content) > MAX_PFX_BYTES:
         raise ValidationError("file", "an A1 certificate file is at most 64 KiB")
     container = container_of(request)
-    saved = container.fiscal.upload_certificate(meta_of(request), content, str(data.get("password") or ""))
-    settle(request, saved.position)
+    container.fiscal.upload_certificate(meta_of(request), content, str(data.get("password") or ""))
     with tenant_reader(container.engine, require_principal(request).tenant_id) as conn:
         return jsonable(get_certificate_row(conn, require_principal(request).tenant_id))
 
@@ -125,7 +146,6 @@ def register_webhook(request: Request[Any, Any, Any]) -> dict[str, Any]:
 @post("/fiscal/nfse", opt=WRITE, sync_to_thread=True, status_code=201, summary="Draft an NFS-e")
 def create_note(request: Request[Any, Any, Any], data: NfseIn) -> Response[dict[str, Any]]:
     saved = container_of(request).fiscal.create_draft(meta_of(request), note_fields(data))
-    settle(request, saved.position)
     note_id = str(saved.aggregate.id)
     return Response(_note(request, note_id), status_code=201,
                     headers={"Location": f"/api/v1/fiscal/nfse/{note_id}"})
@@ -165,32 +185,28 @@ def correct_note(request: Request[Any, Any, Any], note_id: str, data: NfsePatch)
     fields = note_fields(data)
     if not fields:
         raise ValidationError("body", "send at least one field to change")
-    saved = container_of(request).fiscal.correct_note(meta_of(request), note_id, fields)
-    settle(request, saved.position)
+    container_of(request).fiscal.correct_note(meta_of(request), note_id, fields)
     return _note(request, note_id)
 
 
 @post("/fiscal/nfse/{note_id:str}/emit", opt=WRITE, sync_to_thread=True, status_code=202,
       summary="Send the note to the authority (asynchronous)")
 def emit(request: Request[Any, Any, Any], note_id: str) -> dict[str, Any]:
-    saved = container_of(request).fiscal.emit(meta_of(request), note_id)
-    settle(request, saved.position)
+    container_of(request).fiscal.emit(meta_of(request), note_id)
     return _note(request, note_id)
 
 
 @post("/fiscal/nfse/{note_id:str}/cancel", opt=CANCEL, sync_to_thread=True, status_code=202,
       summary="Cancel an authorized note (reason code 1, 2 or 9 and a reason)")
 def cancel(request: Request[Any, Any, Any], note_id: str, data: CancelIn) -> dict[str, Any]:
-    saved = container_of(request).fiscal.cancel(meta_of(request), note_id, data.reason_code, data.reason)
-    settle(request, saved.position)
+    container_of(request).fiscal.cancel(meta_of(request), note_id, data.reason_code, data.reason)
     return _note(request, note_id)
 
 
 @post("/fiscal/nfse/{note_id:str}/retry", opt=WRITE, sync_to_thread=True, status_code=202,
       summary="Retry a failed emission or cancellation (dead letter)")
 def retry(request: Request[Any, Any, Any], note_id: str) -> dict[str, Any]:
-    saved = container_of(request).fiscal.retry(meta_of(request), note_id)
-    settle(request, saved.position)
+    container_of(request).fiscal.retry(meta_of(request), note_id)
     return _note(request, note_id)
 
 
@@ -334,7 +350,7 @@ async def webhook(request: Request[Any, Any, Any], backend: str, token: str) -> 
     return await anyio.to_thread.run_sync(_webhook, container_of(request), backend, token, body)
 
 
-def _webhook(container: Any, backend: str, token: str, body: bytes) -> dict[str, Any]:
+def _webhook(container: Container, backend: str, token: str, body: bytes) -> dict[str, Any]:
     from retaguarda.fiscal.actors import CONSULT, note_id_from_ref
 
     if backend not in BACKENDS:
@@ -374,7 +390,11 @@ def _webhook(container: Any, backend: str, token: str, body: bytes) -> dict[str,
 
 
 routes = [
-    read_settings, write_settings, upload_certificate, test_connection, register_webhook,
+    read_settings, write_settings, patch_settings, upload_certificate, test_connection, register_webhook,
     create_note, list_, read_note, correct_note, emit, cancel, retry, nfse_xml, dps_xml, cancellation_xml,
     danfse, calls, preview, fiscal_book, fiscal_book_export, kpis, webhook,
 ]
+
+from retaguarda.fiscal.nfcom.api import routes as _nfcom_routes  # noqa: E402  (NFCom, model 62)
+
+routes += _nfcom_routes

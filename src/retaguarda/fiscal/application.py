@@ -174,8 +174,10 @@ class Fiscal(Service):
                               "description": service.get("description", defaults.get("description"))}
         return out
 
-    def create_draft(self, meta: Meta, data: dict[str, Any]) -> Saved:
-        """A draft note for a customer (the tomador); validation names the field."""
+    def create_draft(self, meta: Meta, data: dict[str, Any], *, note_id: UUID | None = None) -> Saved:
+        """A draft note for a customer (the tomador); validation names the field. `note_id`
+        (optional) lets a process manager ask for one note exactly once: a second draft with the
+        same id conflicts (IntegrityError) instead of creating another note."""
         fs = self.require_settings(meta.tenant_id)
         defaults = fs.default_service
         full = {"service": dict(defaults), "iss_rate": defaults.get("iss_rate"),
@@ -184,7 +186,7 @@ class Fiscal(Service):
                 **{k: v for k, v in data.items() if v is not None}}
         if "customer_id" not in data or not data.get("customer_id"):
             raise ValidationError("customer_id", "customer_id is required")
-        note = Nfse.draft(uuid.uuid4(), meta, self._note_data(meta, fs, full), self._rates(fs))
+        note = Nfse.draft(note_id or uuid.uuid4(), meta, self._note_data(meta, fs, full), self._rates(fs))
         return Saved(note, self.save(note))
 
     def correct_note(self, meta: Meta, note_id: str, data: dict[str, Any]) -> Saved:

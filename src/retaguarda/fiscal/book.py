@@ -51,10 +51,32 @@ def _cell(item: dict[str, Any], key: str) -> Any:
     if key == "authorized_at" and value is not None:
         from retaguarda.shared.clock import SAO_PAULO
 
-        return value.astimezone(SAO_PAULO).strftime("%Y-%m-%d %H:%M")
+        return value.astimezone(SAO_PAULO).strftime("%d/%m/%Y %H:%M")
     if key == "competence" and value is not None:
-        return value.isoformat()
+        return value.strftime("%d/%m/%Y")
+    if key == "tomador_document" and value:
+        from retaguarda.shared.documents import format_document
+
+        return format_document(str(value))
     return "" if value is None else value
+
+
+def _csv_cell(item: dict[str, Any], key: str) -> Any:
+    """As `_cell`, with Brazilian decimals (1.234,56): a spreadsheet in pt-BR reads `;` files so."""
+    value = _cell(item, key)
+    return _br_decimal(value) if key in MONEY_KEYS else value
+
+
+def _br_decimal(value: Any) -> str:
+    from retaguarda.i18n import format_money
+
+    return "" if value in (None, "") else format_money(value, currency=False)
+
+
+def _month_br(competence: Any) -> str:
+    """`2026-11` → `11/2026`."""
+    text = str(competence)
+    return f"{text[5:7]}/{text[:4]}" if len(text) == 7 and text[4] == "-" else text
 
 
 def _to_csv(doc: dict[str, Any]) -> bytes:
@@ -63,10 +85,12 @@ def _to_csv(doc: dict[str, Any]) -> bytes:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([title for _key, title in COLUMNS])
     for item in doc["items"]:
-        writer.writerow([_cell(item, key) for key, _title in COLUMNS])
+        writer.writerow([_csv_cell(item, key) for key, _title in COLUMNS])
     totals = doc["totals"]
-    writer.writerow([_("TOTAL (authorized)"), doc["competence"], "", "", "", "", totals["base"], "",
-                     totals["iss"], totals["iss_withheld"], totals["cbs"], totals["ibs"], totals["amount"],
+    writer.writerow([_("TOTAL (authorized)"), _month_br(doc["competence"]), "", "", "", "",
+                     _br_decimal(totals["base"]), "", _br_decimal(totals["iss"]),
+                     _br_decimal(totals["iss_withheld"]), _br_decimal(totals["cbs"]),
+                     _br_decimal(totals["ibs"]), _br_decimal(totals["amount"]),
                      _("%(count)s note(s); %(cancelled)s cancelled outside the total",
                        count=doc["count"], cancelled=doc["cancelled"])])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

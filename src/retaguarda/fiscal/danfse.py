@@ -14,6 +14,9 @@ from typing import Any
 
 from lxml import etree
 
+from retaguarda.shared.clock import SAO_PAULO
+from retaguarda.shared.municipalities import municipality_name
+
 CONSULTA_PUBLICA = "https://www.nfse.gov.br/ConsultaPublica/?tpc=1&chave="
 TAX_REGIMES = {"1": "Não optante", "2": "MEI", "3": "Simples Nacional ME/EPP"}
 
@@ -58,6 +61,12 @@ def parse_nfse(xml: str | bytes) -> dict[str, Any]:
     for el in inf.iterchildren():
         if isinstance(el.tag, str) and etree.QName(el).localname == "IBSCBS":
             ibscbs = el
+    # Names the note itself gives for its codes, then the IBGE table: addresses carry only cMun.
+    known = {code: name for code, name in (
+        (_text(dps, "cLocEmi") if dps is not None else "", _text(inf, "xLocEmi")),
+        (_text(dps, "serv", "locPrest", "cLocPrestacao") if dps is not None else "",
+         _text(inf, "xLocPrestacao")),
+        (_text(inf, "cLocIncid"), _text(inf, "xLocIncid"))) if code and name}
     data: dict[str, Any] = {
         "access_key": key,
         "number": _text(inf, "nNFSe"),
@@ -73,7 +82,8 @@ def parse_nfse(xml: str | bytes) -> dict[str, Any]:
             "name": _text(emit, "xNome") if emit is not None else "",
             "email": _text(emit, "email") if emit is not None else "",
             "address": ", ".join(x for x in (_text(addr, "xLgr"), _text(addr, "nro"), _text(addr, "xBairro"),
-                                             f"{_text(addr, 'cMun')} / {_text(addr, 'UF')}",
+                                             f"{municipality_name(_text(addr, 'cMun'), known)} / "
+                                             f"{_text(addr, 'UF')}",
                                              f"CEP {_text(addr, 'CEP')}") if x.strip(" /"))
             if addr is not None else "",
         },
@@ -104,7 +114,7 @@ def parse_nfse(xml: str | bytes) -> dict[str, Any]:
             "document": _text(toma, "CNPJ") or _text(toma, "CPF"), "name": _text(toma, "xNome"),
             "email": _text(toma, "email"),
             "address": ", ".join(x for x in (_text(end, "xLgr"), _text(end, "nro"), _text(end, "xBairro"),
-                                             _text(end, "endNac", "cMun"),
+                                             municipality_name(_text(end, "endNac", "cMun"), known),
                                              f"CEP {_text(end, 'endNac', 'CEP')}") if x.strip())
             if end is not None else "",
         }
@@ -146,7 +156,9 @@ def _when(value: str) -> str:
     if not value:
         return "-"
     try:
-        return datetime.fromisoformat(value).strftime("%d/%m/%Y %H:%M:%S")
+        at = datetime.fromisoformat(value)
+        # São Paulo wall clock whatever offset the authority wrote (a naive value already is one).
+        return (at.astimezone(SAO_PAULO) if at.tzinfo else at).strftime("%d/%m/%Y %H:%M:%S")
     except ValueError:
         return value
 

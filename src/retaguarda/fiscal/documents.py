@@ -9,16 +9,19 @@ one, ours is rendered from the authorized XML.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from retaguarda.shared.errors import ConflictError, ValidationError
 
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
+
 log = structlog.get_logger("retaguarda.fiscal")
 
 
-def test_connection(container: Any, tenant_id: str) -> dict[str, Any]:
+def test_connection(container: Container, tenant_id: str) -> dict[str, Any]:
     from retaguarda.fiscal.actors import backend_for
     from retaguarda.fiscal.backends.base import BackendConfigError
 
@@ -38,7 +41,7 @@ def test_connection(container: Any, tenant_id: str) -> dict[str, Any]:
     return result
 
 
-def register_webhook(container: Any, tenant_id: str) -> dict[str, Any]:
+def register_webhook(container: Container, tenant_id: str) -> dict[str, Any]:
     """Asks the async gateway (Focus NFe, PlugNotas) to call our webhook URL; the token in the
     URL is masked in what is returned (it is a secret)."""
     from retaguarda.fiscal.actors import backend_for
@@ -67,12 +70,12 @@ def register_webhook(container: Any, tenant_id: str) -> dict[str, Any]:
     return result
 
 
-def _cache_path(container: Any, tenant_id: str, note_id: str) -> Path:
+def _cache_path(container: Container, tenant_id: str, note_id: str) -> Path:
     base = container.settings.attachments_dir or container.settings.var_dir / "attachments"
     return Path(base) / "fiscal-danfse" / tenant_id / f"{note_id}.pdf"
 
 
-def danfse(container: Any, tenant_id: str, note_id: str) -> tuple[bytes, str]:
+def danfse(container: Container, tenant_id: str, note_id: str) -> tuple[bytes, str]:
     """(PDF bytes, source) where source is 'provider', 'cache' or 'rendered'."""
     from retaguarda.fiscal.danfse import render_danfse
 
@@ -97,7 +100,7 @@ def danfse(container: Any, tenant_id: str, note_id: str) -> tuple[bytes, str]:
                          note.environment != "producao", cancelled=note.status == "cancelled"), "rendered"
 
 
-def _provider_pdf(container: Any, note: Any) -> bytes | None:
+def _provider_pdf(container: Container, note: Any) -> bytes | None:
     from retaguarda.fiscal.actors import backend_for, provider_ref
     from retaguarda.fiscal.backends.base import BackendConfigError, TransientBackendError
 
@@ -117,7 +120,7 @@ def _provider_pdf(container: Any, note: Any) -> bytes | None:
     return pdf if pdf and pdf[:5] == b"%PDF-" else None
 
 
-def note_xml(container: Any, tenant_id: str, note_id: str, which: str) -> str:
+def note_xml(container: Container, tenant_id: str, note_id: str, which: str) -> str:
     note = container.fiscal.get_note(tenant_id, note_id)
     value = {"xml": note.nfse_xml, "dps": note.dps_xml, "event": note.cancel_event_xml}[which]
     if not value:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
@@ -707,6 +707,12 @@ class Nfse(Aggregate):
         """False (nothing recorded) when the outcome is no longer news (duplicate webhook/poll)."""
         if not self.in_flight and self.status != "failed":
             return False
+        requested_at = getattr(self, "requested_at", None)
+        if (isinstance(requested_at, datetime) and authorized_at.tzinfo is not None
+                and timedelta(0) < requested_at - authorized_at < timedelta(seconds=1)):
+            # The authority's dhProc has whole seconds: an answer in the second of our request
+            # reads as just before it; the instant lies in that second, at or after the request.
+            authorized_at = requested_at
         self._record(self.Authorized, meta, access_key=access_key, number=number,
                      authorized_at=authorized_at, nfse_xml=nfse_xml, dps_xml=dps_xml, dps_id=dps_id,
                      provider_ref=provider_ref, danfse_url=danfse_url, calls=calls)

@@ -4,11 +4,12 @@ and the demo tenant's sandbox settings."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retaguarda.fiscal.application import Fiscal
-from retaguarda.fiscal.domain import Nfse
-from retaguarda.integrations import Daily, register_periodic, register_reconciler, register_trigger
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 DEMO_ISSUER_CNPJ = "11222333000181"
 """Fictitious (the classic test CNPJ 11.222.333/0001-81): valid check digits, nobody's company."""
@@ -34,11 +35,11 @@ DEMO_SETTINGS: dict[str, Any] = {
 }
 
 
-def _note_args(event: Any) -> tuple[str, int]:
+def note_args(event: Any) -> tuple[str, int]:
     return str(event.originator_id), event.originator_version
 
 
-def find_stuck_notes(container: Any, older_than: datetime) -> list[tuple[str, tuple[Any, ...]]]:
+def find_stuck_notes(container: Container, older_than: datetime) -> list[tuple[str, tuple[Any, ...]]]:
     """Notes in flight that did not move for a while: emit/poll/cancel again (all idempotent)."""
     from projections.fiscal.nfse_list import stuck_notes
 
@@ -55,14 +56,14 @@ def find_stuck_notes(container: Any, older_than: datetime) -> list[tuple[str, tu
     return out
 
 
-def certificate_tenants(container: Any) -> list[str]:
+def certificate_tenants(container: Container) -> list[str]:
     from projections.fiscal.settings_view import certificate_tenants as tenants
 
     with container.engine.connect() as conn:
         return tenants(conn)
 
 
-def admin_emails(container: Any, tenant_id: str) -> list[str]:
+def admin_emails(container: Container, tenant_id: str) -> list[str]:
     import sqlalchemy as sa
 
     from projections.identity.user_directory import users
@@ -73,7 +74,7 @@ def admin_emails(container: Any, tenant_id: str) -> list[str]:
     return sorted(r.email for r in rows)
 
 
-def notify_admins(container: Any, tenant_id: str, what: str) -> int:
+def notify_admins(container: Container, tenant_id: str, what: str) -> int:
     """E-mails every active admin of the tenant about the certificate (expiring/expired)."""
     cert = container.fiscal.get_certificate(tenant_id)
     if cert is None:
@@ -88,10 +89,9 @@ def notify_admins(container: Any, tenant_id: str, what: str) -> int:
     return sent
 
 
-def _certificate_email(params: dict[str, Any], container: Any) -> tuple[str, str]:
+def certificate_email(params: dict[str, Any], container: Container) -> tuple[str, str]:
     from retaguarda.i18n import format_datetime, ngettext
     from retaguarda.i18n import gettext as _
-
     what = str(params["what"])
     link = f"{container.settings.base_url}/fiscal/settings"
     valid_until = str(params["valid_until"])
@@ -114,34 +114,26 @@ def _certificate_email(params: dict[str, Any], container: Any) -> tuple[str, str
     return subject, text
 
 
-def install(container: Any) -> None:
-    import retaguarda.fiscal.actors  # noqa: F401  (records the jobs)
-    from retaguarda.notifications import register_template
+def install(container: Container) -> None:
+    from retaguarda.integrations.broker import is_embedded
 
-    container.services["fiscal"] = Fiscal(container.store, container.after_write, container.clock,
-                                          container.customers)
-    register_trigger(Nfse.EmissionRequested, "fiscal.emit_nfse", _note_args)
-    register_trigger(Nfse.EmissionRetryRequested, "fiscal.emit_nfse", _note_args)
-    register_trigger(Nfse.CancellationRequested, "fiscal.cancel_nfse", _note_args)
-    register_trigger(Nfse.CancellationRetryRequested, "fiscal.cancel_nfse", _note_args)
-    register_reconciler("fiscal_notes", find_stuck_notes)
-    register_periodic("fiscal.check_certificates", Daily("06:00"), "fiscal.check_certificates",
-                      "Certificate expiry monitor: warns at 30/15/7/1 days and on expiry")
-    register_template("fiscal.certificate_expiry", _certificate_email)
-    if container.broker is not None:
-        from retaguarda.integrations.broker import is_embedded
+    container.fiscal = Fiscal(container.store, container.after_write, container.clock, container.customers)
+    from retaguarda.fiscal.nfcom.install import install as install_nfcom
 
-        if is_embedded(container.broker):
-            # The embedded server (demo, development) polls async gateways every 0.5 s; with
-            # Redis (production) polls back off exponentially (1 s → 60 s) to spare rate limits.
-            container.extras.setdefault("fiscal_poll_ms", 500)
+    install_nfcom(container)  # NFCom (model 62) lives in the fiscal context
+    if is_embedded(container.broker) and container.fiscal_poll_ms is None:
+        # The embedded server (demo, development) polls async gateways every 0.5 s; with
+        # Redis (production) polls back off exponentially (1 s → 60 s) to spare rate limits.
+        container.fiscal_poll_ms = 500
 
 
-def seed_demo(container: Any, tenant_id: str, actor: str) -> None:
+def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     """Sandbox settings for the demo tenant (idempotent: kept as they are once configured)."""
+    from retaguarda.fiscal.nfcom.install import seed_demo as seed_nfcom
     from retaguarda.shared.meta import Meta, new_correlation_id
 
     if container.fiscal.get_settings(tenant_id) is not None:
+        seed_nfcom(container, tenant_id, actor)
         return
     meta = Meta(tenant_id=tenant_id, actor=actor, correlation_id=new_correlation_id(),
                 at=container.clock.now())
@@ -156,3 +148,4 @@ def seed_demo(container: Any, tenant_id: str, actor: str) -> None:
     container.fiscal.emit(meta, str(sent.aggregate.id))
     container.fiscal.create_draft(meta, {"customer_id": customer_id, "amount": "149.90",
                                          "service": {"description": "Instalação e configuração de roteador"}})
+    seed_nfcom(container, tenant_id, actor)

@@ -4,7 +4,7 @@ book with exports, settings with certificate upload and "test connection"."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
@@ -26,9 +26,14 @@ from retaguarda.i18n import N_, error_text, format_datetime, format_money, gette
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.clock import SAO_PAULO
 from retaguarda.shared.documents import format_document
+from retaguarda.shared.municipalities import municipality_name
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 from retaguarda.web.html import Template
+from retaguarda.web.middleware import FRAMABLE_BY_SELF
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 READ = {"permission": "fiscal:read"}
 WRITE = {"permission": "fiscal:write"}
@@ -50,7 +55,8 @@ SPECIAL_LABELS = {0: "Nenhum", 1: "Ato cooperado", 2: "Estimativa", 3: "Microemp
 
 
 def _helpers() -> dict[str, Any]:
-    return {"fmt": format_document, "labels": STATUS_LABELS, "local": _local, "brl": _brl}
+    return {"fmt": format_document, "labels": STATUS_LABELS, "local": _local, "brl": _brl,
+            "city": municipality_name}
 
 
 def _local(value: Any) -> str:
@@ -116,7 +122,7 @@ def _customers(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
         return list_customers(conn, p.tenant_id, status="active", per_page=200)["items"]
 
 
-def _form_defaults(settings: dict[str, Any] | None, container: Any) -> dict[str, Any]:
+def _form_defaults(settings: dict[str, Any] | None, container: Container) -> dict[str, Any]:
     service = (settings or {}).get("default_service") or {}
     today = container.clock.now().astimezone(SAO_PAULO).date()
     return {"service.code": service.get("code", ""), "service.nbs": service.get("nbs", ""),
@@ -196,7 +202,6 @@ def create(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
         return Template("fiscal/form.html", status_code=422, context={
             "values": data, "errors": errors, "customers": _customers(request),
             "settings": _settings_row(request), "note": None, **_helpers()})
-    settle(request, saved.position)
     return Redirect(f"/fiscal/nfse/{saved.aggregate.id}?created=1")
 
 
@@ -223,13 +228,12 @@ def update(request: Request[Any, Any, Any], note_id: str, data: dict[str, Any] =
     try:
         if errors:
             raise ValidationError.many(errors)
-        saved = container_of(request).fiscal.correct_note(meta_of(request), note_id, form)
+        container_of(request).fiscal.correct_note(meta_of(request), note_id, form)
     except (ValidationError, ConflictError) as exc:
         errors = {**_form_errors(exc), **errors}
         return Template("fiscal/form.html", status_code=422, context={
             "values": data, "errors": errors, "customers": _customers(request),
             "settings": _settings_row(request), "note": row, **_helpers()})
-    settle(request, saved.position)
     return Redirect(f"/fiscal/nfse/{note_id}?saved=1")
 
 
@@ -294,10 +298,9 @@ def panel(request: Request[Any, Any, Any], note_id: str) -> Template:
 
 def _act(request: Request[Any, Any, Any], note_id: str, action: Any, done: str) -> Template:
     try:
-        saved = action()
+        action()
     except (ValidationError, ConflictError) as exc:
         return _panel(request, note_id, error_text(exc.message), "error", 422)
-    settle(request, saved.position)
     return _panel(request, note_id, gettext(done))
 
 
@@ -321,10 +324,9 @@ def retry(request: Request[Any, Any, Any], note_id: str) -> Any:
     service = container_of(request).fiscal
     if request.headers.get("hx-request") and request.headers.get("hx-target") != "note-panel":
         try:
-            saved = service.retry(meta_of(request), note_id)
+            service.retry(meta_of(request), note_id)
         except ConflictError:
             return Redirect("/fiscal/dead-letters")
-        settle(request, saved.position)
         return Response("", headers={"HX-Redirect": f"/fiscal/nfse/{note_id}"})
     return _act(request, note_id, lambda: service.retry(meta_of(request), note_id), N_("Retry requested."))
 
@@ -335,7 +337,8 @@ def danfse_pdf(request: Request[Any, Any, Any], note_id: str, download: bool = F
     pdf, source = documents.danfse(container_of(request), p.tenant_id, note_id)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'{"attachment" if download else "inline"}; filename="danfse-{note_id}.pdf"',
-        "X-Danfse-Source": source, "Cache-Control": "private, no-store"})
+        "X-Danfse-Source": source, "Cache-Control": "private, no-store",
+        **FRAMABLE_BY_SELF})  # the note page previews it in an iframe; other sites still cannot
 
 
 @get("/fiscal/nfse/{note_id:str}/xml/{which:str}", opt=READ, sync_to_thread=True, include_in_schema=False)
@@ -429,13 +432,12 @@ def _settings_form(form: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
 def settings_save(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
     fields, credentials = _settings_form(data)
     try:
-        saved = container_of(request).fiscal.save_settings(meta_of(request), fields, credentials)
+        container_of(request).fiscal.save_settings(meta_of(request), fields, credentials)
     except (ValidationError, ConflictError) as exc:
         errors = _form_errors(exc)
         values = {k: v for k, v in data.items() if not k.startswith("credentials.")}
         return Template("fiscal/settings.html", status_code=422,
                         context=_settings_context(request, errors=errors, values=values))
-    settle(request, saved.position)
     return Redirect("/fiscal/settings?saved=1")
 
 
@@ -449,13 +451,12 @@ def certificate_upload(request: Request[Any, Any, Any],
         content = upload.file.read(64 * 1024 + 1)
         if len(content) > 64 * 1024:
             raise ValidationError("file", "an A1 certificate file is at most 64 KiB")
-        saved = container_of(request).fiscal.upload_certificate(meta_of(request), content,
+        container_of(request).fiscal.upload_certificate(meta_of(request), content,
                                                                 str(data.get("password") or ""))
     except (ValidationError, ConflictError) as exc:
         errors = {("certificate" if k == "form" else k): v for k, v in _form_errors(exc).items()}
         return Template("fiscal/settings.html", status_code=422,
                         context=_settings_context(request, cert_errors=errors))
-    settle(request, saved.position)
     return Redirect("/fiscal/settings?uploaded=1")
 
 
@@ -484,3 +485,7 @@ pages = [
     retry, danfse_pdf, xml_file, book_page, book_export, settings_page, settings_save,
     certificate_upload, test_connection, register_webhook,
 ]
+
+from retaguarda.fiscal.nfcom.pages import pages as _nfcom_pages  # noqa: E402  (NFCom, model 62)
+
+pages += _nfcom_pages

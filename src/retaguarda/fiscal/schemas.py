@@ -98,6 +98,35 @@ class SettingsIn(msgspec.Struct, forbid_unknown_fields=True):
     credentials: CredentialsIn | None = None
 
 
+class SettingsPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """PATCH /fiscal/settings: any subset of the PUT body's fields."""
+
+    backend: str | None = None
+    issuer: dict[str, Any] | None = None
+    default_service: dict[str, Any] | None = None
+    environment: str | None = None
+    series: str | None = None
+    next_number: int | None = None
+    cbs_rate: Decimal | None = None
+    ibs_uf_rate: Decimal | None = None
+    ibs_mun_rate: Decimal | None = None
+    emit_on_cash_confirm: bool | None = None
+
+
+SETTINGS_KEYS = ("backend", "environment", "issuer", "series", "next_number", "default_service", "cbs_rate",
+                 "ibs_uf_rate", "ibs_mun_rate", "emit_on_cash_confirm")
+
+
+def merged_settings(current: Any, body: SettingsPatch) -> dict[str, Any]:
+    """The stored settings with the fields given in a PATCH body replaced (objects merged)."""
+    data = {k: getattr(current, k) for k in SETTINGS_KEYS}
+    for key, value in msgspec.structs.asdict(body).items():
+        if value is None:
+            continue
+        data[key] = {**(data.get(key) or {}), **value} if isinstance(value, dict) else value
+    return data
+
+
 def settings_fields(body: SettingsIn) -> tuple[dict[str, Any], dict[str, Any]]:
     """(settings document, credentials to change)."""
     data = msgspec.structs.asdict(body)

@@ -31,7 +31,6 @@ from retaguarda.web.context import (
     meta_of,
     read_one,
     require_principal,
-    settle,
 )
 
 PUBLIC = {"public": True}
@@ -65,7 +64,6 @@ def signup(request: Request[Any, Any, Any], data: SignupIn) -> dict[str, Any]:
     saved = container_of(request).identity.signup(
         public_meta(request), tenant_name=data.tenant_name, name=data.name, email=data.email,
         password=data.password)
-    settle(request, saved.position)
     return {"tenant_id": saved.aggregate.tenant_id, "user_id": str(saved.aggregate.id)}
 
 
@@ -73,7 +71,6 @@ def signup(request: Request[Any, Any, Any], data: SignupIn) -> dict[str, Any]:
 def login(request: Request[Any, Any, Any], data: LoginIn) -> dict[str, Any]:
     result = container_of(request).identity.login(
         public_meta(request), email=data.email, password=data.password, ip=client_ip(request))
-    settle(request, result.position)
     return _tokens_body(result)
 
 
@@ -101,9 +98,8 @@ def password_reset(request: Request[Any, Any, Any], data: PasswordResetIn) -> di
 @post("/auth/password-reset/confirm", opt=PUBLIC, sync_to_thread=True, status_code=200,
       summary="Set a new password with an e-mailed token")
 def password_reset_confirm(request: Request[Any, Any, Any], data: PasswordResetConfirmIn) -> dict[str, Any]:
-    saved = container_of(request).identity.reset_password(public_meta(request), token=data.token,
+    container_of(request).identity.reset_password(public_meta(request), token=data.token,
                                                           password=data.password)
-    settle(request, saved.position)
     return {"status": "password changed"}
 
 
@@ -127,7 +123,6 @@ def update_me(request: Request[Any, Any, Any], data: ProfilePatch) -> dict[str, 
         raise ValidationError("body", "send at least one of name, locale")
     saved = container_of(request).identity.update_profile(meta_of(request), name=data.name,
                                                           locale=data.locale)
-    settle(request, saved.position)
     user = saved.aggregate
     body = _me(request)
     body.update(name=user.name, permissions=sorted(permissions_of(user.role)),
@@ -166,7 +161,6 @@ def users_invite(request: Request[Any, Any, Any], data: InviteIn) -> Response[di
     saved = container_of(request).identity.invite_user(
         meta_of(request), email=data.email, name=data.name, role=data.role,
         customer_id=data.customer_id)
-    settle(request, saved.position)
     user_id = str(saved.aggregate.id)
     return Response(_user_row(request, user_id), status_code=201,
                     headers={"Location": f"/api/v1/users/{user_id}"})
@@ -177,8 +171,7 @@ def users_update(request: Request[Any, Any, Any], user_id: str, data: UserPatch)
     changes = data.changes()
     if not changes:
         raise ValidationError("body", "send at least one of name, role, active, customer_id")
-    saved = container_of(request).identity.update_user(meta_of(request), user_id, **changes)
-    settle(request, saved.position)
+    container_of(request).identity.update_user(meta_of(request), user_id, **changes)
     return _user_row(request, user_id)
 
 
@@ -188,7 +181,6 @@ def users_update(request: Request[Any, Any, Any], user_id: str, data: UserPatch)
 def keys_create(request: Request[Any, Any, Any], data: ApiKeyIn) -> dict[str, Any]:
     saved, key = container_of(request).identity.create_api_key(meta_of(request), name=data.name,
                                                                scopes=data.scopes)
-    settle(request, saved.position)
     api_key = saved.aggregate
     return {"id": str(api_key.id), "key": key, "name": api_key.name, "prefix": api_key.prefix,
             "scopes": list(api_key.scopes), "created_at": jsonable(api_key.created_on),
@@ -205,8 +197,7 @@ def keys_list(request: Request[Any, Any, Any]) -> dict[str, Any]:
 @delete("/api-keys/{key_id:str}", opt=KEYS, sync_to_thread=True, status_code=204,
         summary="Revoke an API key")
 def keys_revoke(request: Request[Any, Any, Any], key_id: str) -> None:
-    saved = container_of(request).identity.revoke_api_key(meta_of(request), key_id)
-    settle(request, saved.position)
+    container_of(request).identity.revoke_api_key(meta_of(request), key_id)
 
 
 routes = [

@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,6 +31,9 @@ from retaguarda.identity import tokens
 from retaguarda.identity.permissions import permissions_of
 from retaguarda.web.principal import Principal
 from retaguarda.shared.clock import as_utc
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 Authenticator = Callable[[Any, Any], Awaitable[Principal | None]]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -91,15 +94,15 @@ class AuthCache:
             entries[key] = value
 
 
-def auth_cache(container: Any) -> AuthCache:
+def auth_cache(container: Container) -> AuthCache:
     """The container's AuthCache (made on first use)."""
-    cache = container.extras.get("auth_cache")
+    cache = container.auth_cache
     if cache is None:
-        cache = container.extras.setdefault("auth_cache", AuthCache())
+        cache = container.auth_cache = AuthCache()
     return cache
 
 
-def _identity_writes(container: Any) -> int:
+def _identity_writes(container: Container) -> int:
     return getattr(getattr(container, "identity", None), "writes", 0)
 
 
@@ -117,7 +120,7 @@ def _client_ip(scope: Any) -> str:
     return str(client[0]) if client else ""
 
 
-def user_record(container: Any, user_id: str) -> dict[str, Any] | None:
+def user_record(container: Container, user_id: str) -> dict[str, Any] | None:
     """The user's directory row, or the same facts from the event store when not projected yet."""
     from projections.identity.user_directory import auth_user
 
@@ -145,7 +148,7 @@ def _user_principal(row: dict[str, Any], via: str, session_id: str | None) -> Pr
                      locale=row.get("locale") or "pt_BR")
 
 
-def cached_user_record(container: Any, user_id: str) -> dict[str, Any] | None:
+def cached_user_record(container: Container, user_id: str) -> dict[str, Any] | None:
     """`user_record` through the container's AuthCache (see the module docstring)."""
     cache = auth_cache(container)
     generation = _identity_writes(container)  # read before the row, so a write in between drops it
@@ -157,13 +160,13 @@ def cached_user_record(container: Any, user_id: str) -> dict[str, Any] | None:
     return row
 
 
-def _jwt_principal(container: Any, claims: dict[str, Any], row: dict[str, Any] | None) -> Principal | None:
+def _jwt_principal(container: Container, claims: dict[str, Any], row: dict[str, Any] | None) -> Principal | None:
     if row is None or row["tenant_id"] != claims["tid"]:
         return None
     return _user_principal(row, "jwt", claims.get("fam"))
 
 
-def principal_from_jwt(container: Any, token: str) -> Principal | None:
+def principal_from_jwt(container: Container, token: str) -> Principal | None:
     cache = auth_cache(container)
     claims = cache.claims(token)
     if claims is None:
@@ -174,7 +177,7 @@ def principal_from_jwt(container: Any, token: str) -> Principal | None:
     return _jwt_principal(container, claims, cached_user_record(container, str(claims["sub"])))
 
 
-def cached_principal_from_jwt(container: Any, token: str) -> Principal | None | bool:
+def cached_principal_from_jwt(container: Container, token: str) -> Principal | None | bool:
     """The principal when token and user row are both remembered; False when a look-up is due."""
     cache = auth_cache(container)
     claims = cache.claims(token)
@@ -186,7 +189,7 @@ def cached_principal_from_jwt(container: Any, token: str) -> Principal | None | 
     return _jwt_principal(container, claims, row)
 
 
-def principal_from_session(container: Any, cookie_value: str) -> Principal | None:
+def principal_from_session(container: Container, cookie_value: str) -> Principal | None:
     now = container.clock.now()
     claims = tokens.read_session(container.settings.secret_key, cookie_value, now)
     if claims is None:
@@ -204,7 +207,7 @@ class ApiKeyAuthenticator:
         self._lock = threading.Lock()
         self._recorded: dict[str, datetime] = {}
 
-    def principal(self, container: Any, raw: str, ip: str = "", correlation_id: str = "") -> Principal | None:
+    def principal(self, container: Container, raw: str, ip: str = "", correlation_id: str = "") -> Principal | None:
         from projections.identity.user_directory import auth_api_key
 
         parts = tokens.split_api_key(raw)
@@ -231,7 +234,7 @@ class ApiKeyAuthenticator:
         return Principal(kind="apikey", id=key_id, tenant_id=tenant_id, role="apikey",
                          permissions=frozenset(scopes), name=name, via="apikey")
 
-    def _note_use(self, container: Any, key_id: str, last_used: datetime | None, ip: str,
+    def _note_use(self, container: Container, key_id: str, last_used: datetime | None, ip: str,
                   correlation_id: str) -> None:
         now = container.clock.now()
         with self._lock:
@@ -242,7 +245,7 @@ class ApiKeyAuthenticator:
             self._recorded[key_id] = now
         container.identity.record_api_key_use(key_id, now, correlation_id, ip)
 
-    async def __call__(self, container: Any, scope: Any) -> Principal | None:
+    async def __call__(self, container: Container, scope: Any) -> Principal | None:
         raw = _header(scope, b"x-api-key")
         if not raw:
             return None
@@ -250,7 +253,7 @@ class ApiKeyAuthenticator:
             self.principal, container, raw, _client_ip(scope), str(scope.get("correlation_id") or ""))
 
 
-async def bearer_authenticator(container: Any, scope: Any) -> Principal | None:
+async def bearer_authenticator(container: Container, scope: Any) -> Principal | None:
     header = _header(scope, b"authorization") or ""
     kind, _, token = header.partition(" ")
     if kind.lower() != "bearer" or not token.strip():
@@ -262,7 +265,7 @@ async def bearer_authenticator(container: Any, scope: Any) -> Principal | None:
     return await anyio.to_thread.run_sync(principal_from_jwt, container, token)
 
 
-async def session_authenticator(container: Any, scope: Any) -> Principal | None:
+async def session_authenticator(container: Container, scope: Any) -> Principal | None:
     # The API is exempt from CSRF checks, so a cookie may only authorise safe API requests.
     path, method = str(scope.get("path", "")), str(scope.get("method", "GET")).upper()
     if path.startswith("/api/") and method not in SAFE_METHODS:

@@ -6,22 +6,25 @@ Renderers are called by the sending actor with the params stored on the Email ag
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retaguarda.i18n import gettext as _
 from retaguarda.identity.tokens import reset_token
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 WELCOME = "identity.welcome"
 PASSWORD_RESET = "identity.password_reset"
 
 
-def reset_link(params: dict[str, Any], container: Any) -> str:
+def reset_link(params: dict[str, Any], container: Container) -> str:
     settings = container.settings
     token = reset_token(settings.secret_key, str(params["user_id"]), int(params["version"]))
     return f"{settings.base_url.rstrip('/')}/reset-password?token={token}"
 
 
-def render_welcome(params: dict[str, Any], container: Any) -> tuple[str, str]:
+def render_welcome(params: dict[str, Any], container: Container) -> tuple[str, str]:
     """In the recipient's locale (the notifications actor sets it from params["locale"])."""
     name = params.get("name") or ""
     hello = _("Hello %(name)s,", name=name) if name else _("Hello,")
@@ -46,7 +49,7 @@ def render_welcome(params: dict[str, Any], container: Any) -> tuple[str, str]:
     return subject, text
 
 
-def render_password_reset(params: dict[str, Any], container: Any) -> tuple[str, str]:
+def render_password_reset(params: dict[str, Any], container: Container) -> tuple[str, str]:
     name = params.get("name") or ""
     hello = _("Hello %(name)s,", name=name) if name else _("Hello,")
     text = (
@@ -57,14 +60,3 @@ def render_password_reset(params: dict[str, Any], container: Any) -> tuple[str, 
         + _("If it was not you, ignore this message: your password stays the same.") + "\n"
     )
     return _("Reset your Retaguarda password"), text
-
-
-def register_templates() -> bool:
-    """Registers the renderers with the notifications context; False when it is absent."""
-    try:
-        from retaguarda.notifications import register_template
-    except ImportError:
-        return False
-    register_template(WELCOME, render_welcome)
-    register_template(PASSWORD_RESET, render_password_reset)
-    return True

@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retaguarda.shared.meta import Meta
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 DEMO_TENANT = "Demo"
 DEMO_ADMIN = "admin@demo.test"
 DEMO_ROLES = ("manager", "technician", "finance", "auditor")
 
 
-def install(container: Any) -> None:
-    from retaguarda.identity import emails
+def install(container: Container) -> None:
     from retaguarda.identity.application import Identity
     from retaguarda.identity.authn import authenticators
     from retaguarda.identity.throttle import LoginThrottle, limiter_for
 
     limiter = limiter_for(container.settings, now=lambda: container.clock.now().timestamp())
-    container.services["identity"] = Identity(
-        container.store, container.after_write, settings=container.settings,
-        throttle=LoginThrottle(limiter))
-    container.extras.setdefault("authenticators", []).extend(authenticators())
-    emails.register_templates()
+    container.identity = Identity(container.store, container.after_write, settings=container.settings,
+                                  throttle=LoginThrottle(limiter))
+    container.authenticators.extend(authenticators())
 
 
-def seed_demo(container: Any, password: str | None = None, *,
+def seed_demo(container: Container, password: str | None = None, *,
               link_customer: str | None = None) -> dict[str, Any]:
     """Tenant `demo` with `admin@demo.test` and one user per other role; idempotent.
 

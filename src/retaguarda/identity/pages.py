@@ -24,7 +24,7 @@ from retaguarda.shared.errors import (
     TooManyRequestsError,
     ValidationError,
 )
-from retaguarda.web.context import container_of, meta_of, principal_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, principal_of, require_principal
 from retaguarda.web.html import Template
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -86,7 +86,6 @@ def login_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequestsError) else None
         return Template("identity/login.html", status_code=status, headers=headers,
                         context={"next": target, "email": email, "error": error_text(str(exc))})
-    settle(request, session.position)
     max_age = container_of(request).settings.session_hours * 3600
     return Redirect(target, status_code=303, cookies=[_session_cookie(request, session.cookie, max_age)])
 
@@ -95,8 +94,7 @@ def login_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
 def logout_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     principal = principal_of(request)
     if principal is not None and principal.via == "session" and principal.session_id:
-        position = container_of(request).identity.end_session(meta_of(request), principal.session_id)
-        settle(request, position)
+        container_of(request).identity.end_session(meta_of(request), principal.session_id)
     return Redirect("/login?done=logged-out", status_code=303,
                     cookies=[_session_cookie(request, "", 0)])
 
@@ -120,7 +118,8 @@ def signup_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     try:
         saved = identity.signup(public_meta(request), tenant_name=values["tenant_name"], name=values["name"],
                                 email=values["email"], password=password)
-        settle(request, saved.position)
+        # The login below reads the new user from the read model, inside this request.
+        container_of(request).wait_for(saved.position)
         session = identity.start_session(public_meta(request), email=values["email"], password=password,
                                          ip=client_ip(request))
     except (ValidationError, ConflictError) as exc:
@@ -128,7 +127,6 @@ def signup_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
                         context={"values": values, "errors": _errors(exc)})
     except (AuthenticationError, TooManyRequestsError):
         return Redirect("/login", status_code=303)
-    settle(request, session.position)
     max_age = container_of(request).settings.session_hours * 3600
     return Redirect("/", status_code=303, cookies=[_session_cookie(request, session.cookie, max_age)])
 
@@ -160,12 +158,11 @@ def reset_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
         return Template("identity/reset_password.html", status_code=422, context={
             "token": token, "errors": {"password_confirm": gettext("the passwords do not match")}})
     try:
-        saved = container_of(request).identity.reset_password(public_meta(request), token=token,
+        container_of(request).identity.reset_password(public_meta(request), token=token,
                                                               password=password)
     except ValidationError as exc:
         return Template("identity/reset_password.html", status_code=422,
                         context={"token": token, "errors": _errors(exc)})
-    settle(request, saved.position)
     return Redirect("/login?done=reset", status_code=303)
 
 
@@ -187,11 +184,10 @@ async def profile(request: Request[Any, Any, Any]) -> Template:
 def profile_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     try:
         locale = data.get("locale") or None
-        saved = container_of(request).identity.update_profile(meta_of(request), name=data.get("name"),
-                                                              locale=locale)
+        container_of(request).identity.update_profile(meta_of(request), name=data.get("name"),
+                                                      locale=locale)
     except ValidationError as exc:
         return _profile(request, 422, errors=_errors(exc))
-    settle(request, saved.position)
     return Redirect("/profile?done=profile", status_code=303)
 
 
@@ -229,12 +225,11 @@ async def users_page(request: Request[Any, Any, Any]) -> Template:
 @post("/admin/users", opt=USERS, sync_to_thread=True, include_in_schema=False)
 def users_invite(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     try:
-        saved = container_of(request).identity.invite_user(
+        container_of(request).identity.invite_user(
             meta_of(request), email=data.get("email"), name=data.get("name"), role=data.get("role"),
             customer_id=data.get("customer_id") or None)
     except (ValidationError, ConflictError) as exc:
         return _users_page(request, 422, errors=_errors(exc), form=data)
-    settle(request, saved.position)
     return Redirect("/admin/users?done=invited", status_code=303)
 
 
@@ -247,10 +242,9 @@ def users_update(request: Request[Any, Any, Any], user_id: str, data: Form) -> R
     elif action in ("deactivate", "reactivate"):
         changes = {"active": action == "reactivate"}
     try:
-        saved = container_of(request).identity.update_user(meta_of(request), user_id, **changes)
+        container_of(request).identity.update_user(meta_of(request), user_id, **changes)
     except (ValidationError, ConflictError) as exc:
         return _users_page(request, 422, errors=_errors(exc))
-    settle(request, saved.position)
     return Redirect("/admin/users?done=user-updated", status_code=303)
 
 
@@ -279,7 +273,6 @@ def keys_create(request: Request[Any, Any, Any], data: Form) -> Template:
             meta_of(request), name=data.get("name"), scopes=scopes)
     except (ValidationError, ConflictError) as exc:
         return _keys_page(request, 422, errors=_errors(exc), form=data)
-    settle(request, saved.position)
     # Shown once, in this response only; never stored in clear.
     return _keys_page(request, new_key={"key": key, "name": saved.aggregate.name})
 
@@ -287,10 +280,9 @@ def keys_create(request: Request[Any, Any, Any], data: Form) -> Template:
 @post("/admin/api-keys/{key_id:str}/revoke", opt=KEYS, sync_to_thread=True, include_in_schema=False)
 def keys_revoke(request: Request[Any, Any, Any], key_id: str) -> Response[Any]:
     try:
-        saved = container_of(request).identity.revoke_api_key(meta_of(request), key_id)
+        container_of(request).identity.revoke_api_key(meta_of(request), key_id)
     except ConflictError as exc:
         return _keys_page(request, 409, errors=_errors(exc))
-    settle(request, saved.position)
     return Redirect("/admin/api-keys?done=revoked", status_code=303)
 
 

@@ -33,6 +33,10 @@ PERMISSIONS: dict[str, str] = {
     "cnpj:write": N_("Run CNPJ checks"),
     "cnpj:personal_data": N_("See partners' CPFs and personal contact data unmasked"),
     "cnpj:admin": N_("CNPJ plans, provider order, retention"),
+    "field:read": N_("See service orders and agendas"),
+    "field:write": N_("Open, schedule and cancel service orders"),
+    "field:work": N_("Work one's own visits (start, complete, photos)"),
+    "field:admin": N_("Service-order checklists"),
     "portal:self": N_("Customer self-service"),
     "profile:self": N_("Own profile"),
 }
@@ -44,9 +48,10 @@ ROLES: dict[str, frozenset[str]] = {
     "manager": frozenset({
         "customers:read", "customers:write", "support:read", "support:write", "billing:read",
         "billing:write", "fiscal:read", "fiscal:write", "fiscal:cancel", "campaigns:read",
-        "cnpj:read", "cnpj:write", "profile:self",
+        "cnpj:read", "cnpj:write", "field:read", "field:write", "field:work", "profile:self",
     }),
-    "technician": frozenset({"customers:read", "support:read", "support:write", "profile:self"}),
+    "technician": frozenset({"customers:read", "support:read", "support:write", "field:read", "field:work",
+                             "profile:self"}),
     "finance": frozenset({
         "customers:read", "billing:read", "billing:write", "billing:admin", "fiscal:read",
         "fiscal:write", "cnpj:read", "profile:self",
@@ -54,7 +59,7 @@ ROLES: dict[str, frozenset[str]] = {
     "customer": frozenset({"portal:self", "profile:self", "support:own"}),
     "auditor": frozenset({
         "audit:read", "customers:read", "support:read", "billing:read", "fiscal:read",
-        "campaigns:read", "cnpj:read", "profile:self",
+        "campaigns:read", "cnpj:read", "field:read", "profile:self",
     }),
 }
 

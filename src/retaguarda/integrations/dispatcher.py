@@ -1,7 +1,8 @@
 """The event-sourced outbox: follows the log like a projection and sends Dramatiq messages.
 
-Contexts register triggers (`register_trigger(Email.Requested, "notifications.send_email",
-lambda e: (str(e.originator_id), e.originator_version))`). For each batch the dispatcher
+Contexts declare triggers in their `Context.triggers` (`Trigger(Email.Requested,
+"notifications.send_email", lambda e: (str(e.originator_id), e.originator_version))`); the
+container's registry maps each event topic to its triggers. For each batch the dispatcher
 locks its tracking row (compare-and-set on the position), sends the messages, then advances
 the position in the same transaction. A crash between send and commit sends the batch again:
 delivery is at-least-once and actors are idempotent. A failing send stops the dispatcher
@@ -11,7 +12,7 @@ delivery is at-least-once and actors are idempotent. A failing send stops the di
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,21 +30,15 @@ NAME = "dispatcher"
 
 @dataclass(frozen=True)
 class Trigger:
+    """Each stored `event_class` event sends one message to `actor_name` with these args."""
+
     event_class: type
     actor_name: str
     args_from_event: Callable[[Any], Sequence[Any]]
 
-
-TRIGGERS: dict[str, list[Trigger]] = {}
-
-
-def register_trigger(event_class: type, actor_name: str,
-                     args_from_event: Callable[[Any], Sequence[Any]]) -> None:
-    """Each stored `event_class` event sends one message to `actor_name` (idempotent to call twice)."""
-    topic = get_topic(event_class)
-    triggers = TRIGGERS.setdefault(topic, [])
-    triggers[:] = [t for t in triggers if t.actor_name != actor_name]
-    triggers.append(Trigger(event_class, actor_name, args_from_event))
+    @property
+    def topic(self) -> str:
+        return get_topic(self.event_class)
 
 
 class DispatcherStoppedError(Exception):
@@ -51,8 +46,10 @@ class DispatcherStoppedError(Exception):
 
 
 class Dispatcher:
-    def __init__(self, store: Any, engine: Any, broker: Any, batch_size: int = 500) -> None:
+    def __init__(self, store: Any, engine: Any, broker: Any, triggers: Mapping[str, Sequence[Trigger]],
+                 batch_size: int = 500) -> None:
         self.store = store
+        self.triggers = triggers
         self.engine = engine
         self.broker = broker
         self.batch_size = batch_size
@@ -96,7 +93,7 @@ class Dispatcher:
                 return len(notifications)  # another dispatcher moved on; re-read next round
             sent = 0
             for n in notifications:
-                triggers = TRIGGERS.get(n.topic)
+                triggers = self.triggers.get(n.topic)
                 if not triggers:
                     continue
                 event = self.store.decode(n)

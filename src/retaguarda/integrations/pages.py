@@ -16,7 +16,7 @@ from retaguarda.web.html import Template
 @get("/admin/jobs", opt=OPS, sync_to_thread=True, include_in_schema=False)
 def jobs_page(request: Request[Any, Any, Any], done: str = "") -> Template:
     container = container_of(request)
-    dispatcher = container.extras.get("dispatcher")
+    dispatcher = container.dispatcher
     rows = job_rows(container)
     done = done if any(r["name"] == done for r in rows) else ""
     return Template("ops/jobs.html", context={
@@ -28,7 +28,7 @@ def jobs_page(request: Request[Any, Any, Any], done: str = "") -> Template:
 
 @post("/admin/jobs/{name:str}/run", opt=OPS, sync_to_thread=True, include_in_schema=False)
 def jobs_run(request: Request[Any, Any, Any], name: str) -> Redirect:
-    container_of(request).extras["scheduler"].run_now(name)
+    container_of(request).scheduler.run_now(name)
     return Redirect(f"/admin/jobs?done={name}", status_code=303)
 
 

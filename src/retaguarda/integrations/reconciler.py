@@ -1,6 +1,6 @@
 """Re-sends work stuck in a pending state, so a lost message never loses work.
 
-Contexts register a finder: `register_reconciler("emails", find)` where
+Contexts declare a finder in `Context.reconcilers`: `Reconciler("emails", find)` where
 `find(container, older_than: datetime) -> list[(actor_name, args)]` lists the messages to send
 again for aggregates pending since before `older_than` (usually from a read model). Actors are
 idempotent, so re-sending work that is merely slow is harmless.
@@ -10,33 +10,38 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from retaguarda.integrations import runtime
 from retaguarda.integrations.jobs import job
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 log = structlog.get_logger("retaguarda.reconciler")
 
-Finder = Callable[[Any, datetime], Sequence[tuple[str, Sequence[Any]]]]
+Finder = Callable[["Container", datetime], Sequence[tuple[str, Sequence[Any]]]]
 
-RECONCILERS: dict[str, Finder] = {}
+
+@dataclass(frozen=True)
+class Reconciler:
+    name: str
+    find: Finder
+
+
 STUCK_AFTER = timedelta(minutes=10)
 """Longer than the longest retry sequence (5 retries, backoff capped at 60 s)."""
 
 
-def register_reconciler(name: str, finder: Finder) -> None:
-    RECONCILERS[name] = finder
-
-
-def reconcile(container: Any, stuck_after: timedelta = STUCK_AFTER) -> dict[str, int]:
+def reconcile(container: Container, stuck_after: timedelta = STUCK_AFTER) -> dict[str, int]:
     """Sends the trigger again for every stuck aggregate; returns counts per finder."""
     cutoff = container.clock.now() - stuck_after
     counts: dict[str, int] = {}
-    for name, finder in RECONCILERS.items():
+    for name, reconciler in container.registry.reconcilers.items():
         resent = 0
-        for actor_name, args in finder(container, cutoff):
+        for actor_name, args in reconciler.find(container, cutoff):
             container.broker.get_actor(actor_name).send_with_options(args=tuple(args))
             resent += 1
         counts[name] = resent
@@ -47,7 +52,7 @@ def reconcile(container: Any, stuck_after: timedelta = STUCK_AFTER) -> dict[str,
 
 @job(actor_name="integrations.reconcile", queue_name="integrations", max_retries=0,
      time_limit=300_000)
-def reconcile_job() -> str:
+def reconcile_job(container: Container) -> str:
     """Periodic: re-sends stuck work. Never retried (the next period runs it again)."""
-    counts = reconcile(runtime.container())
+    counts = reconcile(container)
     return ", ".join(f"{k}: {v} re-sent" for k, v in counts.items()) or "nothing to reconcile"

@@ -13,7 +13,8 @@ import signal
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 import structlog
@@ -22,6 +23,9 @@ from projections.base import metadata
 from retaguarda.shared.clock import SAO_PAULO
 from retaguarda.shared.errors import NotFoundError
 from retaguarda.shared.clock import as_utc
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 log = structlog.get_logger("retaguarda.scheduler")
 
@@ -76,22 +80,15 @@ class Daily:
 
 @dataclass(frozen=True)
 class PeriodicJob:
+    """A job sent on a schedule; declared in a `Context.periodic`."""
+
     name: str
     schedule: Schedule
     actor_name: str
     description: str = ""
 
 
-PERIODIC: dict[str, PeriodicJob] = {}
-
-
-def register_periodic(name: str, schedule: Schedule, actor_name: str, description: str = "") -> None:
-    PERIODIC[name] = PeriodicJob(name, schedule, actor_name, description)
-
-
-
-
-def record_result(container: Any, name: str, result: str) -> None:
+def record_result(container: Container, name: str, result: str) -> None:
     """Called by the job's actor when it finishes (see jobs._wrap)."""
     with container.engine.begin() as conn:
         conn.execute(sa.update(scheduled_jobs).where(scheduled_jobs.c.name == name).values(
@@ -99,9 +96,9 @@ def record_result(container: Any, name: str, result: str) -> None:
 
 
 class Scheduler:
-    def __init__(self, container: Any, jobs: dict[str, PeriodicJob] | None = None) -> None:
+    def __init__(self, container: Container, jobs: Mapping[str, PeriodicJob] | None = None) -> None:
         self.container = container
-        self.jobs = PERIODIC if jobs is None else jobs
+        self.jobs = container.registry.periodic if jobs is None else jobs
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -210,9 +207,9 @@ class Scheduler:
             self._thread.join(timeout=10)
 
 
-def run_scheduler(container: Any, stop: threading.Event | None = None, interval: float = 1.0) -> int:
+def run_scheduler(container: Container, stop: threading.Event | None = None, interval: float = 1.0) -> int:
     """`retaguarda scheduler`: blocks, sending due jobs, until `stop` is set (or SIGINT/SIGTERM)."""
-    scheduler: Scheduler = container.extras["scheduler"]
+    scheduler = container.scheduler
     if stop is None:
         stop = threading.Event()
         if threading.current_thread() is threading.main_thread():

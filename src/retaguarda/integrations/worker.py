@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import signal
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 import structlog
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 log = structlog.get_logger("retaguarda.worker")
 
 
-def run_worker(container: Any, stop: threading.Event | None = None, *, with_dispatcher: bool = True,
+def run_worker(container: Container, stop: threading.Event | None = None, *, with_dispatcher: bool = True,
                worker_threads: int = 8) -> int:
     """Consumes every declared queue until `stop` is set (or SIGINT/SIGTERM when not given).
 
@@ -24,11 +27,11 @@ def run_worker(container: Any, stop: threading.Event | None = None, *, with_disp
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_: stop.set())  # type: ignore[union-attr]
-    worker = container.extras["worker"]
+    worker = container.worker
     worker.worker_threads = worker_threads
     worker.worker_timeout = 1000
     worker.start()
-    dispatcher = container.extras["dispatcher"]
+    dispatcher = container.dispatcher
     if with_dispatcher:
         dispatcher.start_thread()
     log.info("worker_started", queues=sorted(container.broker.get_declared_queues()),

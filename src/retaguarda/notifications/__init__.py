@@ -2,6 +2,6 @@
 
 from retaguarda.notifications.application import Notifications
 from retaguarda.notifications.domain import Email
-from retaguarda.notifications.templates import register_template
+from retaguarda.notifications.templates import EmailTemplate
 
-__all__ = ["Email", "Notifications", "register_template"]
+__all__ = ["Email", "EmailTemplate", "Notifications"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request, get, post
 from litestar.params import Parameter
@@ -10,7 +10,10 @@ from litestar.params import Parameter
 from projections.ops.outbox import get_email_row, list_emails
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.jsonable import jsonable
-from retaguarda.web.context import container_of, meta_of, read_one, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, read_one, require_principal
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 OPS = {"permission": "ops:admin"}
 
@@ -19,9 +22,9 @@ def email_row(request: Request[Any, Any, Any], email_id: str) -> dict[str, Any]:
     return read_one(request, get_email_row, "Email", email_id)
 
 
-def stored_body(container: Any, email_id: str) -> dict[str, Any] | None:
+def stored_body(container: Container, email_id: str) -> dict[str, Any] | None:
     """The sandbox mailer's last stored copy (None with a real SMTP server)."""
-    stored = getattr(container.ports.get("mailer"), "stored", None)
+    stored = getattr(container.mailer, "stored", None)
     if stored is None:
         return None
     copies = stored(email_id)
@@ -50,8 +53,7 @@ def outbox_email(request: Request[Any, Any, Any], email_id: str) -> dict[str, An
 @post("/ops/outbox/{email_id:str}/retry", opt=OPS, sync_to_thread=True, status_code=202,
       summary="Send a failed e-mail again")
 def retry(request: Request[Any, Any, Any], email_id: str) -> dict[str, Any]:
-    saved = container_of(request).notifications.retry_email(meta_of(request), email_id)
-    settle(request, saved.position)
+    container_of(request).notifications.retry_email(meta_of(request), email_id)
     return jsonable(email_row(request, email_id))
 
 

@@ -7,25 +7,28 @@ into a `notifications.send_email` message and the actor reports back through `re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
 from retaguarda.notifications.domain import Email
-from retaguarda.notifications.templates import TEMPLATES
+from retaguarda.notifications.templates import Render
 from retaguarda.services import Saved, Service
 from retaguarda.shared.errors import ValidationError
 from retaguarda.shared.meta import Meta
 
 
 class Notifications(Service):
-    def __init__(self, store: Any, on_saved: Any, clock: Any) -> None:
+    def __init__(self, store: Any, on_saved: Any, clock: Any, templates: Mapping[str, Render]) -> None:
         super().__init__(store, on_saved)
         self.clock = clock
+        self.templates = templates
+        """The container's e-mail templates (name → render): what `send_email` accepts."""
 
     def send_email(self, meta: Meta, to: str, template: str,
                    params: dict[str, Any] | None = None) -> Saved:
         """Queues one e-mail (delivery happens later, at least once)."""
-        if template not in TEMPLATES:
+        if template not in self.templates:
             raise ValidationError("template", f"unknown e-mail template {template!r}")
         email = Email.compose(meta, to, template, params)
         return Saved(email, self.save(email))
@@ -41,6 +44,39 @@ class Notifications(Service):
 
     def get_email(self, tenant_id: str, email_id: str) -> Email:
         return self.load(Email, email_id, tenant_id)
+
+    # The bell: a user's own notices and what they want to be told ------------------------
+    def mark_read(self, meta: Meta, notice_id: str) -> Saved:
+        """The actor's own notice only (another user's is "not found")."""
+        from retaguarda.notifications.inbox import Notice
+        from retaguarda.shared.errors import NotFoundError
+
+        def command() -> Saved:
+            notice = self.load(Notice, notice_id, meta.tenant_id)
+            if notice.recipient_id != meta.actor:
+                raise NotFoundError("Notice", notice_id)
+            changed = notice.mark_read(meta)
+            return Saved(notice, self.save(notice) if changed else 0)
+
+        return self.retrying(command)
+
+    def get_preferences(self, tenant_id: str, user_id: str) -> dict[str, list[str]]:
+        from retaguarda.notifications.inbox import CHANNELS, NotificationPreferences, preferences_id
+
+        prefs = self.find(NotificationPreferences, preferences_id(tenant_id, user_id))
+        return dict(prefs.muted) if prefs is not None else {c: [] for c in CHANNELS}
+
+    def set_preferences(self, meta: Meta, muted: Any) -> Saved:
+        from retaguarda.notifications.inbox import NotificationPreferences, preferences_id
+
+        def command() -> Saved:
+            prefs = self.find(NotificationPreferences, preferences_id(meta.tenant_id, meta.actor))
+            if prefs is None:
+                prefs = NotificationPreferences.start(meta, meta.actor)
+            prefs.change(meta, muted)
+            return Saved(prefs, self.save(prefs))
+
+        return self.retrying(command)
 
     # System side (actors): no tenant check, the id came from our own log ------------------
     def find_email(self, email_id: str) -> Email | None:

@@ -1,18 +1,21 @@
-"""Installs the notifications context: service, mailer port, trigger and reconciler."""
+"""Installs the notifications context: its service and the mailer port (SMTP or the sandbox)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from retaguarda.integrations import register_reconciler, register_trigger
 from retaguarda.notifications.application import Notifications
-from retaguarda.notifications.domain import Email
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
+    from retaguarda.notifications.mailers import Mailer
+    from retaguarda.settings import Settings
 
 
-def make_mailer(settings: Any) -> Any:
+def make_mailer(settings: Settings) -> Mailer:
     if settings.smtp_url:
         from retaguarda.notifications.mailers.smtp import SmtpMailer
 
@@ -22,11 +25,11 @@ def make_mailer(settings: Any) -> Any:
     return SandboxMailer(settings.var_dir / "outbox")
 
 
-def _email_args(event: Any) -> tuple[str, int]:
+def email_args(event: Any) -> tuple[str, int]:
     return str(event.originator_id), event.originator_version
 
 
-def find_stuck_emails(container: Any, older_than: datetime) -> list[tuple[str, tuple[str, int]]]:
+def find_stuck_emails(container: Container, older_than: datetime) -> list[tuple[str, tuple[str, int]]]:
     """Queued e-mails whose last request is older than `older_than` (from the outbox read model)."""
     from projections.ops.outbox import outbox_emails
 
@@ -37,12 +40,7 @@ def find_stuck_emails(container: Any, older_than: datetime) -> list[tuple[str, t
     return [("notifications.send_email", (r.id, r.request_version)) for r in rows]
 
 
-def install(container: Any) -> None:
-    import retaguarda.notifications.actors  # noqa: F401  (records the send_email job)
-
-    container.services["notifications"] = Notifications(container.store, container.after_write,
-                                                        container.clock)
-    container.ports.setdefault("mailer", make_mailer(container.settings))
-    register_trigger(Email.Requested, "notifications.send_email", _email_args)
-    register_trigger(Email.RetryRequested, "notifications.send_email", _email_args)
-    register_reconciler("emails", find_stuck_emails)
+def install(container: Container) -> None:
+    container.notifications = Notifications(container.store, container.after_write, container.clock,
+                                            container.registry.templates)
+    container.mailer = make_mailer(container.settings)

@@ -14,7 +14,7 @@ from retaguarda.notifications.api import OPS, routes, stored_body
 from retaguarda.notifications.domain import STATUSES
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 from retaguarda.web.html import Template
 
 
@@ -32,7 +32,7 @@ def outbox_page(request: Request[Any, Any, Any], status: str = "", page: int = 1
     flash = {"retried": N_("The e-mail was queued again."), "not-failed": N_("Only failed e-mails can be retried.")}
     return Template("ops/outbox.html", context={
         "result": result, "status": status, "statuses": STATUSES, "counts": counts,
-        "sandbox": bool(getattr(container.ports.get("mailer"), "sandbox", False)),
+        "sandbox": bool(getattr(container.mailer, "sandbox", False)),
         "flash": flash.get(done), "flash_kind": "error" if done == "not-failed" else "ok",
         "page_url": lambda n: "/admin/outbox?" + urlencode({"status": status, "page": n}),
     })
@@ -41,10 +41,9 @@ def outbox_page(request: Request[Any, Any, Any], status: str = "", page: int = 1
 @post("/admin/outbox/{email_id:str}/retry", opt=OPS, sync_to_thread=True, include_in_schema=False)
 def outbox_retry(request: Request[Any, Any, Any], email_id: str) -> Redirect:
     try:
-        saved = container_of(request).notifications.retry_email(meta_of(request), email_id)
+        container_of(request).notifications.retry_email(meta_of(request), email_id)
     except ConflictError:
         return Redirect("/admin/outbox?done=not-failed", status_code=303)
-    settle(request, saved.position)
     return Redirect("/admin/outbox?done=retried", status_code=303)
 
 

@@ -1,28 +1,35 @@
-"""E-mail templates: `register_template(name, render)` with `render(params, container) -> (subject, text)`.
+"""E-mail templates: `EmailTemplate(name, render)` with `render(params, container) -> (subject, text)`.
 
-Rendering happens in the actor at send time (the domain only records the template name and
-its params), so a template may read settings (e.g. `settings.base_url` for links).
+A context declares its templates in `Context.email_templates`; bootstrap collects them into the
+container's registry. Rendering happens in the actor at send time (the domain only records the
+template name and its params), so a template may read settings (e.g. `settings.base_url` for
+links).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from retaguarda.notifications.mailers import PermanentMailError
 
-Render = Callable[[dict[str, Any], Any], tuple[str, str]]
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
-TEMPLATES: dict[str, Render] = {}
-
-
-def register_template(name: str, render: Render) -> None:
-    TEMPLATES[name] = render
+Render = Callable[[dict[str, Any], "Container"], tuple[str, str]]
 
 
-def render(name: str, params: dict[str, Any], container: Any) -> tuple[str, str]:
-    """(subject, text); an unknown template or a render error is permanent (retrying won't help)."""
-    template = TEMPLATES.get(name)
+@dataclass(frozen=True)
+class EmailTemplate:
+    name: str
+    render: Render
+
+
+def render(name: str, params: dict[str, Any], container: Container) -> tuple[str, str]:
+    """(subject, text) with the container's templates; an unknown template or a render error is
+    permanent (retrying won't help)."""
+    template = container.registry.templates.get(name)
     if template is None:
         raise PermanentMailError(f"unknown e-mail template {name!r}")
     from retaguarda.i18n import use_locale
@@ -36,8 +43,8 @@ def render(name: str, params: dict[str, Any], container: Any) -> tuple[str, str]
     return str(subject), str(text)
 
 
-def _plain(params: dict[str, Any], container: Any) -> tuple[str, str]:
+def _plain(params: dict[str, Any], container: Container) -> tuple[str, str]:
     return str(params["subject"]), str(params["text"])
 
 
-register_template("plain", _plain)
+PLAIN = EmailTemplate("plain", _plain)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate as _Aggregate
 
+from retaguarda.shared.clock import to_utc
 from retaguarda.shared.meta import Meta
+
+
+def _utc_instants(data: dict[str, Any]) -> dict[str, Any]:
+    """Every datetime in an event's payload becomes aware UTC; a naive one is refused (ValueError),
+    since a wall-clock time read as UTC is how a São Paulo 11:03 became 08:03."""
+    return {k: to_utc(v) if isinstance(v, datetime) else v for k, v in data.items()}
 
 
 class Aggregate(_Aggregate):
@@ -40,7 +48,7 @@ class Aggregate(_Aggregate):
             tenant_id=meta.tenant_id,
             actor=meta.actor,
             correlation_id=meta.correlation_id,
-            **data,
+            **_utc_instants(data),
         )
 
     def _record(self, event_class: type[Any], meta: Meta, **data: Any) -> None:
@@ -52,7 +60,7 @@ class Aggregate(_Aggregate):
             tenant_id=meta.tenant_id,
             actor=meta.actor,
             correlation_id=meta.correlation_id,
-            **data,
+            **_utc_instants(data),
         )
 
     def as_state(self) -> dict[str, Any]:

@@ -12,17 +12,20 @@ never sends the alert twice.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from eventsourcing.persistence import IntegrityError
 
-from retaguarda.integrations import job, runtime
+from retaguarda.integrations import job
 from retaguarda.shared.claims import Claim
 from retaguarda.shared.jsonable import jsonable
 from retaguarda.shared.meta import Meta
 from retaguarda.support.domain import Ticket
 from retaguarda.support.emails import SLA_ALERT
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 CHECK_SLA = "support.check_sla"
 SLA_ALERT_ACTOR = "support.sla_alert"
@@ -31,11 +34,10 @@ ALERT_SCOPE = "support-sla-alert"
 
 @job(actor_name=CHECK_SLA, queue_name="support", max_retries=2, min_backoff=1000, max_backoff=10_000,
      time_limit=300_000)
-def check_sla() -> str:
+def check_sla(container: Container) -> str:
     """Records the SLA thresholds crossed since the last run; returns how many tickets changed."""
     from projections.support.ticket_queue import sla_candidates
 
-    container = runtime.container()
     now = container.clock.now()
     with container.engine.connect() as conn:
         candidates = sla_candidates(conn, now)
@@ -53,9 +55,8 @@ def alert_args(event: Any) -> tuple[str, int, str, str]:
 
 
 @job(actor_name=SLA_ALERT_ACTOR, queue_name="support", max_retries=5, min_backoff=1000, max_backoff=60_000)
-def sla_alert(ticket_id: str, version: int, target: str, kind: str) -> str:
+def sla_alert(container: Container, ticket_id: str, version: int, target: str, kind: str) -> str:
     """Queues the alert e-mails of one SlaWarning/SlaBreached event (exactly once per event)."""
-    container = runtime.container()
     service = container.support
     ticket = service.load(Ticket, ticket_id, None, version=version)
     recipients = _recipients(container, ticket.tenant_id, ticket.assignee_id)
@@ -75,7 +76,7 @@ def sla_alert(ticket_id: str, version: int, target: str, kind: str) -> str:
     return f"{len(emails)} e-mails queued"
 
 
-def _recipients(container: Any, tenant_id: str, assignee_id: str | None) -> list[str]:
+def _recipients(container: Container, tenant_id: str, assignee_id: str | None) -> list[str]:
     from projections.identity.user_directory import users
 
     with container.engine.connect() as conn:

@@ -7,7 +7,7 @@ public comments only, and may comment publicly, reopen within the window or clos
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Request, Response, get, patch, post, put
 from litestar.datastructures import UploadFile
@@ -29,7 +29,10 @@ from retaguarda.support.schemas import (
     TicketIn,
     TicketPatch,
 )
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 READ_ANY = {"permission": ("support:read", "support:own")}
 WRITE_ANY = {"permission": ("support:write", "support:own")}
@@ -56,7 +59,6 @@ def open_ticket(request: Request[Any, Any, Any], data: TicketIn) -> Response[dic
     saved = container_of(request).support.open_ticket(
         meta_of(request), actor_of(p), customer_id=data.customer_id, title=data.title,
         description=data.description, priority=data.priority, channel=data.channel, category=data.category)
-    settle(request, saved.position)
     ticket_id = str(saved.aggregate.id)
     return Response(_view(request, saved.aggregate), status_code=201,
                     headers={"Location": f"/api/v1/support/tickets/{ticket_id}"})
@@ -105,7 +107,6 @@ def update(request: Request[Any, Any, Any], ticket_id: str, data: TicketPatch) -
     if not changes:
         raise ValidationError("body", "send at least one field to change")
     saved = container_of(request).support.update_ticket(meta_of(request), ticket_id, **changes)
-    settle(request, saved.position)
     return _view(request, saved.aggregate)
 
 
@@ -114,7 +115,6 @@ def update(request: Request[Any, Any, Any], ticket_id: str, data: TicketPatch) -
 def assign(request: Request[Any, Any, Any], ticket_id: str, data: AssignIn) -> dict[str, Any]:
     assignee = require_principal(request).actor if data.assignee_id == "me" else data.assignee_id
     saved = container_of(request).support.assign(meta_of(request), ticket_id, assignee)
-    settle(request, saved.position)
     return _view(request, saved.aggregate)
 
 
@@ -124,14 +124,13 @@ def comment(request: Request[Any, Any, Any], ticket_id: str, data: CommentIn) ->
     p = require_principal(request)
     saved = container_of(request).support.add_comment(meta_of(request), actor_of(p), ticket_id,
                                                       body=data.body, visibility=data.visibility)
-    settle(request, saved.position)
     return _view(request, saved.aggregate)
 
 
-def read_upload(container: Any, upload: Any) -> tuple[str, bytes]:
+def read_upload(container: Container, upload: Any) -> tuple[str, bytes]:
     if not isinstance(upload, UploadFile):
         raise ValidationError("file", "send the file as multipart/form-data field `file`")
-    store = container.ports["support_attachments"]
+    store = container.support_attachments
     data = upload.file.read(store.max_bytes + 1)
     return upload.filename or "attachment", data
 
@@ -145,11 +144,10 @@ def attach(request: Request[Any, Any, Any], ticket_id: str,
     actor = actor_of(p)
     container.support.get_ticket(p.tenant_id, actor, ticket_id)  # 404 before storing anything
     filename, content = read_upload(container, data.get("file"))
-    attachment = container.ports["support_attachments"].put(filename, content)
+    attachment = container.support_attachments.put(filename, content)
     saved = container.support.add_comment(meta_of(request), actor, ticket_id, body=data.get("body", ""),
                                           visibility=data.get("visibility") or "public",
                                           attachments=[attachment])
-    settle(request, saved.position)
     return _view(request, saved.aggregate)
 
 
@@ -168,7 +166,7 @@ def attachment_response(request: Request[Any, Any, Any], ticket_id: str, attachm
     if found is None or (found[0]["visibility"] != "public" and not actor.staff):
         raise NotFoundError("Attachment", attachment_id)
     _, attachment = found
-    data = container_of(request).ports["support_attachments"].read(attachment["sha256"])
+    data = container_of(request).support_attachments.read(attachment["sha256"])
     safe = attachment["filename"].replace('"', "")
     return Response(data, media_type=attachment["content_type"], headers={
         "Content-Disposition": f'attachment; filename="{safe}"', "X-Content-Type-Options": "nosniff",
@@ -181,7 +179,6 @@ def change_status(request: Request[Any, Any, Any], ticket_id: str, data: StatusI
     p = require_principal(request)
     saved = container_of(request).support.change_status(meta_of(request), actor_of(p), ticket_id,
                                                         data.status, data.reason)
-    settle(request, saved.position)
     return _view(request, saved.aggregate)
 
 
@@ -201,8 +198,7 @@ def get_policies(request: Request[Any, Any, Any]) -> dict[str, Any]:
 @put("/support/sla-policies", opt=ADMIN, sync_to_thread=True, summary="Replace the SLA policies")
 def put_policies(request: Request[Any, Any, Any], data: dict[str, Any]) -> dict[str, Any]:
     policies = data.get("policies", data) if isinstance(data, dict) else data
-    saved = container_of(request).support.set_policies(meta_of(request), policies)
-    settle(request, saved.position)
+    container_of(request).support.set_policies(meta_of(request), policies)
     return _policies(request)
 
 
@@ -225,13 +221,12 @@ def put_calendar(request: Request[Any, Any, Any], data: CalendarIn) -> dict[str,
         raise ValidationError("timezone", "the business calendar runs in America/Sao_Paulo")
     service = container_of(request).support
     current = service.get_settings(require_principal(request).tenant_id)
-    saved = service.set_calendar(
+    service.set_calendar(
         meta_of(request),
         hours=current.hours if data.hours is msgspec.UNSET else data.hours,
         extra_holidays=current.extra_holidays if data.holidays is msgspec.UNSET else data.holidays,
         reopen_window_days=current.reopen_window_days if data.reopen_window_days is msgspec.UNSET
         else data.reopen_window_days)
-    settle(request, saved.position)
     return _calendar(request)
 
 
@@ -244,7 +239,6 @@ def get_categories(request: Request[Any, Any, Any]) -> dict[str, Any]:
 @put("/support/categories", opt=ADMIN, sync_to_thread=True, summary="Replace the ticket categories")
 def put_categories(request: Request[Any, Any, Any], data: CategoriesIn) -> dict[str, Any]:
     saved = container_of(request).support.set_categories(meta_of(request), data.categories)
-    settle(request, saved.position)
     return {"categories": list(saved.aggregate.categories)}
 
 

@@ -213,6 +213,21 @@ class Support(Service):
 
         return self.retrying(command)
 
+    def resolve_by_system(self, meta: Meta, ticket_id: str, note: str) -> Saved:
+        """Another context finished the work (a service order): an internal system note and
+        `resolved`, in one save. Nothing happens when the ticket is already resolved or closed."""
+        def command() -> Saved:
+            ticket = self.load(Ticket, ticket_id, meta.tenant_id)
+            if ticket.status in ("resolved", "closed"):
+                return Saved(ticket, 0)
+            cal = self.get_settings(meta.tenant_id).calendar()
+            ticket.add_comment(meta, comment_id=uuid.uuid4().hex, body=note, visibility="internal",
+                               author_kind="system", cal=cal)
+            ticket.change_status(meta, "resolved", reason=note[:500], cal=cal)
+            return Saved(ticket, self.save(ticket))
+
+        return self.retrying(command)
+
     def check_sla(self, meta: Meta, ticket_id: str) -> Saved:
         """System: records the SLA thresholds the ticket crossed by `meta.at` (idempotent)."""
         def command() -> Saved:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retaguarda.i18n import N_, format_datetime, label
 from retaguarda.i18n import gettext as _
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 SLA_ALERT = "support.sla_alert"
 TARGET_LABELS = {"first_response": N_("first response"), "resolution": N_("resolution")}
 
 
-def render_sla_alert(params: dict[str, Any], container: Any) -> tuple[str, str]:
+def render_sla_alert(params: dict[str, Any], container: Container) -> tuple[str, str]:
     target = _(TARGET_LABELS.get(str(params["target"]), str(params["target"])))
     breached = params["kind"] == "breached"
     due = str(params.get("due") or "")
@@ -35,9 +38,3 @@ def render_sla_alert(params: dict[str, Any], container: Any) -> tuple[str, str]:
         + _("Open the ticket: %(link)s", link=link) + "\n"
     )
     return subject, text
-
-
-def register_templates() -> None:
-    from retaguarda.notifications import register_template
-
-    register_template(SLA_ALERT, render_sla_alert)

@@ -4,27 +4,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from retaguarda.integrations import Every, register_periodic, register_trigger
 from retaguarda.shared.meta import Meta, new_correlation_id
 from retaguarda.support.application import Actor, Support
-from retaguarda.support.attachments import AttachmentStore
 from retaguarda.support.domain import Ticket
+from retaguarda.files import AttachmentStore
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
 
 SLA_JOB = "support.sla"
 SLA_JOB_EVERY = 60
 
 
-def install(container: Any) -> None:
-    from retaguarda.support import actors
-    from retaguarda.support.emails import register_templates
-
-    register_templates()
-
+def install(container: Container) -> None:
     def find_user(user_id: str) -> Any:
-        identity = container.services.get("identity")
-        return identity.find_user(user_id) if identity is not None else None
+        return container.identity.find_user(user_id)
 
     def find_customer(tenant_id: str, customer_id: str) -> Any:
         from retaguarda.customers import Customer
@@ -35,15 +31,14 @@ def install(container: Any) -> None:
             return None
         return found if found is not None and found.tenant_id == tenant_id else None
 
-    container.services["support"] = Support(container.store, container.after_write, users=find_user,
-                                            customers=find_customer)
+    container.support = Support(container.store, container.after_write, users=find_user,
+                                customers=find_customer)
+    from retaguarda.support.notify import routes
+
+    container.announcers[Ticket] = routes
     settings = container.settings
-    container.ports.setdefault("support_attachments",
-                               AttachmentStore(settings.attachments_dir or settings.var_dir / "attachments"))
-    register_trigger(Ticket.SlaWarning, actors.SLA_ALERT_ACTOR, actors.alert_args)
-    register_trigger(Ticket.SlaBreached, actors.SLA_ALERT_ACTOR, actors.alert_args)
-    register_periodic(SLA_JOB, Every(SLA_JOB_EVERY), actors.CHECK_SLA,
-                      "Records SLA warnings (80 %) and breaches (100 %) of open tickets")
+    container.support_attachments = AttachmentStore(settings.attachments_dir
+                                                    or settings.var_dir / "attachments")
 
 
 # Demo data ---------------------------------------------------------------------------------
@@ -68,7 +63,7 @@ DEMO_TICKETS = [
 ]
 
 
-def seed_demo(container: Any, tenant_id: str, actor: str) -> None:
+def seed_demo(container: Container, tenant_id: str, actor: str) -> None:
     """Default settings and a few tickets in several states for the demo tenant; idempotent."""
     from retaguarda.seed import CUSTOMERS
     from retaguarda.shared.documents import make_cnpj, make_cpf
@@ -80,8 +75,7 @@ def seed_demo(container: Any, tenant_id: str, actor: str) -> None:
     support.ensure_settings(Meta(tenant_id, actor, new_correlation_id(), now))
     if support.find(Sequence, sequence_id(tenant_id, SEQUENCE)) is not None:
         return  # tickets already seeded (or created by hand)
-    technician = container.identity.user_by_email("technician@demo.test") \
-        if "identity" in container.services else None
+    technician = container.identity.user_by_email("technician@demo.test")
     tech_id = str(technician.id) if technician is not None else None
     staff = Actor(user_id=actor)
     for index, title, priority, channel, category, hours_ago, steps in DEMO_TICKETS:

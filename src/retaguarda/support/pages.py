@@ -24,7 +24,7 @@ from retaguarda.support.api import attachment_response, read_upload
 from retaguarda.support.application import actor_of, ticket_view
 from retaguarda.support.domain import CHANNELS, PRIORITIES, STATUSES, VISIBILITIES
 from retaguarda.support.sla import WEEKDAYS
-from retaguarda.web.context import container_of, meta_of, require_principal, settle
+from retaguarda.web.context import container_of, meta_of, require_principal
 from retaguarda.web.html import Template
 
 READ_ANY = {"permission": ("support:read", "support:own")}
@@ -94,10 +94,13 @@ def _new_context(request: Request[Any, Any, Any], values: dict[str, Any], errors
     container = container_of(request)
     with tenant_reader(container.engine, p.tenant_id) as conn:
         c = customers_table
-        rows = conn.execute(sa.select(c.c.id, c.c.name).where(c.c.tenant_id == p.tenant_id, c.c.status == "active")
+        # Blocked customers too: a customer blocked for an overdue invoice is exactly the one who calls.
+        rows = conn.execute(sa.select(c.c.id, c.c.name, c.c.status)
+                            .where(c.c.tenant_id == p.tenant_id, c.c.status.in_(("active", "blocked")))
                             .order_by(c.c.search_name).limit(500)).all()
     settings = container.support.get_settings(p.tenant_id)
-    return {"values": values, "errors": errors, "customers": [{"id": r.id, "name": r.name} for r in rows],
+    return {"values": values, "errors": errors,
+            "customers": [{"id": r.id, "name": r.name, "status": r.status} for r in rows],
             "priorities": PRIORITIES, "channels": CHANNELS, "categories": settings.categories}
 
 
@@ -118,7 +121,6 @@ def create(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
     except (ValidationError, NotFoundError) as exc:
         errors = exc.errors if isinstance(exc, ValidationError) else {"customer_id": "choose a customer"}
         return Template("support/new.html", status_code=422, context=_new_context(request, data, errors))
-    settle(request, saved.position)
     return Redirect(f"/support/tickets/{saved.aggregate.id}?created=1")
 
 
@@ -150,7 +152,7 @@ def _after_action(request: Request[Any, Any, Any], ticket_id: str, action: Any) 
     """Runs a ticket command; HTMX gets the re-rendered panel, a plain form a redirect."""
     htmx = bool(request.headers.get("hx-request"))
     try:
-        saved = action()
+        action()
     except (ValidationError, ConflictError) as exc:
         message = exc.message
         if htmx:
@@ -158,7 +160,6 @@ def _after_action(request: Request[Any, Any, Any], ticket_id: str, action: Any) 
                             context=_panel_context(request, ticket_id, message, "error"))
         return Template("support/detail.html", status_code=422,
                         context={**_panel_context(request, ticket_id, message, "error"), "tab": "conversation"})
-    settle(request, saved.position)
     if htmx:
         return Template("support/_panel.html", context=_panel_context(request, ticket_id, N_("Saved.")))
     return Redirect(f"/support/tickets/{ticket_id}")
@@ -181,7 +182,7 @@ def attach(request: Request[Any, Any, Any], ticket_id: str,
     def action() -> Any:
         container.support.get_ticket(p.tenant_id, actor_of(p), ticket_id)
         filename, content = read_upload(container, data.get("file"))
-        attachment = container.ports["support_attachments"].put(filename, content)
+        attachment = container.support_attachments.put(filename, content)
         return container.support.add_comment(meta_of(request), actor_of(p), ticket_id, body=data.get("body", ""),
                                              visibility=data.get("visibility") or "public",
                                              attachments=[attachment])
@@ -260,24 +261,23 @@ def save_settings(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) 
         if section == "policies":
             policies = {pr: {"first_response_minutes": _int(data.get(f"{pr}.first_response_minutes")),
                              "resolution_minutes": _int(data.get(f"{pr}.resolution_minutes"))} for pr in PRIORITIES}
-            saved = service.set_policies(meta, policies)
+            service.set_policies(meta, policies)
         elif section == "calendar":
             hours = {}
             for day in WEEKDAYS:
                 start, end = str(data.get(f"{day}.start", "")).strip(), str(data.get(f"{day}.end", "")).strip()
                 hours[day] = [[start, end]] if start or end else []
             holidays = [h.strip() for h in str(data.get("holidays", "")).replace(",", "\n").splitlines() if h.strip()]
-            saved = service.set_calendar(meta, hours=hours, extra_holidays=holidays,
+            service.set_calendar(meta, hours=hours, extra_holidays=holidays,
                                          reopen_window_days=_int(data.get("reopen_window_days")))
         elif section == "categories":
             names = [c.strip() for c in str(data.get("categories", "")).splitlines() if c.strip()]
-            saved = service.set_categories(meta, names)
+            service.set_categories(meta, names)
         else:
             raise ValidationError("section", "unknown settings section")
     except ValidationError as exc:
         return Template("support/settings.html", status_code=422,
                         context=_settings_context(request, exc.errors, exc.message, "error"))
-    settle(request, saved.position)
     return Redirect("/support/settings?saved=1")
 
 

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.di import Dependency
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import SkipValidationMarker
 
 from retaguarda.shared.errors import NotFoundError
 from retaguarda.shared.meta import Meta
 from retaguarda.web.errors import LoginRequired
 from retaguarda.web.principal import Principal
+
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
+
+InjectedContainer = Annotated["Container", Dependency(kind="named"), SkipValidationMarker()]
+"""A handler parameter `container: InjectedContainer` receives the app's typed Container (provided
+by `main.create_app`); type checkers and editors see a `Container`."""
 
 
 def container_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Any:
@@ -42,7 +51,9 @@ def meta_of(request: Request[Any, Any, Any]) -> Meta:
 
 
 def settle(request: Request[Any, Any, Any], position: int) -> None:
-    """Read-your-writes: wait (bounded) until projections include this write."""
+    """Not needed in handlers any more: every write of a request is settled by itself before the
+    request next reads a read model and before its response starts (`retaguarda.consistency`).
+    Kept for code written before that; waits (bounded) until projections include `position`."""
     if position:
         container_of(request).wait_for(position)
 

@@ -104,6 +104,9 @@ def handle_validation_exception(request: Request[Any, Any, Any], exc: Validation
             errors.append({"field": _field_of(item), "message": str(item.get("message", "invalid value"))})
     if not errors:
         errors = [{"field": "body", "message": exc.detail or "request body is not valid"}]
+    if _wants_html(request):  # a page with a bad query (?page=abc) answers a page, not JSON
+        return _error_page(request, 400, gettext("Bad request"),
+                           "; ".join(f"{e['field']}: {e['message']}" for e in errors))
     return problem(422, gettext("Invalid input"), "; ".join(f"{e['field']}: {e['message']}" for e in errors),
                    errors=errors)
 

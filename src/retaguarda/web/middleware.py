@@ -19,6 +19,13 @@ SECURITY_HEADERS = {
     ),
 }
 
+# A document our own pages show in a frame (the DANFSe preview): same policy, but framable by us.
+FRAMABLE_BY_SELF = {
+    "x-frame-options": "SAMEORIGIN",
+    "content-security-policy": SECURITY_HEADERS["content-security-policy"].replace(
+        "frame-ancestors 'none'", "frame-ancestors 'self'"),
+}
+
 
 # The same headers, encoded once: they are appended to every response that lacks them.
 _SECURITY_HEADER_PAIRS = tuple((k.encode("latin-1"), v.encode("latin-1"))
@@ -54,7 +61,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         scope["correlation_id"] = correlation_id  # type: ignore[typeddict-unknown-key]
         container = scope["app"].state.container
         principal = None
-        for authenticate in container.extras.get("authenticators", []):
+        for authenticate in container.authenticators:
             principal = await authenticate(container, scope)
             if principal is not None:
                 break

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from litestar import Request, get
@@ -21,10 +21,11 @@ from prometheus_client.registry import Collector
 from retaguarda.logging import scrub
 from retaguarda.web.context import container_of
 
+if TYPE_CHECKING:
+    from retaguarda.bootstrap import Container
+
 DEFAULT_MAX_LAG = 10_000
 """Readiness fails when a projection is more than this many events behind the log head."""
-MAX_LAG_KEY = "ready_max_lag"
-"""`container.extras[MAX_LAG_KEY]` overrides DEFAULT_MAX_LAG (tests set it low)."""
 
 
 # Checks ----------------------------------------------------------------------------------
@@ -34,7 +35,7 @@ def _failure(exc: BaseException) -> dict[str, Any]:
     return {"ok": False, "error": type(exc).__name__, "detail": message}
 
 
-def check_database(container: Any) -> dict[str, Any]:
+def check_database(container: Container) -> dict[str, Any]:
     try:
         with container.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
@@ -43,7 +44,7 @@ def check_database(container: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-def check_event_store(container: Any) -> tuple[dict[str, Any], int | None]:
+def check_event_store(container: Container) -> tuple[dict[str, Any], int | None]:
     try:
         head = int(container.store.head())
     except Exception as exc:
@@ -51,7 +52,7 @@ def check_event_store(container: Any) -> tuple[dict[str, Any], int | None]:
     return {"ok": True, "head": head}, head
 
 
-def check_broker(container: Any) -> dict[str, Any]:
+def check_broker(container: Container) -> dict[str, Any]:
     broker = getattr(container, "broker", None)
     if broker is None:
         return {"ok": True, "kind": "none"}
@@ -66,7 +67,7 @@ def check_broker(container: Any) -> dict[str, Any]:
     return {"ok": True, "kind": kind}
 
 
-def check_projections(container: Any, head: int | None, max_lag: int) -> dict[str, Any]:
+def check_projections(container: Container, head: int | None, max_lag: int) -> dict[str, Any]:
     from projections.runner import positions
 
     runner = container.runner
@@ -91,9 +92,9 @@ def check_projections(container: Any, head: int | None, max_lag: int) -> dict[st
     return result
 
 
-def check_dispatcher(container: Any, max_lag: int) -> dict[str, Any]:
+def check_dispatcher(container: Container, max_lag: int) -> dict[str, Any]:
     """The outbox dispatcher's lag from its tracking row (it may run in the worker process)."""
-    dispatcher = container.extras.get("dispatcher")
+    dispatcher = getattr(container, "dispatcher", None)
     if dispatcher is None:
         return {"ok": True, "detail": "no dispatcher configured"}
     try:
@@ -108,10 +109,10 @@ def check_dispatcher(container: Any, max_lag: int) -> dict[str, Any]:
     return result
 
 
-def readiness(container: Any, max_lag: int | None = None) -> tuple[bool, dict[str, Any]]:
+def readiness(container: Container, max_lag: int | None = None) -> tuple[bool, dict[str, Any]]:
     """Every check with its outcome; ready only when all pass."""
     if max_lag is None:
-        max_lag = int(container.extras.get(MAX_LAG_KEY, DEFAULT_MAX_LAG))
+        max_lag = container.ready_max_lag if container.ready_max_lag is not None else DEFAULT_MAX_LAG
     store, head = check_event_store(container)
     checks = {
         "database": check_database(container),
@@ -129,7 +130,7 @@ def readiness(container: Any, max_lag: int | None = None) -> tuple[bool, dict[st
 class _LogCollector(Collector):
     """Projection positions and lag, and the log head, read at scrape time."""
 
-    def __init__(self, container: Any) -> None:
+    def __init__(self, container: Container) -> None:
         self.container = container
 
     def collect(self) -> Any:
@@ -145,7 +146,7 @@ class _LogCollector(Collector):
         failed = GaugeMetricFamily("retaguarda_projector_failed",
                                    "1 when the in-process projector stopped on an error")
         names = list(self.container.runner.names)
-        if self.container.extras.get("dispatcher") is not None:
+        if getattr(self.container, "dispatcher", None) is not None:
             names.append("dispatcher")  # reported like a projection: position and lag
         try:
             head = int(self.container.store.head())
@@ -164,7 +165,7 @@ class _LogCollector(Collector):
 class Metrics:
     """One registry per app, so two apps in one process (tests) never share counters."""
 
-    def __init__(self, container: Any) -> None:
+    def __init__(self, container: Container) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter("retaguarda_http_requests", "HTTP requests by route and status",
                                 ["method", "route", "status"], registry=self.registry)
@@ -254,5 +255,4 @@ def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
 pages = [health_live, health_ready, metrics]
 routes: list[Any] = []
 
-__all__ = ["pages", "routes", "metrics_middleware", "readiness", "metrics_of", "DEFAULT_MAX_LAG",
-           "MAX_LAG_KEY"]
+__all__ = ["pages", "routes", "metrics_middleware", "readiness", "metrics_of", "DEFAULT_MAX_LAG"]

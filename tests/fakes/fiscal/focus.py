@@ -57,6 +57,8 @@ class FakeFocus:
         self.hooks: list[dict[str, Any]] = []
         self.webhook_deliveries: list[dict[str, Any]] = []
         self.polls_to_authorize = 1
+        # What `data_emissao` says once authorized; None echoes the request's (São Paulo, with offset).
+        self.authorized_text: str | None = None
         self.reject_next_with: list[dict[str, str]] | None = None
         self._number = 0
         self._lock = threading.Lock()
@@ -120,7 +122,7 @@ class FakeFocus:
                                "status": note.status}
         if note.status in ("autorizado", "cancelado"):
             out.update({"numero": note.numero, "codigo_verificacao": note.chave,
-                        "data_emissao": note.body.get("data_emissao"),
+                        "data_emissao": self.authorized_text or note.body.get("data_emissao"),
                         "url": f"https://www.nfse.gov.br/consultapublica/?tpc=1&chave={note.chave}",
                         "url_danfse": f"{self.base_url}/arquivos/{note.ref}/danfse.pdf",
                         "caminho_xml_nota_fiscal": f"/arquivos/{note.ref}/nfse.xml"})

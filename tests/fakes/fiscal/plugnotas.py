@@ -52,6 +52,8 @@ class FakePlugNotas:
         self.webhook: dict[str, Any] | None = None
         self.webhook_deliveries: list[dict[str, Any]] = []
         self.polls_to_authorize = 1
+        # What `retorno.dataAutorizacao` says; None is now in UTC with its offset.
+        self.authorized_text: str | None = None
         self._number = 0
         self._lock = threading.Lock()
         self.server = FakeHttpServer(self._app)
@@ -102,7 +104,8 @@ class FakePlugNotas:
             out.update({"numeroNfse": n.numero, "chaveAcesso": n.chave,
                         "pdf": f"{self.base_url}/nfse/pdf/{n.id}", "xml": f"{self.base_url}/nfse/xml/{n.id}",
                         "retorno": {"situacao": n.status, "numeroNfse": n.numero, "codigoVerificacao": n.chave,
-                                    "dataAutorizacao": datetime.now(timezone.utc).isoformat(),
+                                    "dataAutorizacao": self.authorized_text
+                                    or datetime.now(timezone.utc).isoformat(),
                                     "mensagemRetorno": "Autorizada"}})
         if n.mensagem:
             out["retorno"] = {"situacao": n.status, "mensagemRetorno": n.mensagem}

@@ -206,7 +206,7 @@ class SalesforceProvider(HttpProvider):
                 return SendResult(provider_message_id=msg.message_id, channel=channel, accepted=True,
                                   raw_status=exc.status or 400)
             raise
-        data = json_body(self.name, response)
+        json_body(self.name, response)
         return SendResult(provider_message_id=msg.message_id, channel=channel,  # type: ignore[arg-type]
                           accepted=True, raw_status=response.status_code)
 

@@ -20,7 +20,6 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -36,6 +35,7 @@ from retaguarda.fiscal.backends.http import Exchanger, Response, json_of
 from retaguarda.fiscal.dps import OP_SIMP_NAC, date_time
 from retaguarda.fiscal.errors_map import local_error, read_errors
 from retaguarda.fiscal.taxes import cents
+from retaguarda.shared.clock import parse_instant
 
 _budget_lock = threading.Lock()
 _budgets: dict[int, tuple[int, float]] = {}
@@ -171,7 +171,7 @@ class FocusNfeBackend:
                     xml = r.text
             when = data.get("data_emissao")
             try:
-                authorized_at = datetime.fromisoformat(str(when)) if when else None
+                authorized_at = parse_instant(str(when)) if when else None
             except ValueError:
                 authorized_at = None
             return EmissionOutcome(status="authorized", access_key=key,

@@ -32,6 +32,7 @@ from retaguarda.fiscal.backends.base import (
 from retaguarda.fiscal.backends.http import Exchanger, Response, json_of
 from retaguarda.fiscal.certificates import A1Certificate
 from retaguarda.fiscal.errors_map import local_error, read_errors
+from retaguarda.shared.clock import parse_instant
 
 SEFIN_PATH = "/SefinNacional"
 TRANSIENT_CODES = {"E999"}
@@ -181,7 +182,7 @@ class PortalNacionalBackend:
             ns = {"n": D.NS}
             number = root.findtext("n:infNFSe/n:nNFSe", namespaces=ns)
             dh = root.findtext("n:infNFSe/n:dhProc", namespaces=ns)
-            authorized_at = datetime.fromisoformat(dh) if dh else None
+            authorized_at = parse_instant(dh) if dh else None
             if dps_text is None:
                 embedded = root.find("n:infNFSe/n:DPS", namespaces=ns)
                 if embedded is not None:
@@ -189,7 +190,7 @@ class PortalNacionalBackend:
                     dps_id = embedded[0].get("Id")
         if authorized_at is None and data.get("dataHoraProcessamento"):
             try:
-                authorized_at = datetime.fromisoformat(str(data["dataHoraProcessamento"]))
+                authorized_at = parse_instant(str(data["dataHoraProcessamento"]))
             except ValueError:
                 authorized_at = None
         return EmissionOutcome(status="authorized", access_key=key, number=number,

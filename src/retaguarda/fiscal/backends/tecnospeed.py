@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +25,7 @@ import httpx
 from retaguarda.fiscal.backends.base import CancellationOutcome, DpsRequest, EmissionOutcome, TransientBackendError
 from retaguarda.fiscal.backends.http import Exchanger, json_of
 from retaguarda.fiscal.errors_map import local_error, read_errors
+from retaguarda.shared.clock import parse_instant
 from retaguarda.fiscal.taxes import cents
 
 
@@ -135,7 +135,7 @@ class PlugNotasBackend:
                 xml = r.text
             when = retorno.get("dataAutorizacao")
             try:
-                at = datetime.fromisoformat(str(when)) if when else None
+                at = parse_instant(str(when)) if when else None
             except ValueError:
                 at = None
             return _Outcome(status="authorized", raw_status=status, provider_ref=doc_id,

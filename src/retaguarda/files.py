@@ -1,5 +1,6 @@
-"""Ticket attachments: content type sniffed from the bytes (never the name), size limit, and
-content-addressed storage outside the database (`<dir>/ab/cd/<sha256>`).
+"""Uploaded files (ticket attachments, service-order photos and signatures): content type sniffed
+from the bytes (never the name), size limit, and content-addressed storage outside the database
+(`<dir>/ab/cd/<sha256>`).
 
 A file is written before the event that refers to it is saved; a save that then fails leaves
 an unreferenced file behind, which is harmless (the same bytes reuse the same path).
