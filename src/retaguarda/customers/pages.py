@@ -11,8 +11,8 @@ from litestar.params import Body
 from litestar.response import Redirect
 
 from projections.customers.customer_list import get_customer_row, list_customers
-from retaguarda.i18n import N_
 from retaguarda.customers.domain import ADDRESS_FIELDS, STATUSES
+from retaguarda.i18n import N_
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.documents import format_document
 from retaguarda.shared.errors import ConflictError, ValidationError
