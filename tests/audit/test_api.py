@@ -132,7 +132,7 @@ def test_verify_endpoint_reports_an_intact_seal(client, as_user, renamed, live_c
 def test_the_audit_page_lists_events_with_filters_and_an_empty_state(client, as_user, renamed):
     page = client.get("/audit", headers=as_user("auditor"))
     assert page.status_code == 200
-    assert "Customer.Updated" in page.text and "<dt>Name</dt><dd>Ana B</dd>" in page.text, page.text[-3000:]
+    assert "Customer.Updated" in page.text and "<dt>Nome</dt><dd>Ana B</dd>" in page.text, page.text[-3000:]
     empty = client.get("/audit", params={"actor": "nobody"}, headers=as_user("auditor"))
     assert empty.status_code == 200 and 'data-testid="empty-state"' in empty.text
     bad = client.get("/audit", params={"since": "nope"}, headers=as_user("auditor"))
@@ -158,7 +158,7 @@ def test_the_history_tab_shows_who_when_what_changed_and_state_links(client, as_
     state = client.get(f"/history/{renamed['id']}/state", params={"version": 1},
                        headers=as_user("technician"))
     assert state.status_code == 200 and "<html" not in state.text
-    assert "<dt>Name</dt><dd>Ana</dd>" in state.text  # field names for people, values as text
+    assert "<dt>Nome</dt><dd>Ana</dd>" in state.text  # field names for people, values as text
     bad = client.get(f"/history/{renamed['id']}/state", params={"version": "x"},
                      headers=as_user("technician"))
     assert bad.status_code == 422 and "version" in bad.text
