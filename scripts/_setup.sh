@@ -108,8 +108,22 @@ setup_assets() {
   bash scripts/build_assets.sh || die "building the front-end assets failed"
 }
 
+# Compiles the translation catalogs (locales/*/LC_MESSAGES/messages.po → .mo, never committed)
+# when a .po is newer than its .mo.
+setup_catalogs() {
+  local po stale=""
+  for po in src/retaguarda/locales/*/LC_MESSAGES/messages.po; do
+    [ -f "$po" ] || continue
+    [ "$po" -nt "${po%.po}.mo" ] && stale=1
+  done
+  [ -z "$stale" ] && return 0
+  log "compiling translation catalogs"
+  bash scripts/i18n compile || die "compiling the translation catalogs failed"
+}
+
 retaguarda_setup() {
   mkdir -p var
   setup_python
   setup_assets
+  setup_catalogs
 }

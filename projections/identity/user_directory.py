@@ -40,6 +40,7 @@ users = sa.Table(
     sa.Column("last_login_at", sa.DateTime(timezone=True)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("locale", sa.String(10), nullable=False, server_default="pt_BR"),
 )
 sa.Index(None, users.c.tenant_id, users.c.email)
 
@@ -77,7 +78,7 @@ class UserDirectory(Projection):
             id=str(e.originator_id), tenant_id=e.tenant_id, email=e.email, name=e.name,
             role=e.role, status="invited" if invited else "active", active=not invited,
             customer_id=e.customer_id, has_password=not invited, last_login_at=None,
-            created_at=e.timestamp, updated_at=e.timestamp,
+            created_at=e.timestamp, updated_at=e.timestamp, locale="pt_BR",
         ))
 
     @handles(User.LoginSucceeded)
@@ -97,6 +98,10 @@ class UserDirectory(Projection):
         values = {k: v for k, v in env.event.changes.items() if k in ("name",)}
         if values:
             self._user(w, env, values)
+
+    @handles(User.LocaleChanged)
+    def locale_changed(self, env: Envelope, w: Writer) -> None:
+        self._user(w, env, {"locale": env.event.locale})
 
     @handles(User.RoleChanged)
     def role_changed(self, env: Envelope, w: Writer) -> None:
@@ -146,6 +151,7 @@ def _user(r: Any) -> dict[str, Any]:
         "id": r.id, "tenant_id": r.tenant_id, "email": r.email, "name": r.name, "role": r.role,
         "status": r.status, "active": bool(r.active), "customer_id": r.customer_id,
         "last_login_at": as_utc(r.last_login_at), "created_at": as_utc(r.created_at),
+        "locale": r.locale or "pt_BR",
     }
 
 

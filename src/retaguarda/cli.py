@@ -43,7 +43,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         migrate(container)
     finally:
         container.close()
-    print("migrated: read models at head, event store ready")
+    from retaguarda.i18n import gettext
+
+    print(gettext("migrated: read models at head, event store ready"))
     return 0
 
 
@@ -231,6 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+
+    from retaguarda.i18n import normalize_locale, set_locale
+
+    # Messages for people follow RETAGUARDA_LOCALE, else LANG (pt_BR when neither names pt/en).
+    set_locale(normalize_locale(os.environ.get("RETAGUARDA_LOCALE")) or normalize_locale(os.environ.get("LANG")))
     args = build_parser().parse_args(argv)
     return int(args.fn(args) or 0)
 

@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from retaguarda.consistency import read_your_writes_middleware
+from retaguarda.i18n.web import locale_middleware
 from retaguarda.web.context import authorize
 from retaguarda.web.errors import EXCEPTION_HANDLERS
 from retaguarda.web.middleware import request_context_middleware
@@ -53,7 +54,8 @@ def create_app(container: Container) -> Litestar:
                         static],
         # Read-your-writes wraps everything: the response starts once the request's writes are
         # in the read models (see retaguarda.consistency), whatever the handler.
-        middleware=[read_your_writes_middleware, request_context_middleware, metrics_middleware],
+        middleware=[read_your_writes_middleware, request_context_middleware, locale_middleware,
+                    metrics_middleware],
         # Handlers may take `container: Container` (typed) instead of reaching app.state.
         dependencies={"container": Provide(lambda: container, use_cache=True, sync_to_thread=False)},
         guards=[authorize],

@@ -73,7 +73,9 @@ def seed_demo(container: Container) -> str:
         if ctx.seed_demo is not None:
             ctx.seed_demo(container, tenant_id, admin_id)
     container.wait_for(container.store.head(), timeout=10)
-    return (f"Demo tenant ready ({created} customers added). Open {settings.base_url} and log in as "
-            f"admin@demo.test with password from RETAGUARDA_DEMO_PASSWORD "
-            f"(default 'retaguarda-demo'). Other users: manager@, technician@, finance@, auditor@, "
-            f"customer@demo.test (same password).")
+    from retaguarda.i18n import gettext
+
+    return gettext("Demo tenant ready (%(created)s customers added). Open %(url)s and log in as "
+                   "admin@demo.test with password from RETAGUARDA_DEMO_PASSWORD "
+                   "(default 'retaguarda-demo'). Other users: manager@, technician@, finance@, auditor@, "
+                   "customer@demo.test (same password).", created=created, url=settings.base_url)

@@ -132,7 +132,7 @@ def test_verify_endpoint_reports_an_intact_seal(client, as_user, renamed, live_c
 def test_the_audit_page_lists_events_with_filters_and_an_empty_state(client, as_user, renamed):
     page = client.get("/audit", headers=as_user("auditor"))
     assert page.status_code == 200
-    assert "Customer.Updated" in page.text and "<dt>Name</dt><dd>Ana B</dd>" in page.text, page.text[-3000:]
+    assert "Customer.Updated" in page.text and "<dt>Nome</dt><dd>Ana B</dd>" in page.text, page.text[-3000:]
     empty = client.get("/audit", params={"actor": "nobody"}, headers=as_user("auditor"))
     assert empty.status_code == 200 and 'data-testid="empty-state"' in empty.text
     bad = client.get("/audit", params={"since": "nope"}, headers=as_user("auditor"))
@@ -158,7 +158,7 @@ def test_the_history_tab_shows_who_when_what_changed_and_state_links(client, as_
     state = client.get(f"/history/{renamed['id']}/state", params={"version": 1},
                        headers=as_user("technician"))
     assert state.status_code == 200 and "<html" not in state.text
-    assert "<dt>Name</dt><dd>Ana</dd>" in state.text  # field names for people, values as text
+    assert "<dt>Nome</dt><dd>Ana</dd>" in state.text  # field names for people, values as text
     bad = client.get(f"/history/{renamed['id']}/state", params={"version": "x"},
                      headers=as_user("technician"))
     assert bad.status_code == 422 and "version" in bad.text
@@ -173,8 +173,8 @@ def test_the_history_tab_is_refused_to_other_tenants_and_unpermitted_users(clien
 
 def test_the_verify_page_runs_the_check_and_shows_the_result(client, as_user, renamed):
     form = client.get("/audit/verify", headers=as_user("auditor"))
-    assert form.status_code == 200 and "Verify now" in form.text
+    assert form.status_code == 200 and "Verificar agora" in form.text
     token = re.search(r'name="csrf-token" content="([^"]+)"', form.text).group(1)
     done = client.post("/audit/verify", headers={**as_user("auditor"), "x-csrftoken": token})
     assert done.status_code == 200
-    assert 'data-testid="verify-result"' in done.text and "Intact" in done.text
+    assert 'data-testid="verify-result"' in done.text and "Íntegro" in done.text

@@ -140,7 +140,7 @@ def test_subscriptions_page_changes_plan_and_cancels_through_its_forms(client, a
     r = client.post(f"/billing/subscriptions/{sub}/action", headers=admin, follow_redirects=False, data={
         "action": "change_plan", "plan_id": billing["Fibra 500M"], "when": "next_period", "_csrf_token": token})
     assert r.status_code in (302, 303) and "notice=" in r.headers["location"], r.text
-    assert "changes 2026-12-10" in client.get("/billing/subscriptions", headers=admin).text
+    assert "muda em 10/12/2026" in client.get("/billing/subscriptions", headers=admin).text
     r = client.post(f"/billing/subscriptions/{sub}/action", headers=admin, follow_redirects=False,
                     data={"action": "cancel", "reason": "", "_csrf_token": token})
     assert "error=" in r.headers["location"]  # a reason is required; nothing changed

@@ -51,7 +51,7 @@ def test_an_admin_follows_a_campaign_and_manages_queues_opt_outs_and_settings(ap
     assert "+5511988887777" in api.get("/campaigns/optouts").text
     # Settings: secrets are never shown; test connection reaches the fake
     settings = api.get("/campaigns/settings").text
-    assert "sms-test-key" not in settings and "(set)" in settings
+    assert "sms-test-key" not in settings and "(definido)" in settings
     tested = api.post("/campaigns/settings/test/cda", headers={"x-csrftoken": _csrf(settings)})
     assert tested.status_code == 200 and "OK" in tested.text, tested.text
     # and a settings change through the form keeps the stored credentials it leaves empty

@@ -43,12 +43,12 @@ def test_demo_watch_list_add_check_report_and_exports(api, demo):
     token = _csrf(html)
     hx = {"HX-Request": "true", "x-csrftoken": token}
     # Inline validation answers as the CNPJ is typed
-    assert "check digits" in api.post("/cnpj/targets/validate", data={"cnpj": "11.222.333/0001-80"}, headers=hx).text
-    assert "Valid CNPJ 11.222.333/0001-81" in api.post("/cnpj/targets/validate", data={"cnpj": "11222333000181"},
+    assert "dígitos verificadores" in api.post("/cnpj/targets/validate", data={"cnpj": "11.222.333/0001-80"}, headers=hx).text
+    assert "CNPJ válido 11.222.333/0001-81" in api.post("/cnpj/targets/validate", data={"cnpj": "11222333000181"},
                                                       headers=hx).text
     # A bad CNPJ re-renders the form with the error; a good one goes to its report
     r = api.post("/cnpj/targets", data={"_csrf_token": token, "cnpj": "11.222.333/0001-80", "label": "x"})
-    assert r.status_code == 422 and "CNPJ check digits do not match" in r.text
+    assert r.status_code == 422 and "os dígitos verificadores do CNPJ não conferem" in r.text
     r = api.post("/cnpj/targets", data={"_csrf_token": token, "cnpj": "11.222.333/0001-81", "label": "ACME",
                                         "tags": "supplier", "schedule": "weekly"}, follow_redirects=False)
     url = r.headers["location"].split("?")[0]
@@ -62,7 +62,7 @@ def test_demo_watch_list_add_check_report_and_exports(api, demo):
         if r.headers.get("hx-refresh") == "true":
             break
         time.sleep(0.05)
-    assert "Check completed by <strong>sandbox</strong>" in r.text
+    assert "Consulta concluída por <strong>sandbox</strong>" in r.text
     page = api.get(url).text
     assert 'data-testid="snapshot"' in page and 'data-testid="sandbox-label"' in page
     assert 'data-testid="situation-badge"' in page
@@ -70,19 +70,19 @@ def test_demo_watch_list_add_check_report_and_exports(api, demo):
     pdf = api.get(f"{url}/report.pdf")
     assert pdf.headers["content-type"] == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
-    assert "11.222.333/0001-81" in text and "Sandbox data" in text and "Partner" in text
+    assert "11.222.333/0001-81" in text and "Dados de sandbox" in text and "Sócio" in text
     report_csv = api.get(f"{url}/report.csv")
     content_type = report_csv.headers["content-type"]
     assert content_type.lower().count("charset") == 1, content_type
     csv_text = report_csv.content.decode("utf-8-sig")
-    assert csv_text.startswith("field,value") and "Razão social" in csv_text
+    assert csv_text.startswith("Campo,Valor") and "Razão social" in csv_text
     # History tab uses the shared fragment
     assert 'hx-get="/history/' in api.get(f"{url}?tab=history").text
-    assert api.get("/cnpj/usage").status_code == 200 and "Checks per day" in api.get("/cnpj/usage").text
+    assert api.get("/cnpj/usage").status_code == 200 and "Consultas por dia" in api.get("/cnpj/usage").text
     providers = api.get("/cnpj/providers").text
     assert 'data-testid="breaker-cnpjws">closed' in providers
     home = api.get("/").text
-    assert "card-cnpj-targets" in home and "CNPJs watched" in home
+    assert "card-cnpj-targets" in home and "CNPJs monitorados" in home
 
 
 def test_over_quota_shows_the_upgrade_prompt(api, demo):
@@ -96,7 +96,7 @@ def test_over_quota_shows_the_upgrade_prompt(api, demo):
     target = re.search(r'href="/cnpj/targets/([0-9a-f-]{36})"', page).group(1)
     hx = {"HX-Request": "true", "x-csrftoken": token}
     fragment = api.post(f"/cnpj/targets/{target}/check", data={}, headers=hx).text
-    assert 'data-testid="upgrade-prompt"' in fragment and "Nothing was checked" in fragment
+    assert 'data-testid="upgrade-prompt"' in fragment and "Nada foi consultado" in fragment
     assert 'data-testid="upgrade-prompt"' in api.get("/cnpj/usage").text
 
 

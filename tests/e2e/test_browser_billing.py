@@ -79,8 +79,9 @@ def test_blocked_customer_pays_by_card_on_the_public_page_and_is_unblocked(billi
     page.set_default_timeout(20000)
     page.goto(invoice["public_url"])
     amount = page.locator("[data-testid=amount-due]").inner_text()
-    due_today = amount.replace("R$", "").strip()
-    assert re.fullmatch(r"\d+\.\d{2}", due_today)
+    shown = amount.replace("R$", "").replace("\xa0", " ").strip()  # Brazilian: 1.234,56
+    assert re.fullmatch(r"\d{1,3}(\.\d{3})*,\d{2}", shown), amount
+    due_today = shown.replace(".", "").replace(",", ".")
     # Late: the amount due today carries the fine and interest on top of the balance
     assert Decimal(due_today) > Decimal(invoice["balance"])
     assert page.locator("[data-testid=pix-brcode]").input_value() == invoice["pix"]["brcode"]

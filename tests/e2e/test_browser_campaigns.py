@@ -51,7 +51,7 @@ def test_marketing_watches_a_campaign_complete_in_the_browser(browser, tmp_path)
         page.click("text=Natal Conectado")
         page.wait_for_url(f"{base}/campaigns/{campaign_id}")
         # Then, without reloading, the page reaches "completed" with every message counted as sent
-        page.locator("[data-testid=status]", has_text="completed").wait_for()
+        page.locator("[data-testid=status]", has_text="Concluída").wait_for()
         assert page.locator("[data-testid=count-sent] strong").inner_text() == "12"
         assert page.locator("[data-testid=count-queued] strong").inner_text() == "0"
         assert len(fake.received) == 12

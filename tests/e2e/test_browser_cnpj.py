@@ -24,7 +24,7 @@ def test_add_a_target_check_it_and_see_the_report(server, browser):
     page.click("[data-testid=add-target-toggle]")
     page.fill("[data-testid=cnpj-input]", "55.667.788/0001-00")
     page.wait_for_selector("[data-testid=cnpj-hint] .field-error")
-    assert "check digits" in page.locator("[data-testid=cnpj-hint]").inner_text()
+    assert "dígitos verificadores" in page.locator("[data-testid=cnpj-hint]").inner_text()
     # And the correct one is accepted and added
     page.fill("[data-testid=cnpj-input]", "55.667.788/0001-86")
     page.wait_for_selector("[data-testid=cnpj-hint] .hint-ok")
@@ -38,7 +38,7 @@ def test_add_a_target_check_it_and_see_the_report(server, browser):
     badge = page.locator("h1 [data-testid=situation-badge]").inner_text()
     assert badge in ("ATIVA", "SUSPENSA", "INAPTA", "BAIXADA", "NULA")
     snapshot = page.locator("[data-testid=snapshot]").inner_text()
-    assert "Partners" in snapshot and "by sandbox" in snapshot
+    assert "Sócios" in snapshot and "por sandbox" in snapshot
     assert page.locator("h1 [data-testid=sandbox-label]").count() == 1
     # And the History tab lists the target's events
     page.click("[data-testid=history-tab]")

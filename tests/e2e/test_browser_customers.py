@@ -29,7 +29,7 @@ def test_staff_creates_edits_and_audits_a_customer_in_the_browser(server, browse
     page.click("[data-testid=save-customer]")
     # Then the form comes back with the error next to the document field
     error = page.locator("[data-testid=error-document]")
-    assert "check digits" in error.inner_text()
+    assert "dígitos verificadores" in error.inner_text()
     assert page.locator("input[name=name]").input_value() == "Padaria Pão Quente Ltda"
     # When they fix it and save
     page.fill("input[name=document]", "PQ.7R2.K5X/0001-00")

@@ -84,7 +84,7 @@ def test_technician_works_a_ticket_in_the_browser(server, browser, tmp_path):
     page.click("[data-testid=send-comment]")
     page.wait_for_selector("[data-testid=comment-public]")
     note = page.locator("[data-testid=comment-internal]")
-    assert "internal note" in note.inner_text()
+    assert "nota interna" in note.inner_text()
     # internal notes look different from public replies
     bg_note = note.evaluate("el => getComputedStyle(el).backgroundColor")
     bg_reply = page.locator("[data-testid=comment-public]").evaluate("el => getComputedStyle(el).backgroundColor")

@@ -94,7 +94,7 @@ def test_the_daily_monitor_warns_once_per_threshold_emails_admins_and_shows_a_ba
     assert [m.to for m in mails] == ["ana@fiscal.test"] * 3
     # And the dashboard shows the banner
     page = api.get("/", headers=headers)
-    assert 'data-testid="fiscal-certificate-banner"' in page.text and "EXPIRED" in page.text
+    assert 'data-testid="fiscal-certificate-banner"' in page.text and "VENCIDO" in page.text
 
 
 def test_the_history_of_settings_and_certificate_never_shows_a_secret(api, fiscal_container):

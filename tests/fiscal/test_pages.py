@@ -29,7 +29,7 @@ def test_draft_form_preview_emit_cancel_and_book_exports(api, customer_id):
     # Live preview (HTMX fragment)
     r = api.post("/fiscal/preview", headers={**h, "hx-request": "true"},
                  data={"amount": "1234,56", "iss_rate": "2.00", "deductions": "0"})
-    assert r.status_code == 200 and "R$ 24,69" in r.text and "R$ 1.234,56" in r.text
+    assert r.status_code == 200 and "R$\xa024,69" in r.text and "R$\xa01.234,56" in r.text
     # A bad amount comes back next to the field, the rest kept
     form = {"customer_id": customer_id, "service.code": "010701", "service.nbs": "115013000",
             "service.description": "Suporte técnico", "amount": "-5", "deductions": "0",
@@ -68,7 +68,7 @@ def test_draft_form_preview_emit_cancel_and_book_exports(api, customer_id):
     # Cancel with a too-short reason: the error is shown in the panel; then a good one
     r = api.post(f"{note_url}/cancel", headers={**h, "hx-request": "true"},
                  data={"reason_code": "1", "reason": "curto"})
-    assert r.status_code == 422 and "15 characters" in r.text
+    assert r.status_code == 422 and "15 caracteres" in r.text
     r = api.post(f"{note_url}/cancel", headers={**h, "hx-request": "true"},
                  data={"reason_code": "1", "reason": "Valor digitado errado na nota"})
     assert r.status_code == 200
@@ -95,7 +95,7 @@ def test_settings_page_keeps_errors_and_never_echoes_a_token(api):
                  follow_redirects=False)
     assert r.status_code in (302, 303)
     page = api.get("/fiscal/settings", headers=ADMIN).text
-    assert "super-secret-token" not in page and "leave empty to keep the stored token" in page
+    assert "super-secret-token" not in page and "deixe vazio para manter o token guardado" in page
     # Test connection answers in a fragment (the Focus host is unreachable here: a clear failure)
     r = api.post("/fiscal/test-connection", headers={**h, "hx-request": "true"})
     assert r.status_code == 200 and 'data-testid="test-result"' in r.text

@@ -38,7 +38,7 @@ def test_signup_creates_a_tenant_and_its_admin_and_sends_a_welcome_email(contain
     assert (tenant.name, tenant.slug) == ("Acme", "acme")
     [welcome] = requested_emails(container, "identity.welcome", "ana@acme.test")
     subject, text = render(container, welcome)
-    assert "Welcome" in subject and "/login" in text
+    assert "Bem-vindo" in subject and "/login" in text
 
 
 def test_an_email_is_unique_across_tenants_and_a_refused_signup_writes_nothing(container):
@@ -179,7 +179,7 @@ def test_an_invited_user_sets_the_password_from_the_welcome_email(container):
         container.identity.login(public_meta(), email="bob@acme.test", password=PASSWORD)
     [mail] = requested_emails(container, "identity.welcome", "bob@acme.test")
     subject, text = render(container, mail)
-    assert "invited" in subject
+    assert "convidado" in subject
     container.identity.reset_password(public_meta(), token=token_in(text), password="bobs-own-password")
     result = container.identity.login(public_meta(), email="bob@acme.test", password="bobs-own-password")
     assert result.user.id == invited.id and result.user.status == "active"

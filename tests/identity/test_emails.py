@@ -15,7 +15,7 @@ def test_the_password_reset_email_is_delivered_and_its_link_works(container):
     deliver(container)
     [stored] = container.mailer.stored(str(mail.id))
     # Then the delivered text carries a one-time link that sets the password
-    assert stored["to"] == "ana@acme.test" and stored["subject"] == "Reset your Retaguarda password"
+    assert stored["to"] == "ana@acme.test" and stored["subject"] == "Redefina sua senha do Retaguarda"
     assert container.settings.base_url + "/reset-password?token=" in stored["text"]
     container.identity.reset_password(public_meta(), token=token_in(stored["text"]),
                                       password="a-brand-new-password")

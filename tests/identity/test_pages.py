@@ -101,12 +101,12 @@ def test_admin_invites_a_user_from_the_users_page(client, live_container):
     assert page.status_code == 200 and "ana@acme.test" in page.text
     bad = client.post("/admin/users", data={"email": "nope", "name": "Bob", "role": "technician",
                                             "_csrf_token": _csrf(page.text)})
-    assert bad.status_code == 422 and "e-mail address is not valid" in bad.text
+    assert bad.status_code == 422 and "e-mail inválido" in bad.text
     ok = client.post("/admin/users", data={"email": "bob@acme.test", "name": "Bob", "role": "technician",
                                            "_csrf_token": _csrf(page.text)}, follow_redirects=False)
     assert ok.status_code == 303
     listed = client.get(ok.headers["location"]).text
-    assert "bob@acme.test" in listed and "Invitation sent" in listed
+    assert "bob@acme.test" in listed and "Convite enviado" in listed
     assert requested_emails(live_container, "identity.welcome", "bob@acme.test")
 
 
@@ -128,7 +128,7 @@ def test_forgot_and_reset_password_pages(client, live_container):
     api_signup(client, "ana@acme.test")
     page = client.get("/forgot-password")
     sent = client.post("/forgot-password", data={"email": "ana@acme.test", "_csrf_token": _csrf(page.text)})
-    assert sent.status_code == 200 and "If the address belongs to an account" in sent.text
+    assert sent.status_code == 200 and "Se o endereço pertence a uma conta" in sent.text
     # When the e-mailed link is opened and a new password chosen
     token = token_in(render(live_container, requested_emails(live_container, "identity.password_reset")[0])[1])
     form = client.get(f"/reset-password?token={token}")

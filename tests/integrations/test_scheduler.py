@@ -85,7 +85,7 @@ def test_the_jobs_page_and_api_list_jobs_and_run_them(client: Any, live_containe
     # The page lists the reconciler with its schedule and a run-now button
     page = client.get("/admin/jobs", headers=admin)
     assert page.status_code == 200
-    assert "reconcile" in page.text and "every 300s" in page.text and "Run now" in page.text
+    assert "reconcile" in page.text and "every 300s" in page.text and "Executar agora" in page.text
     # The API lists it with the dispatcher's lag and runs it on demand
     listing = client.get("/api/v1/ops/jobs", headers=admin).json()
     names = [j["name"] for j in listing["items"]]

@@ -49,7 +49,7 @@ def test_staff_work_a_ticket_through_the_pages(client, ws):
     assert 'id="ticket-panel"' in panel and "Tech" in panel.split('data-testid="ticket-assignee"')[1][:80]
     client.post(f"{url}/comments", data={"body": "ONU sem luz", "visibility": "internal"}, headers=hx)
     panel = client.post(f"{url}/comments", data={"body": "Técnico a caminho", "visibility": "public"}, headers=hx).text
-    assert 'class="comment internal by-staff"' in panel and "internal note" in panel
+    assert 'class="comment internal by-staff"' in panel and "nota interna" in panel
     assert 'class="comment public by-staff"' in panel
     # An attachment uploaded from the page (multipart over HTMX) is listed with a download link
     panel = client.post(f"{url}/attachments", headers=hx, data={"visibility": "internal"},
@@ -62,7 +62,7 @@ def test_staff_work_a_ticket_through_the_pages(client, ws):
     panel = client.post(f"{url}/status", data={"status": "closed"}, headers=hx).text
     assert 'class="flash error"' in panel
     panel = client.post(f"{url}/status", data={"status": "resolved", "reason": "trocado conector"}, headers=hx).text
-    assert 'data-testid="ticket-status">resolved' in panel and 'data-testid="status-closed"' in panel
+    assert 'data-testid="ticket-status">Resolvido' in panel and 'data-testid="status-closed"' in panel
     # Queues and counters
     html = client.get("/support/tickets?queue=all&status=resolved").text
     assert "T-000001" in html
@@ -101,12 +101,12 @@ def test_settings_page_saves_and_shows_errors(client, ws):
     token = _csrf(page)
     r = client.post("/support/settings", data={"_csrf_token": token, "section": "categories",
                                                "categories": "Fibra\nRádio\n"}, follow_redirects=True)
-    assert r.status_code == 200 and "Settings saved." in r.text and "Rádio" in r.text
+    assert r.status_code == 200 and "Configurações salvas." in r.text and "Rádio" in r.text
     data = {"_csrf_token": token, "section": "calendar", "reopen_window_days": "3", "holidays": "2026-13-01"}
     for d in ("mon", "tue", "wed", "thu", "fri"):
         data.update({f"{d}.start": "08:00", f"{d}.end": "18:00"})
     r = client.post("/support/settings", data=data)
-    assert r.status_code == 422 and "YYYY-MM-DD" in r.text
+    assert r.status_code == 422 and "AAAA-MM-DD" in r.text
 
 
 def test_a_blocked_customer_is_offered_in_the_new_ticket_form(client, ws, live_container):

@@ -65,7 +65,7 @@ def test_breach_is_recorded_once_and_mailed_to_assignee_and_managers(container, 
     # (the ticket's opening and assignment were announced by e-mail too: 2 more messages)
     warned = [m for m in smtp.wait_for_messages(4) if "SLA" in m.message["Subject"]]
     assert sorted(m.rcpt_tos[0] for m in warned) == sorted([ws.emails["tech"], ws.emails["manager"]])
-    assert all("SLA warning: first response" in m.message["Subject"] for m in warned)
+    assert all("Alerta de SLA: primeira resposta" in m.message["Subject"] for m in warned)
     # At 70 minutes it is breached; running the job twice records and mails it once
     container.clock.at = MONDAY_9 + timedelta(minutes=70)
     _run_job(container)
@@ -73,7 +73,7 @@ def test_breach_is_recorded_once_and_mailed_to_assignee_and_managers(container, 
     events = _events(container, str(ticket.id))
     assert events.count("Ticket.SlaBreached") == 1 and events.count("Ticket.SlaWarning") == 1
     mails = smtp.wait_for_messages(6)
-    breach = [m for m in mails if "SLA breached" in m.message["Subject"]]
+    breach = [m for m in mails if "SLA estourado" in m.message["Subject"]]
     assert len(breach) == 2 and ticket.number in breach[0].message["Subject"]
     assert f"/support/tickets/{ticket.id}" in breach[0].body
     # And a redelivered alert message (at-least-once) sends nothing more

@@ -46,10 +46,10 @@ def test_the_audit_trail_filters_by_customer_name_and_the_state_is_readable(clie
     assert page.status_code == 200
     assert customer["id"][:8] in page.text and other["id"][:8] not in page.text
     assert 'data-testid="audit-user"' in page.text and ">Admin<" in page.text
-    assert "Name</dt>" in page.text  # the summary as field names and values, not k=v text
+    assert "Nome</dt>" in page.text  # the summary as field names and values, not k=v text
     unknown = client.get("/audit", params={"customer": "Ninguém Com Esse Nome"}, headers=admin)
-    assert unknown.status_code == 422 and "no customer with that name" in unknown.text
+    assert unknown.status_code == 422 and "nenhum cliente com esse nome" in unknown.text
     state = client.get(f"/history/{customer['id']}/state", params={"version": 1}, headers=admin).text
     assert "Associação Ação Social" in state and "Rua São João" in state
     assert "\\u00" not in state and not re.search(r"\{&#34;|\{\"", state), state
-    assert "Status reason" in state or "Status" in state
+    assert "Motivo da situação" in state or "Situação" in state

@@ -17,7 +17,7 @@ from litestar import Request, get, post
 from projections.audit.audit_trail import event_types, list_audit_events
 from projections.identity.user_directory import actor_labels, list_users
 from retaguarda.audit import application as audit
-from retaguarda.i18n import _
+from retaguarda.i18n import N_, _
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.clock import SAO_PAULO
 from retaguarda.shared.errors import PermissionDeniedError, ValidationError
@@ -50,10 +50,24 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:119] + "…"
 
 
+# Field names that events commonly carry, as people call them; others are shown as their code.
+FIELD_LABELS = {
+    "name": N_("Name"), "email": N_("E-mail"), "role": N_("Role"), "previous_role": N_("Previous role"),
+    "status": N_("Status"), "status_reason": N_("Status reason"), "reason": N_("Reason"),
+    "amount": N_("Amount"), "total": N_("Total"), "due_date": N_("Due date"), "number": N_("Number"),
+    "document": N_("Document"), "phones": N_("Phones"), "address": N_("Address"), "plan": N_("Plan"),
+    "price": N_("Price"), "title": N_("Title"), "priority": N_("Priority"), "channel": N_("Channel"),
+    "description": N_("Description"), "method": N_("Method"), "paid_at": N_("Paid at"),
+    "reference": N_("Reference"), "locale": N_("Language"), "kind": N_("Kind"), "cycle": N_("Cycle"),
+    "customer_id": N_("Customer"), "plan_id": N_("Plan"), "technician_id": N_("Technician"),
+    "start": N_("Start"), "end": N_("End"), "competence": N_("Competence"), "version": N_("Version"),
+}
+
+
 def field_label(key: Any) -> str:
-    """`status_reason` → `Status reason`: field names for people."""
-    text = str(key).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+    """`status_reason` → `Motivo da situação`: field names for people (unknown ones as their code)."""
+    code = str(key).strip()
+    return _(FIELD_LABELS[code]) if code in FIELD_LABELS else code
 
 
 _PAIR = re.compile(r"(?:^|, )([A-Za-z_][A-Za-z0-9_]*)=")

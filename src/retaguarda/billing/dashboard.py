@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from retaguarda.i18n import format_money
+from retaguarda.i18n import gettext as _
 from projections.billing.catalogue import count_blocked
 from projections.billing.invoice_list import month_revenue, previous_month, receivables
 from retaguarda.billing.application import local_date
@@ -19,10 +21,10 @@ def cards(conn: Any, principal: Any) -> list[dict[str, Any]]:
     overdue = receivables(conn, tenant, today)["overdue_total"]
     blocked = count_blocked(conn, tenant)
     return [
-        {"title": "Revenue this month", "value": f"R$ {this} (last month R$ {last})", "href": "/billing/receivables",
+        {"title": _("Revenue this month"), "value": _("%(this)s (last month %(last)s)", this=format_money(this), last=format_money(last)), "href": "/billing/receivables",
          "tone": "ok" if this >= last else "warn", "testid": "card-billing-revenue"},
-        {"title": "Overdue", "value": f"R$ {overdue}", "href": "/billing/invoices?status=overdue",
+        {"title": _("Overdue"), "value": format_money(overdue), "href": "/billing/invoices?status=overdue",
          "tone": "bad" if overdue > 0 else "ok", "testid": "card-billing-overdue"},
-        {"title": "Customers blocked", "value": str(blocked), "href": "/customers?status=blocked",
+        {"title": _("Customers blocked"), "value": str(blocked), "href": "/customers?status=blocked",
          "tone": "bad" if blocked else "ok", "testid": "card-billing-blocked"},
     ]

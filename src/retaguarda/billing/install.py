@@ -37,26 +37,31 @@ def make_charges(settings: Any, invoice: Invoice, amount: Decimal) -> tuple[dict
 
 
 def reminder_email(params: dict[str, Any], container: Container) -> tuple[str, str]:
+    from retaguarda.i18n import format_date, format_money
+    from retaguarda.i18n import gettext as _
     key = params.get("key", "")
-    when = ("is due on " + params["due_date"]) if not key.startswith("+") else f"is overdue (due {params['due_date']})"
-    subject = f"Invoice {params['number']} {when}"
+    due = format_date(params["due_date"])
+    number = params["number"]
+    if key.startswith("+"):
+        subject = _("Invoice %(number)s is overdue (due %(date)s)", number=number, date=due)
+    else:
+        subject = _("Invoice %(number)s is due on %(date)s", number=number, date=due)
+    name = params.get("customer_name") or ""
     lines = [
-        f"Hello {params.get('customer_name') or ''},".rstrip(","),
+        _("Hello %(name)s,", name=name) if name else _("Hello,"),
         "",
-        f"Invoice {params['number']} {when}. Amount due today: R$ {params['amount']}.",
+        subject + ". " + _("Amount due today: %(amount)s.", amount=format_money(params["amount"])),
         "",
-        f"Pay online (PIX, boleto or card): {params['link']}",
+        _("Pay online (PIX, boleto or card): %(link)s", link=params["link"]),
     ]
     if params.get("brcode"):
-        lines += ["", "PIX copy-and-paste code:", params["brcode"]]
+        lines += ["", _("PIX copy-and-paste code:"), params["brcode"]]
     if params.get("digitable_line"):
-        lines += ["", f"Boleto: {params['digitable_line']}"]
+        lines += ["", _("Boleto: %(line)s", line=params["digitable_line"])]
         if key.startswith("+"):
-            from retaguarda.i18n import _
-
             lines.append(_("The boleto shows its original amount; the bank adds the fine and interest "
                            "when it is paid after the due date."))
-    lines += ["", "If you have already paid, please ignore this message."]
+    lines += ["", _("If you have already paid, please ignore this message.")]
     return subject, "\n".join(lines)
 
 

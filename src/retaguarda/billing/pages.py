@@ -16,7 +16,7 @@ from projections.billing.invoice_list import AGING, list_invoices, receivables, 
 from retaguarda.billing.application import check_public_token, local_date
 from retaguarda.billing.domain import INVOICE_STATUSES, METHODS, OPEN_STATUSES
 from retaguarda.billing.views import invoice_view, parse_date, parse_instant
-from retaguarda.i18n import _
+from retaguarda.i18n import N_, _, error_text, format_money, gettext, parse_money
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
 from retaguarda.web.context import container_of, meta_of, require_principal
@@ -79,6 +79,30 @@ def invoice_detail(request: Request[Any, Any, Any], invoice_id: str, tab: str = 
         "methods": METHODS, "error": error, "today": local_date(c.clock.now())})
 
 
+FIELD_LABELS = {"amount": N_("Amount"), "price": N_("Price"), "paid_at": N_("Paid at"), "method": N_("Method"),
+                "reason": N_("Reason"), "name": N_("Name"), "date": N_("Date")}
+
+
+def money_input(data: Any, field: str) -> str:
+    """An amount typed as people do (1.234,56 · 1234,56 · 1234.56) as a decimal string; a value that
+    cannot be read is a ValidationError in the request's language naming the field."""
+    raw = str(data.get(field) or "").strip()
+    if not raw:
+        return raw  # the service says it is required
+    try:
+        return str(parse_money(raw))
+    except ValueError:
+        raise ValidationError(field, gettext("“%(value)s” is not an amount (e.g. 1.234,56).", value=raw)) from None
+
+
+def error_message(exc: ValidationError | ConflictError) -> str:
+    """The error for people: each field by its label, each message in the request's language."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{gettext(FIELD_LABELS[f]) if f in FIELD_LABELS else f}: {error_text(m)}"
+                         for f, m in exc.errors.items())
+    return error_text(exc.message)
+
+
 @post("/billing/invoices/{invoice_id:str}/action", opt=WRITE, sync_to_thread=True, include_in_schema=False)
 def invoice_action(request: Request[Any, Any, Any], invoice_id: str, data: dict[str, Any] = FORM) -> Redirect:
     c = container_of(request)
@@ -87,7 +111,7 @@ def invoice_action(request: Request[Any, Any, Any], invoice_id: str, data: dict[
         if action == "issue":
             c.billing.issue_invoice(meta_of(request), invoice_id)
         elif action == "pay":
-            c.billing.register_payment(meta_of(request), invoice_id, amount=data.get("amount", ""),
+            c.billing.register_payment(meta_of(request), invoice_id, amount=money_input(data, "amount"),
                                                method=data.get("method", ""),
                                                paid_at=parse_instant(data.get("paid_at", ""), "paid_at"),
                                                reference=data.get("reference", ""))
@@ -95,13 +119,13 @@ def invoice_action(request: Request[Any, Any, Any], invoice_id: str, data: dict[
             c.billing.cancel_invoice(meta_of(request), invoice_id, data.get("reason", ""))
         elif action == "refund":
             c.billing.refund_payment(meta_of(request), invoice_id, data.get("payment_id", ""),
-                                             data.get("amount", ""))
+                                     money_input(data, "amount"))
         elif action == "retry_refund":
             c.billing.retry_refund(meta_of(request), invoice_id, data.get("refund_id", ""))
         else:
             raise ValidationError("action", "unknown action")
     except (ValidationError, ConflictError) as exc:
-        return Redirect(f"/billing/invoices/{invoice_id}?" + urlencode({"error": str(exc)}))
+        return Redirect(f"/billing/invoices/{invoice_id}?" + urlencode({"error": error_message(exc)}))
     return Redirect(f"/billing/invoices/{invoice_id}")
 
 
@@ -117,10 +141,10 @@ def plans_page(request: Request[Any, Any, Any], error: str = "") -> Template:
 def create_plan(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Redirect:
     try:
         container_of(request).billing.create_plan(
-            meta_of(request), name=data.get("name", ""), price=data.get("price", ""),
+            meta_of(request), name=data.get("name", ""), price=money_input(data, "price"),
             cycle=data.get("cycle") or None, kind=data.get("kind") or "plan")
     except ValidationError as exc:
-        return Redirect("/billing/plans?" + urlencode({"error": str(exc)}))
+        return Redirect("/billing/plans?" + urlencode({"error": error_message(exc)}))
     return Redirect("/billing/plans")
 
 
@@ -151,29 +175,32 @@ def subscription_action(request: Request[Any, Any, Any], subscription_id: str,
         if action == "change_plan":
             if data.get("when") == "now":
                 _saved, result = c.billing.change_plan_now(meta, subscription_id, data.get("plan_id", ""))
-                notice = (f"Plan changed now; adjustment invoice {result['invoice']['number']} "
-                          f"(R$ {result['invoice']['total']})" if result["invoice"]
-                          else f"Plan changed now; credit R$ {result['credit']}")
+                notice = (gettext("Plan changed now; adjustment invoice %(number)s (%(total)s)",
+                                  number=result["invoice"]["number"],
+                                  total=format_money(result["invoice"]["total"])) if result["invoice"]
+                          else gettext("Plan changed now; credit %(credit)s", credit=format_money(result["credit"])))
             else:
                 sub = c.billing.load(Subscription, subscription_id, meta.tenant_id)
                 effective = c.billing.next_period_start(meta.tenant_id, sub, local_date(meta.at))
                 c.billing.change_subscription_plan(meta, subscription_id, data.get("plan_id", ""), effective)
-                notice = f"Plan change scheduled from {effective:%d/%m/%Y}"
+                notice = gettext("Plan change scheduled from %(date)s", date=f"{effective:%d/%m/%Y}")
         elif action == "cancel":
             _saved, result = c.billing.cancel_subscription(meta, subscription_id, data.get("reason", ""),
                                                            final_invoice=data.get("final_invoice") == "on")
-            notice = "Subscription cancelled"
+            notice = gettext("Subscription cancelled")
             if result["invoice"]:
-                notice = f"Subscription cancelled; final invoice {result['invoice']['number']} (R$ {result['invoice']['total']})"
+                notice = gettext("Subscription cancelled; final invoice %(number)s (%(total)s)",
+                                 number=result["invoice"]["number"], total=format_money(result["invoice"]["total"]))
             elif result["credit"] != "0.00":
-                notice = f"Subscription cancelled; credit R$ {result['credit']} for unused days"
+                notice = gettext("Subscription cancelled; credit %(credit)s for unused days",
+                                 credit=format_money(result["credit"]))
         elif action in ("suspend", "resume"):
             c.billing.set_subscription_status(meta, subscription_id, action, data.get("reason", ""))
-            notice = f"Subscription {action}d"
+            notice = gettext("Subscription suspended") if action == "suspend" else gettext("Subscription resumed")
         else:
             raise ValidationError("action", "unknown action")
     except (ValidationError, ConflictError) as exc:
-        return Redirect(back + sep + urlencode({"error": str(exc)}))
+        return Redirect(back + sep + urlencode({"error": error_message(exc)}))
     return Redirect(back + sep + urlencode({"notice": notice}))
 
 
@@ -235,3 +262,91 @@ pages = [*_create_pages, invoice_list, invoice_detail, invoice_action, plans_pag
          subscription_action, runs_page,
          run_now, receivables_page, pay_page]
 
+
+
+# Settings (admin): late terms, PIX, boleto agreement, reminders and blocking --------------
+
+SETTINGS_FIELDS = (
+    # (key, label msgid, kind) — kind: percent | int | days | bool | text
+    ("fine_percent", N_("Fine after the due date (%)"), "percent"),
+    ("interest_percent_month", N_("Interest per month (%), pro rata die"), "percent"),
+    ("pix_key", N_("PIX key"), "text"),
+    ("merchant_name", N_("Merchant name (PIX, up to 25 characters)"), "text"),
+    ("merchant_city", N_("Merchant city (PIX, up to 15 characters)"), "text"),
+    ("boleto_bank", N_("Bank code (3 digits)"), "text"),
+    ("boleto_agency", N_("Agency"), "text"),
+    ("boleto_account", N_("Account"), "text"),
+    ("boleto_wallet", N_("Wallet (carteira)"), "text"),
+    ("boleto_agreement", N_("Boleto agreement (convênio)"), "text"),
+    ("reminder_days", N_("Reminder steps (days from the due date, e.g. -3, 0, 1, 5, 10)"), "days"),
+    ("block_after_days", N_("Block access after (days overdue)"), "int"),
+    ("lead_days", N_("Generate invoices ahead of the due date (days)"), "int"),
+    ("nfse_on_paid", N_("Issue the NFS-e when an invoice is paid"), "bool"),
+)
+
+
+def _settings_form(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Typed values from the form (as people type them) and Portuguese errors naming each field."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, label_msgid, kind in SETTINGS_FIELDS:
+        raw = str(data.get(key) or "").strip()
+        label = gettext(label_msgid)
+        if kind == "bool":
+            values[key] = data.get(key) in ("on", "true", "1")
+        elif kind == "percent":
+            try:
+                values[key] = str(parse_money(raw.replace("%", "")))
+            except ValueError:
+                errors[key] = gettext("%(field)s: “%(value)s” is not a number (e.g. 2,5).", field=label, value=raw)
+        elif kind == "int":
+            if raw.lstrip("-").isdigit():
+                values[key] = int(raw)
+            else:
+                errors[key] = gettext("%(field)s: “%(value)s” is not a whole number.", field=label, value=raw)
+        elif kind == "days":
+            parts = [p.strip() for p in raw.replace(";", ",").split(",") if p.strip()]
+            if all(p.lstrip("-+").isdigit() for p in parts):
+                values[key] = [int(p) for p in parts]
+            else:
+                errors[key] = gettext("%(field)s: write whole numbers separated by commas.", field=label)
+        else:
+            values[key] = raw
+    return values, errors
+
+
+def _settings_page(request: Request[Any, Any, Any], status: int = 200, values: dict[str, Any] | None = None,
+                   errors: dict[str, str] | None = None, flash: str | None = None) -> Template:
+    current = container_of(request).billing.settings_for(require_principal(request).tenant_id).public_values()
+    shown = {**current, **(values or {})}
+    shown["reminder_days"] = ", ".join(str(d) for d in shown.get("reminder_days") or [])
+    for key in ("fine_percent", "interest_percent_month"):
+        try:
+            shown[key] = format_money(shown[key], currency=False)
+        except Exception:  # noqa: BLE001 - a value typed badly is shown back as typed
+            pass
+    return Template("billing/settings.html", status_code=status, context={
+        "fields": SETTINGS_FIELDS, "values": shown, "errors": errors or {}, "flash": flash})
+
+
+@get("/billing/settings", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
+def settings_page(request: Request[Any, Any, Any], saved: int = 0) -> Template:
+    return _settings_page(request, flash=gettext("Settings saved.") if saved else None)
+
+
+@post("/billing/settings", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
+def settings_submit(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
+    values, errors = _settings_form(data)
+    if not errors:
+        try:
+            container_of(request).billing.configure(meta_of(request), **values)
+        except ValidationError as exc:
+            errors = {key: error_text(message) for key, message in exc.errors.items()}
+        else:
+            return Redirect("/billing/settings?saved=1", status_code=303)
+    typed = {key: data.get(key, "") for key, _label, _kind in SETTINGS_FIELDS}
+    typed["nfse_on_paid"] = data.get("nfse_on_paid") in ("on", "true", "1")
+    return _settings_page(request, 422, values=typed, errors=errors)
+
+
+pages += [settings_page, settings_submit]

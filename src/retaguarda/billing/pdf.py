@@ -18,6 +18,9 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+
+from retaguarda.i18n import gettext as _
+from retaguarda.i18n import label as status_label
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +42,17 @@ STATUS_COLOURS = {
 }
 
 
-def render_invoice_pdf(view: dict) -> bytes:
-    """The invoice as PDF bytes (A4, one page for typical invoices; items flow onto more pages)."""
-    pdf = _InvoicePdf()
-    pdf.render(view)
-    return bytes(pdf.output())
+def render_invoice_pdf(view: dict, locale: str | None = None) -> bytes:
+    """The invoice as PDF bytes (A4, one page for typical invoices; items flow onto more pages).
+
+    A document for the customer: in `locale`, else view["locale"], else pt_BR (never the API's
+    English default)."""
+    from retaguarda.i18n import DEFAULT_LOCALE, use_locale
+
+    with use_locale(locale or view.get("locale") or DEFAULT_LOCALE):
+        pdf = _InvoicePdf()
+        pdf.render(view)
+        return bytes(pdf.output())
 
 
 def money(value: Any) -> str:
@@ -101,7 +110,7 @@ class _InvoicePdf(FPDF):
         self.set_y(-12)
         self.set_font(self.sans, "", 7)
         self.set_text_color(120)
-        self.cell(0, 5, self._t(f"{self.footer_text}    page {self.page_no()}/{{nb}}"), align="C")
+        self.cell(0, 5, self._t(f"{self.footer_text}    " + _("page %(page)s", page=self.page_no()) + "/{nb}"), align="C")
 
     def _t(self, text: Any) -> str:
         value = "" if text is None else str(text)
@@ -111,8 +120,8 @@ class _InvoicePdf(FPDF):
         tenant = view.get("tenant") or {}
         customer = view.get("customer") or {}
         number = view.get("number", "")
-        self.footer_text = f"{tenant.get('name', '')} - invoice {number}"
-        self.set_title(f"Invoice {number}")
+        self.footer_text = f"{tenant.get('name', '')} - " + _("invoice %(number)s", number=number)
+        self.set_title(_("Invoice %(number)s", number=number))
         self.set_author(str(tenant.get("name", "")))
         self.add_page()
         self._header(view, tenant)
@@ -127,7 +136,7 @@ class _InvoicePdf(FPDF):
             self.ln(3)
             self.set_font(self.sans, "", 8)
             self.set_text_color(60)
-            self.multi_cell(CONTENT_W, 4, self._t(f"Pay online: {view['payment_url']}"))
+            self.multi_cell(CONTENT_W, 4, self._t(_("Pay online: %(url)s", url=view["payment_url"])))
 
     def _header(self, view: dict, tenant: dict) -> None:
         top = self.get_y()
@@ -147,10 +156,10 @@ class _InvoicePdf(FPDF):
         self.set_xy(x, top)
         self.set_font(self.sans, "B", 14)
         self.set_text_color(20)
-        self.cell(CONTENT_W - 115, 7, self._t(f"Invoice {view.get('number', '')}"), align="R",
+        self.cell(CONTENT_W - 115, 7, self._t(_("Invoice %(number)s", number=view.get("number", ""))), align="R",
                   new_x="LMARGIN", new_y="NEXT")
         self.set_font(self.sans, "", 9)
-        dates = (("Issued", br_date(view.get("issue_date"))), ("Due", br_date(view.get("due_date"))))
+        dates = ((_("Issued"), br_date(view.get("issue_date"))), (_("Due"), br_date(view.get("due_date"))))
         for label, value in dates:
             self.set_x(x)
             self.cell(CONTENT_W - 115, 5, self._t(f"{label}: {value}"), align="R",
@@ -158,7 +167,7 @@ class _InvoicePdf(FPDF):
         status = str(view.get("status") or "")
         if status:
             colour = STATUS_COLOURS.get(status, (60, 60, 60))
-            label = status.replace("_", " ").upper()
+            label = status_label(status).upper()
             self.set_font(self.sans, "B", 9)
             width = self.get_string_width(label) + 6
             self.set_xy(MARGIN + CONTENT_W - width, self.get_y() + 1)
@@ -173,7 +182,7 @@ class _InvoicePdf(FPDF):
     def _parties(self, tenant: dict, customer: dict) -> None:
         self.set_text_color(110)
         self.set_font(self.sans, "B", 7.5)
-        self.cell(0, 4, "BILL TO", new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 4, self._t(_("BILL TO")), new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(20)
         self.set_font(self.sans, "B", 10.5)
         self.multi_cell(CONTENT_W, 5, self._t(customer.get("name", "")), new_x="LMARGIN", new_y="NEXT")
@@ -190,7 +199,7 @@ class _InvoicePdf(FPDF):
         self._items_header(widths)
         items = view.get("items") or []
         if not items:
-            self.cell(CONTENT_W, 7, "No items.", new_x="LMARGIN", new_y="NEXT")
+            self.cell(CONTENT_W, 7, self._t(_("No items.")), new_x="LMARGIN", new_y="NEXT")
         for item in items:
             total = item.get("total")
             if total is None:
@@ -217,9 +226,9 @@ class _InvoicePdf(FPDF):
         self.set_font(self.sans, "B", 8.5)
         self.set_fill_color(238, 241, 245)
         self.set_text_color(40)
-        heads = ("Description", "Qty", "Unit price", "Total")
+        heads = (_("Description"), _("Qty"), _("Unit price"), _("Total"))
         for width, head, align in zip(widths, heads, ("L", "R", "R", "R")):
-            self.cell(width, 7, head, border="B", align=align, fill=True)
+            self.cell(width, 7, self._t(head), border="B", align=align, fill=True)
         self.ln(7)
         self.set_font(self.sans, "", 9)
         self.set_text_color(20)
@@ -227,19 +236,19 @@ class _InvoicePdf(FPDF):
     def _totals(self, view: dict) -> None:
         rows: list[tuple[str, Any, bool]] = []
         if view.get("subtotal") is not None:
-            rows.append(("Subtotal", view["subtotal"], False))
+            rows.append((_("Subtotal"), view["subtotal"], False))
         discounts = view.get("discounts")
         if isinstance(discounts, list):
             for d in discounts:
                 amount = -abs(Decimal(str(d.get("amount", 0))))
-                rows.append((d.get("description") or "Discount", amount, False))
+                rows.append((d.get("description") or _("Discount"), amount, False))
         elif discounts not in (None, "", 0) and Decimal(str(discounts)) != 0:
-            rows.append(("Discounts", -abs(Decimal(str(discounts))), False))
-        rows.append(("Total", view.get("total"), True))
+            rows.append((_("Discounts"), -abs(Decimal(str(discounts))), False))
+        rows.append((_("Total"), view.get("total"), True))
         if view.get("paid") not in (None, "") and Decimal(str(view["paid"])) != 0:
-            rows.append(("Paid", view["paid"], False))
+            rows.append((_("Paid"), view["paid"], False))
         if view.get("balance") is not None:
-            rows.append(("Balance due", view["balance"], True))
+            rows.append((_("Balance due"), view["balance"], True))
         label_w, value_w = 45.0, 35.0
         for label, value, strong in rows:
             self.set_x(MARGIN + CONTENT_W - label_w - value_w)
@@ -266,7 +275,7 @@ class _InvoicePdf(FPDF):
         self.cell(0, 6, self._t(title), new_x="LMARGIN", new_y="NEXT")
 
     def _pix(self, pix: dict) -> None:
-        self._section_title("Pay with PIX")
+        self._section_title(_("Pay with PIX"))
         qr_size = 38.0
         if self.get_y() + qr_size > 277:
             self.add_page()
@@ -281,8 +290,8 @@ class _InvoicePdf(FPDF):
         self.set_font(self.sans, "", 8.5)
         self.set_text_color(60)
         text_w = CONTENT_W - qr_size - 5
-        self.multi_cell(text_w, 4.2, "Scan the QR code in your bank app, or copy and paste the code below "
-                        "(PIX copia e cola):", align="L", new_x="LEFT", new_y="NEXT")
+        self.multi_cell(text_w, 4.2, self._t(_("Scan the QR code in your bank app, or copy and paste the code below "
+                                  "(PIX copia e cola):")), align="L", new_x="LEFT", new_y="NEXT")
         self.ln(1)
         self.set_font(self.mono, "", 7.5)
         self.set_text_color(20)
@@ -301,15 +310,16 @@ class _InvoicePdf(FPDF):
         self.set_y(max(self.get_y(), top + qr_size) + 4)
 
     def _boleto(self, boleto: dict, view: dict, tenant: dict) -> None:
-        self._section_title("Boleto")
+        self._section_title(_("Boleto"))
         if self.get_y() + 40 > 277:
             self.add_page()
         self.set_font(self.sans, "", 8)
         self.set_text_color(60)
-        meta = [f"Beneficiary: {tenant.get('name', '')}", f"Due: {br_date(view.get('due_date'))}",
-                f"Amount: {money(boleto.get('amount', view.get('total')))}"]
+        meta = [_("Beneficiary: %(name)s", name=tenant.get("name", "")),
+                _("Due: %(date)s", date=br_date(view.get("due_date"))),
+                _("Amount: %(amount)s", amount=money(boleto.get("amount", view.get("total"))))]
         if boleto.get("our_number"):
-            meta.append(f"Our number: {boleto['our_number']}")
+            meta.append(_("Our number: %(number)s", number=boleto["our_number"]))
         self.cell(0, 4.5, self._t("    ".join(meta)), new_x="LMARGIN", new_y="NEXT")
         self.ln(1)
         self.set_font(self.mono, "", 11.5)

@@ -9,6 +9,7 @@ import retaguarda.billing.money as m
 from retaguarda.billing.application import local_date, public_token
 from retaguarda.billing.domain import OPEN_STATUSES, Invoice
 from retaguarda.billing.due import charges_due
+from retaguarda.i18n import format_percent, gettext
 from retaguarda.shared.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -16,8 +17,10 @@ if TYPE_CHECKING:
 
 
 def parse_date(value: Any, field: str) -> date:
-    try:
-        return date.fromisoformat(str(value).strip())
+    from retaguarda.i18n import parse_date as parse_typed_date
+
+    try:  # aaaa-mm-dd, or dd/mm/aaaa as people type it
+        return parse_typed_date(str(value))
     except ValueError:
         raise ValidationError(field, "must be a date YYYY-MM-DD") from None
 
@@ -84,7 +87,9 @@ def pdf_view(container: Container, inv: Invoice) -> dict[str, Any]:
         "items": [{"description": i["description"], "quantity": i["quantity"], "unit_price": i["unit_price"],
                    "total": i["amount"]} for i in inv.items],
         "discounts": inv.discount, "total": inv.total, "paid": view["paid"], "balance": inv.balance,
-        "fine_interest_note": (f"After the due date: fine {settings.values['fine_percent']} % and interest "
-                               f"{settings.values['interest_percent_month']} % a month, pro rata die."),
+        "fine_interest_note": gettext(
+            "After the due date: fine %(fine)s and interest %(interest)s a month, pro rata die.",
+            fine=format_percent(settings.values["fine_percent"], 2),
+            interest=format_percent(settings.values["interest_percent_month"], 2)),
         "pix": inv.pix, "boleto": inv.boleto, "payment_url": view["public_url"],
     }

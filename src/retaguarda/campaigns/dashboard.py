@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from retaguarda.i18n import gettext as _
 from retaguarda.campaigns.domain import PROVIDERS
 
 if TYPE_CHECKING:
@@ -92,9 +93,9 @@ def cards(conn: Any, principal: Any) -> list[dict[str, Any]]:
     dead = conn.execute(sa.select(sa.func.count()).select_from(m).where(
         m.c.tenant_id == principal.tenant_id, m.c.dead.is_(True))).scalar() or 0
     return [
-        {"title": "Active campaigns", "value": int(active), "href": "/campaigns", "tone": "ok",
+        {"title": _("Active campaigns"), "value": int(active), "href": "/campaigns", "tone": "ok",
          "testid": "card-campaigns-active"},
-        {"title": "Campaign dead letters", "value": int(dead), "href": "/campaigns/queues",
+        {"title": _("Campaign dead letters"), "value": int(dead), "href": "/campaigns/queues",
          "tone": "bad" if dead else "ok", "testid": "card-campaigns-dead"},
     ]
 

@@ -20,6 +20,7 @@ from projections.campaigns.campaign_progress import (
     provider_breakdown,
 )
 from projections.campaigns.opt_outs import get_settings_row, list_optouts
+from retaguarda.i18n import N_
 from retaguarda.campaigns.domain import CREDENTIAL_PROVIDERS, PROVIDERS, STATUSES
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
@@ -153,7 +154,7 @@ def settings_page(request: Request[Any, Any, Any], saved: int = 0, error: str = 
         row = get_settings_row(conn, p.tenant_id)
     return Template("campaigns/settings.html", context={
         "s": row, "providers": CREDENTIAL_PROVIDERS, "fields": CREDENTIAL_FIELDS, "secret_fields": SECRET_FIELDS,
-        "flash": "Settings saved." if saved else None, "error": error, "test": None})
+        "flash": N_("Settings saved.") if saved else None, "error": error, "test": None})
 
 
 @post("/campaigns/settings", opt=ADMIN, sync_to_thread=True, include_in_schema=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from retaguarda.i18n import gettext as _
 from projections.cnpj.usage import month_usage
 from projections.cnpj.watchlist import count_by_situation
 from retaguarda.cnpj.application import month_of
@@ -19,9 +20,9 @@ def cards(conn: Any, principal: Any) -> list[dict[str, Any]]:
 
     used = month_usage(conn, principal.tenant_id, month_of(datetime.now(timezone.utc)))
     return [
-        {"title": "CNPJs watched", "value": total, "href": "/cnpj/targets", "tone": "ok", "testid": "card-cnpj-targets"},
-        {"title": "CNPJs not active", "value": irregular, "href": "/cnpj/targets?situation=BAIXADA",
+        {"title": _("CNPJs watched"), "value": total, "href": "/cnpj/targets", "tone": "ok", "testid": "card-cnpj-targets"},
+        {"title": _("CNPJs not active"), "value": irregular, "href": "/cnpj/targets?situation=BAIXADA",
          "tone": "bad" if irregular else "ok", "testid": "card-cnpj-irregular"},
-        {"title": "CNPJ checks this month", "value": used, "href": "/cnpj/usage", "tone": "ok",
+        {"title": _("CNPJ checks this month"), "value": used, "href": "/cnpj/usage", "tone": "ok",
          "testid": "card-cnpj-usage"},
     ]

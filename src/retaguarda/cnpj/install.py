@@ -39,9 +39,11 @@ def make_chain(settings: Any, telemetry: Any, **options: Any) -> Any:
 
 
 def alert_email(params: dict[str, Any], container: Container) -> tuple[str, str]:
-    subject = f"CNPJ {params['cnpj']} changed ({params['alerts']})"
-    lines = [f"The CNPJ check of {params.get('label') or params['cnpj']} found changes:", "",
-             params.get("changes", ""), "", f"Report: {params.get('url', '')}"]
+    from retaguarda.i18n import gettext as _
+
+    subject = _("CNPJ %(cnpj)s changed (%(alerts)s)", cnpj=params["cnpj"], alerts=params["alerts"])
+    lines = [_("The CNPJ check of %(target)s found changes:", target=params.get("label") or params["cnpj"]),
+             "", params.get("changes", ""), "", _("Report: %(url)s", url=params.get("url", ""))]
     return subject, "\n".join(lines)
 
 

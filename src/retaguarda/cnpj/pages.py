@@ -13,6 +13,7 @@ from litestar.params import Body
 from litestar.response import Redirect
 
 from projections.cnpj.watchlist import get_check_row, get_target_row, list_targets
+from retaguarda.i18n import N_, gettext
 from retaguarda.cnpj.application import QuotaExceededError
 from retaguarda.cnpj.domain import ALERTS, PLANS, PROVIDERS, SCHEDULES, SITUATIONS, clean_cnpj
 from retaguarda.cnpj.views import build_report, check_body, import_row, start_import, usage_body
@@ -67,7 +68,7 @@ def validate_cnpj(data: dict[str, Any] = FORM) -> Template:
     message, ok = "", False
     if value:
         try:
-            ok, message = True, f"Valid CNPJ {_fmt(clean_cnpj(value))}"
+            ok, message = True, gettext("Valid CNPJ %(cnpj)s", cnpj=_fmt(clean_cnpj(value)))
         except ValidationError as exc:
             message = exc.message
     return Template("cnpj/_cnpj_hint.html", context={"ok": ok, "message": message})
@@ -98,7 +99,7 @@ def report_page(request: Request[Any, Any, Any], target_id: str, tab: str = "rep
     return Template("cnpj/report.html", context={
         "r": report, "t": report["target"], "latest": report["latest"], "fmt": _fmt,
         "tab": tab if tab in ("report", "history", "checks") else "report",
-        "flash": "Target added to the watch-list." if created else None,
+        "flash": N_("Target added to the watch-list.") if created else None,
         "alerts": ALERTS, "schedules": SCHEDULES,
     })
 
@@ -151,41 +152,53 @@ def retry_webhook(request: Request[Any, Any, Any], check_id: str) -> Redirect:
 # Exports ---------------------------------------------------------------------------------
 
 def _lines(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) rows of the report in the current locale; money and dates as Brazilians write them."""
+    from retaguarda.i18n import format_date, format_datetime, format_money
+    from retaguarda.i18n import gettext as _
+
     latest = (report.get("latest") or {}).get("result") or {}
     t = report["target"]
-    rows = [("CNPJ", _fmt(t["cnpj"])), ("Label", t["label"] or "")]
+    rows = [("CNPJ", _fmt(t["cnpj"])), (_("Label"), t["label"] or "")]
     if not latest:
-        return rows + [("Snapshot", "no completed check yet")]
+        return rows + [(_("Snapshot"), _("no completed check yet"))]
     sit = latest.get("situacao") or {}
     addr = latest.get("address") or {}
+    yes_no = {True: _("yes"), False: _("no"), None: "-"}
+    since = _("since %(date)s", date=format_date(sit["date"])) if sit.get("date") else ""
     rows += [
-        ("Razão social", latest.get("razao_social") or ""), ("Nome fantasia", latest.get("nome_fantasia") or ""),
-        ("Situação", f"{sit.get('description') or ''} since {sit.get('date') or '?'} {sit.get('reason') or ''}".strip()),
-        ("Opening date", latest.get("opening_date") or ""),
-        ("Legal nature", f"{(latest.get('legal_nature') or {}).get('code') or ''} "
-                         f"{(latest.get('legal_nature') or {}).get('description') or ''}".strip()),
-        ("Size (porte)", latest.get("porte") or ""), ("Share capital", latest.get("share_capital") or ""),
-        ("Main CNAE", f"{(latest.get('main_cnae') or {}).get('code', '')} {(latest.get('main_cnae') or {}).get('description', '')}"),
-        ("Address", f"{addr.get('street') or ''} {addr.get('number') or ''} {addr.get('complement') or ''}, "
-                    f"{addr.get('district') or ''}, {addr.get('municipality') or ''}/{addr.get('uf') or ''} "
-                    f"CEP {addr.get('cep') or ''} IBGE {addr.get('municipality_ibge') or '-'}"),
+        (_("Legal name"), latest.get("razao_social") or ""), (_("Trade name"), latest.get("nome_fantasia") or ""),
+        (_("Situação"), f"{sit.get('description') or ''} {since} {sit.get('reason') or ''}".strip()),
+        (_("Opened"), format_date(latest.get("opening_date")) or ""),
+        (_("Legal nature"), f"{(latest.get('legal_nature') or {}).get('code') or ''} "
+                            f"{(latest.get('legal_nature') or {}).get('description') or ''}".strip()),
+        (_("Size (porte)"), latest.get("porte") or ""),
+        (_("Share capital"), format_money(latest.get("share_capital")) if latest.get("share_capital") else ""),
+        (_("Main CNAE"), f"{(latest.get('main_cnae') or {}).get('code', '')} "
+                         f"{(latest.get('main_cnae') or {}).get('description', '')}"),
+        (_("Address"), f"{addr.get('street') or ''} {addr.get('number') or ''} {addr.get('complement') or ''}, "
+                       f"{addr.get('district') or ''}, {addr.get('municipality') or ''}/{addr.get('uf') or ''} "
+                       f"CEP {addr.get('cep') or ''} IBGE {addr.get('municipality_ibge') or '-'}"),
         ("E-mail", str(latest.get("email") or "")),
-        ("Phones", ", ".join(latest["phones"]) if isinstance(latest.get("phones"), list) else str(latest.get("phones"))),
-        ("Simples / MEI", f"{latest.get('simples')} / {latest.get('mei')}"),
+        (_("Phones"), ", ".join(latest["phones"]) if isinstance(latest.get("phones"), list)
+         else str(latest.get("phones"))),
+        (_("Simples / MEI"), f"{yes_no.get(latest.get('simples'), latest.get('simples'))} / "
+                             f"{yes_no.get(latest.get('mei'), latest.get('mei'))}"),
     ]
     partners = latest.get("partners")
     if isinstance(partners, list):
         for p in partners:
-            rows.append(("Partner", f"{p.get('name')} ({p.get('qualification') or ''}) "
-                                    f"{p.get('document') or ''} since {p.get('entry_date') or '?'}"))
+            entry = format_date(p["entry_date"]) if p.get("entry_date") else "?"
+            rows.append((_("Partner"), f"{p.get('name')} ({p.get('qualification') or ''}) "
+                                       f"{p.get('document') or ''} " + _("since %(date)s", date=entry)))
     else:
-        rows.append(("Partners", str(partners)))
-    rows.append(("Source", f"{report['latest']['provider']} at {report['latest']['completed_at']}"
-                           + (" (cache)" if report["latest"]["cache_hit"] else "")))
+        rows.append((_("Partners"), str(partners)))
+    rows.append((_("Source"), _("%(provider)s at %(date)s", provider=report["latest"]["provider"],
+                                date=format_datetime(report["latest"]["completed_at"]))
+                 + (" " + _("(cache)") if report["latest"]["cache_hit"] else "")))
     for item in report["timeline"]:
         for change in item["changes"]:
-            what = "changed" if change.get("personal") else f"{change.get('before')} -> {change.get('after')}"
-            rows.append((f"Change {str(item['at'])[:10]}", f"{change['field']}: {what}"))
+            what = _("changed") if change.get("personal") else f"{change.get('before')} -> {change.get('after')}"
+            rows.append((_("Change %(date)s", date=format_date(str(item["at"])[:10])), f"{change['field']}: {what}"))
     return rows
 
 
@@ -194,7 +207,9 @@ def export_csv(request: Request[Any, Any, Any], target_id: str) -> Response[byte
     report = build_report(request, target_id)
     buffer = io.StringIO()
     writer = csv_writer(buffer)
-    writer.writerow(["field", "value"])
+    from retaguarda.i18n import gettext
+
+    writer.writerow([gettext("Field"), gettext("Value")])
     writer.writerows(_lines(report))
     # text/csv only: Litestar adds "; charset=utf-8" itself (it was sent twice)
     return Response(buffer.getvalue().encode("utf-8-sig"), media_type="text/csv",
@@ -214,10 +229,13 @@ def export_pdf(request: Request[Any, Any, Any], target_id: str) -> Response[byte
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 15)
-    pdf.cell(0, 10, latin(f"CNPJ report - {_fmt(report['target']['cnpj'])}"), new_x="LMARGIN", new_y="NEXT")
+    from retaguarda.i18n import gettext
+
+    pdf.cell(0, 10, latin(gettext("CNPJ report - %(cnpj)s", cnpj=_fmt(report["target"]["cnpj"]))),
+             new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
     if report.get("latest") and report["latest"].get("sandbox"):
-        pdf.cell(0, 6, "Sandbox data (demo) - not a real lookup", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, latin(gettext("Sandbox data (demo) - not a real lookup")), new_x="LMARGIN", new_y="NEXT")
     for label, value in _lines(report):
         pdf.set_font("Helvetica", "B", 9)
         pdf.cell(40, 6, latin(label))
@@ -241,7 +259,7 @@ async def import_upload(request: Request[Any, Any, Any]) -> Template:
     raw = await upload.read() if upload is not None and not isinstance(upload, str) else b""
     if not raw.strip():
         return Template("cnpj/import.html", status_code=422,
-                        context={"job": None, "error": "Choose a CSV file with a cnpj column."})
+                        context={"job": None, "error": N_("Choose a CSV file with a cnpj column.")})
     text = raw.decode("utf-8-sig", errors="replace")
     job = start_import(request, text)
     return Template("cnpj/import.html", context={"job": job, "error": None})
@@ -276,7 +294,7 @@ def providers_page(request: Request[Any, Any, Any]) -> Template:
 def settings_page(request: Request[Any, Any, Any], saved: int = 0) -> Template:
     options = container_of(request).cnpj.settings_of(require_principal(request).tenant_id)
     return Template("cnpj/settings.html", context={"o": options, "errors": {}, "providers": PROVIDERS,
-                                                    "plans": PLANS, "flash": "Settings saved." if saved else None})
+                                                    "plans": PLANS, "flash": N_("Settings saved.") if saved else None})
 
 
 @post("/cnpj/settings", opt=ADMIN, sync_to_thread=True, include_in_schema=False)

@@ -36,7 +36,7 @@ from retaguarda.contracts.signing import (
     token_hash,
     verify_clicksign_webhook,
 )
-from retaguarda.i18n import _, format_date
+from retaguarda.i18n import DEFAULT_LOCALE, _, format_date, use_locale
 from retaguarda.services import Saved, Service
 from retaguarda.shared.claims import Claim, claim_id
 from retaguarda.shared.clock import SAO_PAULO
@@ -289,24 +289,27 @@ class Contracts(Service):
         v = c.version_at(version) if version is not None else c.current
         if v is None:
             raise NotFoundError("Version", version)
-        title = _("Service contract %(number)s", number=c.number)
-        pdf = render_contract_pdf(
-            number=c.number, version=v["number"], title=title, text=v["text"], at=v["at"]
-        )
-        sig = c.signature
-        if sig is not None and sig["version"] == v["number"]:
-            pdf = with_signature_page(pdf, {**sig, "number": c.number})
+        with use_locale(DEFAULT_LOCALE):  # a legal document: the same bytes whoever asks for it
+            title = _("Service contract %(number)s", number=c.number)
+            pdf = render_contract_pdf(
+                number=c.number, version=v["number"], title=title, text=v["text"], at=v["at"]
+            )
+            sig = c.signature
+            if sig is not None and sig["version"] == v["number"]:
+                pdf = with_signature_page(pdf, {**sig, "number": c.number})
         return pdf
 
     def _unsigned_pdf(self, c: Contract, version: int) -> bytes:
+        """In pt_BR whatever the request's language: its SHA-256 is compared when the link is used."""
         v = c.versions[version - 1]
-        return render_contract_pdf(
-            number=c.number,
-            version=v["number"],
-            title=_("Service contract %(number)s", number=c.number),
-            text=v["text"],
-            at=v["at"],
-        )
+        with use_locale(DEFAULT_LOCALE):
+            return render_contract_pdf(
+                number=c.number,
+                version=v["number"],
+                title=_("Service contract %(number)s", number=c.number),
+                text=v["text"],
+                at=v["at"],
+            )
 
     def send_for_signature(self, meta: Meta, contract_id: str) -> Sent:
         """Starts the tenant's provider; the built-in one mails a single-use, expiring link."""

@@ -12,7 +12,7 @@ from litestar.response import Redirect
 
 from projections.customers.customer_list import get_customer_row, list_customers
 from retaguarda.customers.domain import ADDRESS_FIELDS, STATUSES
-from retaguarda.i18n import _
+from retaguarda.i18n import N_
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.documents import format_document
 from retaguarda.shared.errors import ConflictError, ValidationError
@@ -98,7 +98,7 @@ def create(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
 def detail(request: Request[Any, Any, Any], customer_id: str, tab: str = "overview",
            created: int = 0, saved: int = 0) -> Template:
     row = _row(request, customer_id)
-    flash = _("Customer created.") if created else (_("Changes saved.") if saved else None)
+    flash = N_("Customer created.") if created else (N_("Changes saved.") if saved else None)
     return Template("customers/detail.html", context={
         "c": row, "tab": tab if tab in ("overview", "history") else "overview",
         "flash": flash, "fmt": format_document, "v": _overview(request, row),

@@ -10,25 +10,44 @@ import io
 from decimal import Decimal
 from typing import Any
 
+from retaguarda.i18n import N_
+from retaguarda.i18n import gettext as _
 from retaguarda.shared.exports import append_row, csv_writer
 
-COLUMNS = (
-    ("number", "NFS-e"), ("competence", "Competência"), ("authorized_at", "Autorizada em"),
-    ("tomador_name", "Tomador"), ("tomador_document", "CPF/CNPJ"), ("service_code", "Serviço"),
-    ("base", "Base de cálculo"), ("iss_rate", "Alíquota ISS %"), ("iss", "ISS"),
-    ("iss_withheld", "ISS retido"), ("cbs", "CBS"), ("ibs", "IBS"), ("amount", "Valor"),
-    ("status", "Situação"),
+# Column titles are msgids (English), translated when a book is written (pt_BR by default).
+_COLUMNS = (
+    ("number", "NFS-e"), ("competence", N_("Competence")), ("authorized_at", N_("Authorized at")),
+    ("tomador_name", N_("Tomador")), ("tomador_document", "CPF/CNPJ"), ("service_code", N_("Service")),
+    ("base", N_("Tax base")), ("iss_rate", N_("ISS rate %")), ("iss", "ISS"),
+    ("iss_withheld", N_("ISS withheld")), ("cbs", "CBS"), ("ibs", "IBS"), ("amount", N_("Amount")),
+    ("status", N_("Status")),
 )
 MONEY_KEYS = {"base", "iss", "cbs", "ibs", "amount", "iss_rate"}
-STATUS_PT = {"authorized": "autorizada", "cancelled": "cancelada"}
+STATUS_WORDS = {"authorized": N_("authorized"), "cancelled": N_("cancelled")}
+
+
+class _Columns:
+    """(key, title) pairs with the titles in the current locale."""
+
+    def __iter__(self) -> Any:
+        return iter([(key, _(title)) for key, title in _COLUMNS])
+
+    def __getitem__(self, index: Any) -> Any:
+        return list(self)[index]
+
+    def __len__(self) -> int:
+        return len(_COLUMNS)
+
+
+COLUMNS = _Columns()
 
 
 def _cell(item: dict[str, Any], key: str) -> Any:
     value = item.get(key)
     if key == "iss_withheld":
-        return "sim" if value else "não"
+        return _("yes") if value else _("no")
     if key == "status":
-        return STATUS_PT.get(str(value), value)
+        return _(STATUS_WORDS[str(value)]) if str(value) in STATUS_WORDS else value
     if key == "authorized_at" and value is not None:
         from retaguarda.shared.clock import SAO_PAULO
 
@@ -60,39 +79,40 @@ def _month_br(competence: Any) -> str:
     return f"{text[5:7]}/{text[:4]}" if len(text) == 7 and text[4] == "-" else text
 
 
-def to_csv(doc: dict[str, Any]) -> bytes:
+def _to_csv(doc: dict[str, Any]) -> bytes:
     """Semicolon-separated, UTF-8 with BOM (opens correctly in spreadsheet programs in Brazil)."""
     out = io.StringIO()
     writer = csv_writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([title for _, title in COLUMNS])
+    writer.writerow([title for _key, title in COLUMNS])
     for item in doc["items"]:
-        writer.writerow([_csv_cell(item, key) for key, _ in COLUMNS])
+        writer.writerow([_csv_cell(item, key) for key, _title in COLUMNS])
     totals = doc["totals"]
-    writer.writerow(["TOTAL (autorizadas)", _month_br(doc["competence"]), "", "", "", "",
+    writer.writerow([_("TOTAL (authorized)"), _month_br(doc["competence"]), "", "", "", "",
                      _br_decimal(totals["base"]), "", _br_decimal(totals["iss"]),
                      _br_decimal(totals["iss_withheld"]), _br_decimal(totals["cbs"]),
                      _br_decimal(totals["ibs"]), _br_decimal(totals["amount"]),
-                     f"{doc['count']} nota(s); {doc['cancelled']} cancelada(s) fora do total"])
+                     _("%(count)s note(s); %(cancelled)s cancelled outside the total",
+                       count=doc["count"], cancelled=doc["cancelled"])])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(doc: dict[str, Any]) -> bytes:
+def _to_xlsx(doc: dict[str, Any]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
     wb = Workbook()
     ws = wb.active
-    ws.title = f"Livro {doc['competence']}"
-    append_row(ws, [f"Livro fiscal de serviços — competência {doc['competence']}"])
+    ws.title = _("Book %(competence)s", competence=doc["competence"])
+    append_row(ws, [_("Fiscal book of services — competence %(competence)s", competence=doc["competence"])])
     ws["A1"].font = Font(bold=True, size=13)
     append_row(ws, [])
-    append_row(ws, [title for _, title in COLUMNS])
+    append_row(ws, [title for _key, title in COLUMNS])
     for cell in ws[3]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E8ECF1")
     for item in doc["items"]:
         row = []
-        for key, _ in COLUMNS:
+        for key, _title in COLUMNS:
             value = _cell(item, key)
             row.append(Decimal(value) if key in MONEY_KEYS and value != "" else value)
         append_row(ws, row)
@@ -101,7 +121,7 @@ def to_xlsx(doc: dict[str, Any]) -> bytes:
                 cell.font = Font(strike=True, color="991B1B")
     totals = doc["totals"]
     append_row(ws, [])
-    append_row(ws, ["TOTAL (autorizadas)", "", "", "", "", "", Decimal(totals["base"]), "",
+    append_row(ws, [_("TOTAL (authorized)"), "", "", "", "", "", Decimal(totals["base"]), "",
                Decimal(totals["iss"]), Decimal(totals["iss_withheld"]), Decimal(totals["cbs"]),
                Decimal(totals["ibs"]), Decimal(totals["amount"]), f"{doc['count']} nota(s)"])
     for cell in ws[ws.max_row]:
@@ -122,22 +142,22 @@ def _latin(text: Any) -> str:
     return str(text).replace("—", "-").encode("latin-1", "replace").decode("latin-1")
 
 
-def to_pdf(doc: dict[str, Any], issuer_name: str = "") -> bytes:
+def _to_pdf(doc: dict[str, Any], issuer_name: str = "") -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF(orientation="L", unit="mm", format="A4")
-    pdf.set_title(f"Livro fiscal {doc['competence']}")
+    pdf.set_title(_("Fiscal book %(month)s", month=doc["competence"]))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 13)
-    pdf.cell(0, 8, _latin(f"Livro fiscal de serviços - competência {doc['competence']}"),
+    pdf.cell(0, 8, _latin(_("Fiscal book of services - competence %(competence)s", competence=doc["competence"])),
              new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
     pdf.cell(0, 5, _latin(issuer_name), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     widths = (14, 20, 26, 56, 30, 14, 22, 13, 18, 12, 16, 14, 22)
-    short = {"Alíquota ISS %": "ISS %", "Base de cálculo": "Base", "Autorizada em": "Autorizada",
-             "ISS retido": "Retido"}
-    headers = [short.get(title, title) for _, title in COLUMNS[:-1]]
+    short = {"iss_rate": "ISS %", "base": _("Base"), "authorized_at": _("Authorized"),
+             "iss_withheld": _("Withheld")}
+    headers = [short.get(key, title) for key, title in COLUMNS[:-1]]
     pdf.set_font("Helvetica", "B", 7)
     pdf.set_fill_color(232, 236, 241)
     for w, h in zip(widths, headers):
@@ -148,7 +168,7 @@ def to_pdf(doc: dict[str, Any], issuer_name: str = "") -> bytes:
         cancelled = item["status"] == "cancelled"
         if cancelled:
             pdf.set_text_color(153, 27, 27)
-        for w, (key, _) in zip(widths, COLUMNS[:-1]):
+        for w, (key, _title) in zip(widths, COLUMNS[:-1]):
             value = _latin(_cell(item, key))
             if cancelled and key == "number":
                 value += " (canc.)"
@@ -157,15 +177,39 @@ def to_pdf(doc: dict[str, Any], issuer_name: str = "") -> bytes:
         pdf.ln()
         pdf.set_text_color(0, 0, 0)
     if not doc["items"]:
-        pdf.cell(sum(widths), 6, _latin("Nenhuma nota autorizada nesta competência."), border=1)
+        pdf.cell(sum(widths), 6, _latin(_("No authorized note in this competence.")), border=1)
         pdf.ln()
     t = doc["totals"]
     pdf.set_font("Helvetica", "B", 7)
-    row = {"tomador_name": f"TOTAL ({doc['count']} autorizada(s))", "base": t["base"], "iss": t["iss"],
+    row = {"tomador_name": _("TOTAL (%(count)s authorized)", count=doc["count"]), "base": t["base"], "iss": t["iss"],
            "iss_withheld": t["iss_withheld"], "cbs": t["cbs"], "ibs": t["ibs"], "amount": t["amount"]}
-    for w, (key, _) in zip(widths, COLUMNS[:-1]):
+    for w, (key, _title) in zip(widths, COLUMNS[:-1]):
         pdf.cell(w, 6, _latin(row.get(key, "")), border=1, align="R" if key in MONEY_KEYS else "L")
     pdf.ln(8)
     pdf.set_font("Helvetica", "", 7)
-    pdf.cell(0, 4, _latin(f"Notas canceladas listadas e excluídas dos totais: {doc['cancelled']}."))
+    pdf.cell(0, 4, _latin(_("Cancelled notes listed and left out of the totals: %(n)s.", n=doc["cancelled"])))
     return bytes(pdf.output())
+
+
+# The book is a Brazilian fiscal document: written in pt_BR unless a locale is asked for.
+
+def to_csv(doc: dict[str, Any], locale: str | None = None) -> bytes:
+    """Semicolon-separated, UTF-8 with BOM (opens correctly in spreadsheet programs in Brazil)."""
+    from retaguarda.i18n import DEFAULT_LOCALE, use_locale
+
+    with use_locale(locale or DEFAULT_LOCALE):
+        return _to_csv(doc)
+
+
+def to_xlsx(doc: dict[str, Any], locale: str | None = None) -> bytes:
+    from retaguarda.i18n import DEFAULT_LOCALE, use_locale
+
+    with use_locale(locale or DEFAULT_LOCALE):
+        return _to_xlsx(doc)
+
+
+def to_pdf(doc: dict[str, Any], issuer_name: str = "", locale: str | None = None) -> bytes:
+    from retaguarda.i18n import DEFAULT_LOCALE, use_locale
+
+    with use_locale(locale or DEFAULT_LOCALE):
+        return _to_pdf(doc, issuer_name)

@@ -86,17 +86,27 @@ def notify_admins(container: Container, tenant_id: str, what: str) -> int:
 
 
 def certificate_email(params: dict[str, Any], container: Container) -> tuple[str, str]:
+    from retaguarda.i18n import format_datetime, ngettext
+    from retaguarda.i18n import gettext as _
     what = str(params["what"])
     link = f"{container.settings.base_url}/fiscal/settings"
+    valid_until = str(params["valid_until"])
+    try:  # stored as "YYYY-MM-DD HH:MM UTC"
+        from datetime import UTC, datetime
+
+        valid_until = format_datetime(datetime.strptime(valid_until, "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC))
+    except ValueError:
+        pass
     if what == "expired":
-        subject = "The NFS-e certificate has expired"
-        lead = f"The A1 certificate {params['subject']} expired on {params['valid_until']}."
+        subject = _("The NFS-e certificate has expired")
+        lead = _("The A1 certificate %(subject)s expired on %(date)s.", subject=params["subject"], date=valid_until)
     else:
-        days = what.split(":", 1)[1]
-        subject = f"The NFS-e certificate expires in {days} day{'s' if days != '1' else ''}"
-        lead = f"The A1 certificate {params['subject']} expires on {params['valid_until']}."
-    text = (f"{lead}\n\nNotes cannot be issued through the Portal Nacional without a valid "
-            f"certificate. Upload the renewed .pfx at {link}.\n")
+        days = int(what.split(":", 1)[1])
+        subject = ngettext("The NFS-e certificate expires in %(num)s day",
+                           "The NFS-e certificate expires in %(num)s days", days)
+        lead = _("The A1 certificate %(subject)s expires on %(date)s.", subject=params["subject"], date=valid_until)
+    text = (lead + "\n\n" + _("Notes cannot be issued through the Portal Nacional without a valid certificate. "
+                              "Upload the renewed .pfx at %(link)s.", link=link) + "\n")
     return subject, text
 
 

@@ -29,6 +29,7 @@ from retaguarda.fiscal.domain import (
     STATUSES,
     TAX_REGIMES,
 )
+from retaguarda.i18n import N_, error_text, format_datetime, format_money, gettext, parse_date, parse_money
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.clock import SAO_PAULO
 from retaguarda.shared.documents import format_document
@@ -47,12 +48,13 @@ CANCEL = {"permission": "fiscal:cancel"}
 SETTINGS = {"permission": "fiscal:settings"}
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 IN_FLIGHT = ("requested", "submitted", "cancelling")
-STATUS_LABELS = {
-    "draft": "draft", "requested": "sending", "submitted": "processing", "authorized": "authorized",
-    "rejected": "rejected", "failed": "failed", "cancelling": "cancelling", "cancelled": "cancelled",
-    "cancellation_rejected": "cancel rejected", "cancellation_failed": "cancel failed",
+STATUS_LABELS = {  # msgids, translated in fiscal/_status.html
+    "draft": N_("draft"), "requested": N_("sending"), "submitted": N_("processing"),
+    "authorized": N_("authorized"), "rejected": N_("rejected"), "failed": N_("failed"),
+    "cancelling": N_("cancelling"), "cancelled": N_("cancelled"),
+    "cancellation_rejected": N_("cancel rejected"), "cancellation_failed": N_("cancel failed"),
 }
-BACKEND_LABELS = {"sandbox": "Sandbox (simulated authority)", "portal_nacional": "Portal Nacional (Sefin)",
+BACKEND_LABELS = {"sandbox": N_("Sandbox (simulated authority)"), "portal_nacional": "Portal Nacional (Sefin)",
                   "focus_nfe": "Focus NFe", "tecnospeed": "TecnoSpeed PlugNotas"}
 SPECIAL_LABELS = {0: "Nenhum", 1: "Ato cooperado", 2: "Estimativa", 3: "Microempresa municipal",
                   4: "Notário ou registrador", 5: "Profissional autônomo", 6: "Sociedade de profissionais",
@@ -69,16 +71,13 @@ def _local(value: Any) -> str:
         return "—"
     if isinstance(value, str):
         return value
-    return value.astimezone(SAO_PAULO).strftime("%d/%m/%Y %H:%M")
+    return format_datetime(value)
 
 
 def _brl(value: Any) -> str:
     if value in (None, ""):
         return "—"
-    from decimal import Decimal
-
-    whole, frac = f"{Decimal(str(value)):,.2f}".split(".")
-    return "R$ " + whole.replace(",", ".") + "," + frac
+    return format_money(value)
 
 
 def _settings_row(request: Request[Any, Any, Any]) -> dict[str, Any] | None:
@@ -134,8 +133,9 @@ def _form_defaults(settings: dict[str, Any] | None, container: Container) -> dic
     service = (settings or {}).get("default_service") or {}
     today = container.clock.now().astimezone(SAO_PAULO).date()
     return {"service.code": service.get("code", ""), "service.nbs": service.get("nbs", ""),
-            "service.description": service.get("description", ""), "amount": "", "deductions": "0.00",
-            "competence": today.isoformat(), "iss_rate": service.get("iss_rate", "2.00"),
+            "service.description": service.get("description", ""), "amount": "", "deductions": "0,00",
+            "competence": today.isoformat(),
+            "iss_rate": format_money(service.get("iss_rate", "2.00"), currency=False),
             "iss_withheld": service.get("iss_withheld", False)}
 
 
@@ -150,25 +150,62 @@ def new_form(request: Request[Any, Any, Any], customer_id: str = "") -> Any:
         "note": None, **_helpers()})
 
 
-def _form_data(form: dict[str, Any]) -> dict[str, Any]:
+MONEY_FIELDS = (("amount", N_("Amount (R$)"), ""), ("deductions", N_("Deductions (R$)"), "0"),
+                ("iss_rate", N_("ISS rate (%)"), "0"))
+
+
+def _form_data(form: dict[str, Any], errors: dict[str, str] | None = None) -> dict[str, Any]:
+    """The draft as the service takes it; amounts typed as people do (1.500,00 · 1500,00 · 1500.00).
+
+    An amount or date that cannot be read goes to `errors` (field → Portuguese message)."""
+    errors = {} if errors is None else errors
+    numbers: dict[str, str] = {}
+    for field, label, default in MONEY_FIELDS:
+        raw = str(form.get(field) or "").strip()
+        if not raw:
+            numbers[field] = default
+            continue
+        try:
+            numbers[field] = str(parse_money(raw))
+        except ValueError:
+            numbers[field] = ""
+            errors[field] = gettext("%(field)s: “%(value)s” is not an amount (e.g. 1.234,56).",
+                                    field=gettext(label), value=raw)
+    competence = str(form.get("competence") or "").strip()
+    if competence and "/" in competence:
+        try:
+            competence = parse_date(competence if competence.count("/") == 2 else f"01/{competence}").isoformat()
+        except ValueError:
+            errors["competence"] = gettext("%(field)s: “%(value)s” is not a date (dd/mm/aaaa).",
+                                           field=gettext("Competence"), value=competence)
     return {
         "customer_id": str(form.get("customer_id") or ""),
         "service": {"code": form.get("service.code", ""), "nbs": form.get("service.nbs", ""),
                     "description": form.get("service.description", "")},
-        "amount": str(form.get("amount") or "").replace(",", "."),
-        "deductions": str(form.get("deductions") or "0").replace(",", "."),
-        "competence": form.get("competence", ""),
-        "iss_rate": str(form.get("iss_rate") or "0").replace(",", "."),
+        "amount": numbers["amount"],
+        "deductions": numbers["deductions"] or "0",
+        "competence": competence,
+        "iss_rate": numbers["iss_rate"] or "0",
         "iss_withheld": form.get("iss_withheld") in ("on", "true", "1", True),
     }
 
 
+def _form_errors(exc: ValidationError | ConflictError) -> dict[str, str]:
+    if isinstance(exc, ValidationError):
+        return {key: error_text(value) for key, value in exc.errors.items()}
+    return {exc.field or "form": error_text(exc.message)}
+
+
 @post("/fiscal/nfse/new", opt=WRITE, sync_to_thread=True, include_in_schema=False)
 def create(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
+    errors: dict[str, str] = {}
+    form = _form_data(data, errors)
     try:
-        saved = container_of(request).fiscal.create_draft(meta_of(request), _form_data(data))
+        if errors:
+            raise ValidationError.many(errors)
+        saved = container_of(request).fiscal.create_draft(meta_of(request), form)
     except (ValidationError, ConflictError) as exc:
-        errors = exc.errors if isinstance(exc, ValidationError) else {exc.field or "form": exc.message}
+        errors = {**_form_errors(exc), **errors}
         return Template("fiscal/form.html", status_code=422, context={
             "values": data, "errors": errors, "customers": _customers(request),
             "settings": _settings_row(request), "note": None, **_helpers()})
@@ -180,8 +217,10 @@ def edit_form(request: Request[Any, Any, Any], note_id: str) -> Template:
     row = _note_row(request, note_id)
     values = {"customer_id": row["customer_id"], "service.code": row["service_code"],
               "service.nbs": row["nbs"], "service.description": row["description"],
-              "amount": row["amount"], "deductions": row["deductions"],
-              "competence": row["competence"].isoformat(), "iss_rate": row["iss_rate"],
+              "amount": format_money(row["amount"], currency=False),
+              "deductions": format_money(row["deductions"], currency=False),
+              "competence": row["competence"].isoformat(),
+              "iss_rate": format_money(row["iss_rate"], currency=False),
               "iss_withheld": row["iss_withheld"]}
     return Template("fiscal/form.html", context={
         "values": values, "errors": {}, "customers": _customers(request),
@@ -191,10 +230,14 @@ def edit_form(request: Request[Any, Any, Any], note_id: str) -> Template:
 @post("/fiscal/nfse/{note_id:str}/edit", opt=WRITE, sync_to_thread=True, include_in_schema=False)
 def update(request: Request[Any, Any, Any], note_id: str, data: dict[str, Any] = FORM) -> Any:
     row = _note_row(request, note_id)
+    errors: dict[str, str] = {}
+    form = _form_data(data, errors)
     try:
-        container_of(request).fiscal.correct_note(meta_of(request), note_id, _form_data(data))
+        if errors:
+            raise ValidationError.many(errors)
+        container_of(request).fiscal.correct_note(meta_of(request), note_id, form)
     except (ValidationError, ConflictError) as exc:
-        errors = exc.errors if isinstance(exc, ValidationError) else {exc.field or "form": exc.message}
+        errors = {**_form_errors(exc), **errors}
         return Template("fiscal/form.html", status_code=422, context={
             "values": data, "errors": errors, "customers": _customers(request),
             "settings": _settings_row(request), "note": row, **_helpers()})
@@ -204,16 +247,19 @@ def update(request: Request[Any, Any, Any], note_id: str, data: dict[str, Any] =
 @post("/fiscal/preview", opt=READ, sync_to_thread=True, include_in_schema=False)
 def preview(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Template:
     p = require_principal(request)
-    form = _form_data(data)
+    errors: dict[str, str] = {}
+    form = _form_data(data, errors)
     fs = container_of(request).fiscal.get_settings(p.tenant_id)
     try:
+        if errors:
+            raise ValidationError.many(errors)
         if fs is None:
             raise ConflictError("configure the fiscal settings first")
         taxes = preview_taxes(fs, form["amount"] or "0", form["deductions"] or "0", form["iss_rate"],
                               form["iss_withheld"])
         error = None
     except (ValidationError, ConflictError) as exc:
-        taxes, error = None, exc.message
+        taxes, error = None, "; ".join(_form_errors(exc).values())
     return Template("fiscal/_preview.html", context={"t": taxes, "error": error, **_helpers()})
 
 
@@ -245,7 +291,7 @@ def detail(request: Request[Any, Any, Any], note_id: str, tab: str = "overview",
     if tab == "log":
         with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
             calls = list_calls(conn, p.tenant_id, note_id)
-    flash = "Draft created." if created else ("Changes saved." if saved else None)
+    flash = gettext("Draft created.") if created else (gettext("Changes saved.") if saved else None)
     return Template("fiscal/detail.html", context={
         "n": row, "tab": tab if tab in ("overview", "log", "history") else "overview", "calls": calls,
         "flash": flash, "reasons": CANCEL_REASONS, "in_flight": row["status"] in IN_FLIGHT,
@@ -261,15 +307,15 @@ def _act(request: Request[Any, Any, Any], note_id: str, action: Any, done: str) 
     try:
         action()
     except (ValidationError, ConflictError) as exc:
-        return _panel(request, note_id, exc.message, "error", 422)
-    return _panel(request, note_id, done)
+        return _panel(request, note_id, error_text(exc.message), "error", 422)
+    return _panel(request, note_id, gettext(done))
 
 
 @post("/fiscal/nfse/{note_id:str}/emit", opt=WRITE, sync_to_thread=True, include_in_schema=False)
 def emit(request: Request[Any, Any, Any], note_id: str) -> Template:
     service = container_of(request).fiscal
     return _act(request, note_id, lambda: service.emit(meta_of(request), note_id),
-                "Sent. Waiting for the authority…")
+                N_("Sent. Waiting for the authority…"))
 
 
 @post("/fiscal/nfse/{note_id:str}/cancel", opt=CANCEL, sync_to_thread=True, include_in_schema=False)
@@ -277,7 +323,7 @@ def cancel(request: Request[Any, Any, Any], note_id: str, data: dict[str, Any] =
     service = container_of(request).fiscal
     return _act(request, note_id, lambda: service.cancel(meta_of(request), note_id,
                                                          data.get("reason_code"), data.get("reason")),
-                "Cancellation requested.")
+                N_("Cancellation requested."))
 
 
 @post("/fiscal/nfse/{note_id:str}/retry", opt=WRITE, sync_to_thread=True, include_in_schema=False)
@@ -289,7 +335,7 @@ def retry(request: Request[Any, Any, Any], note_id: str) -> Any:
         except ConflictError:
             return Redirect("/fiscal/dead-letters")
         return Response("", headers={"HX-Redirect": f"/fiscal/nfse/{note_id}"})
-    return _act(request, note_id, lambda: service.retry(meta_of(request), note_id), "Retry requested.")
+    return _act(request, note_id, lambda: service.retry(meta_of(request), note_id), N_("Retry requested."))
 
 
 @get("/fiscal/nfse/{note_id:str}/danfse", opt=READ, sync_to_thread=True, include_in_schema=False)
@@ -362,8 +408,8 @@ def _settings_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str
 @get("/fiscal/settings", opt=SETTINGS, sync_to_thread=True, include_in_schema=False)
 def settings_page(request: Request[Any, Any, Any], saved: int = 0, uploaded: int = 0,
                   missing: int = 0) -> Template:
-    flash = ("Settings saved." if saved else "Certificate uploaded." if uploaded else
-             "Configure the fiscal settings before drafting notes." if missing else None)
+    flash = (gettext("Settings saved.") if saved else gettext("Certificate uploaded.") if uploaded else
+             gettext("Configure the fiscal settings before drafting notes.") if missing else None)
     return Template("fiscal/settings.html", context=_settings_context(request, flash=flash))
 
 
@@ -395,7 +441,7 @@ def settings_save(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) 
     try:
         container_of(request).fiscal.save_settings(meta_of(request), fields, credentials)
     except (ValidationError, ConflictError) as exc:
-        errors = exc.errors if isinstance(exc, ValidationError) else {exc.field or "form": exc.message}
+        errors = _form_errors(exc)
         values = {k: v for k, v in data.items() if not k.startswith("credentials.")}
         return Template("fiscal/settings.html", status_code=422,
                         context=_settings_context(request, errors=errors, values=values))
@@ -415,7 +461,7 @@ def certificate_upload(request: Request[Any, Any, Any],
         container_of(request).fiscal.upload_certificate(meta_of(request), content,
                                                                 str(data.get("password") or ""))
     except (ValidationError, ConflictError) as exc:
-        errors = exc.errors if isinstance(exc, ValidationError) else {exc.field or "certificate": exc.message}
+        errors = {("certificate" if k == "form" else k): v for k, v in _form_errors(exc).items()}
         return Template("fiscal/settings.html", status_code=422,
                         context=_settings_context(request, cert_errors=errors))
     return Redirect("/fiscal/settings?uploaded=1")
@@ -427,7 +473,7 @@ def test_connection(request: Request[Any, Any, Any]) -> Template:
     try:
         result = documents.test_connection(container_of(request), p.tenant_id)
     except ConflictError as exc:
-        result = {"ok": False, "message": exc.message, "calls": []}
+        result = {"ok": False, "message": error_text(exc.message), "calls": []}
     return Template("fiscal/_test_connection.html", context={"test": result, **_helpers()})
 
 
@@ -437,7 +483,7 @@ def register_webhook(request: Request[Any, Any, Any]) -> Template:
     try:
         result = documents.register_webhook(container_of(request), p.tenant_id)
     except ConflictError as exc:
-        result = {"ok": False, "message": exc.message, "calls": []}
+        result = {"ok": False, "message": error_text(exc.message), "calls": []}
     return Template("fiscal/_test_connection.html", context={"test": result, **_helpers()})
 
 

@@ -119,7 +119,8 @@ def password_reset_confirm(request: Request[Any, Any, Any], data: PasswordResetC
 def _me(request: Request[Any, Any, Any]) -> dict[str, Any]:
     p = require_principal(request)
     return {"id": p.id, "email": p.email, "name": p.name, "role": p.role, "tenant_id": p.tenant_id,
-            "permissions": sorted(p.permissions), "customer_id": p.customer_id}
+            "permissions": sorted(p.permissions), "customer_id": p.customer_id,
+            "locale": p.locale or "pt_BR"}
 
 
 @get("/me", sync_to_thread=False, summary="Who am I")
@@ -129,10 +130,14 @@ def me(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 @patch("/me", sync_to_thread=True, summary="Edit my profile")
 def update_me(request: Request[Any, Any, Any], data: ProfilePatch) -> dict[str, Any]:
-    saved = container_of(request).identity.update_profile(meta_of(request), name=data.name)
+    if data.name is None and data.locale is None:
+        raise ValidationError("body", "send at least one of name, locale")
+    saved = container_of(request).identity.update_profile(meta_of(request), name=data.name,
+                                                          locale=data.locale)
     user = saved.aggregate
     body = _me(request)
-    body.update(name=user.name, permissions=sorted(permissions_of(user.role)))
+    body.update(name=user.name, permissions=sorted(permissions_of(user.role)),
+                locale=getattr(user, "locale", "pt_BR"))
     return body
 
 

@@ -206,9 +206,15 @@ class Identity(SessionCommands, ApiKeyCommands, Service):
     def reactivate_user(self, meta: Meta, user_id: str) -> Saved:
         return self._change(meta, user_id, lambda u: u.reactivate(meta))
 
-    def update_profile(self, meta: Meta, *, name: Any) -> Saved:
-        """The acting user edits their own profile."""
-        return self._change(meta, meta.actor, lambda u: u.update_profile(meta, name=name))
+    def update_profile(self, meta: Meta, *, name: Any = None, locale: Any = None) -> Saved:
+        """The acting user edits their own profile (name and/or language)."""
+        def change(user: User) -> None:
+            if name is not None:
+                user.update_profile(meta, name=name)
+            if locale is not None:
+                user.change_locale(meta, locale)
+
+        return self._change(meta, meta.actor, change)
 
     def change_password(self, meta: Meta, *, current_password: str, new_password: Any) -> Saved:
         """The acting user changes their password; the current one must be given."""

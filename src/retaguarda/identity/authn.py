@@ -137,7 +137,8 @@ def user_record(container: Container, user_id: str) -> dict[str, Any] | None:
     if user is None:
         return None
     return {"id": str(user.id), "tenant_id": user.tenant_id, "email": user.email, "name": user.name,
-            "role": user.role, "active": user.active, "customer_id": user.customer_id}
+            "role": user.role, "active": user.active, "customer_id": user.customer_id,
+            "locale": getattr(user, "locale", "pt_BR")}
 
 
 def _user_principal(row: dict[str, Any], via: str, session_id: str | None) -> Principal | None:
@@ -145,7 +146,8 @@ def _user_principal(row: dict[str, Any], via: str, session_id: str | None) -> Pr
         return None
     return Principal(kind="user", id=row["id"], tenant_id=row["tenant_id"], role=row["role"],
                      permissions=permissions_of(row["role"]), email=row["email"], name=row["name"],
-                     customer_id=row.get("customer_id"), via=via, session_id=session_id)
+                     customer_id=row.get("customer_id"), via=via, session_id=session_id,
+                     locale=row.get("locale") or "pt_BR")
 
 
 def cached_user_record(container: Container, user_id: str) -> dict[str, Any] | None:

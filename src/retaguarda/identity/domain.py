@@ -24,6 +24,8 @@ MAX_PASSWORD = 256
 INVITE_LIFETIME = timedelta(days=7)
 RESET_LIFETIME = timedelta(hours=1)
 API_KEY_USE_INTERVAL = timedelta(minutes=1)
+LOCALES = ("pt_BR", "en")  # the product's languages; pt_BR for everyone until they choose
+DEFAULT_LOCALE = "pt_BR"
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
@@ -133,6 +135,7 @@ class User(Aggregate):
             user.reset_expires_at = None
             user.last_login_at = None
             user.failed_logins = 0
+            user.locale = DEFAULT_LOCALE
 
     class Invited(Registered):
         invited_by: str
@@ -210,6 +213,12 @@ class User(Aggregate):
         def apply(self, user: "User") -> None:
             user.status = "active" if user.password_hash else "invited"
 
+    class LocaleChanged(Aggregate.Event):
+        locale: str
+
+        def apply(self, user: "User") -> None:
+            user.locale = self.locale
+
     # Commands -------------------------------------------------------------------------
     @classmethod
     def register(cls, user_id: UUID, meta: Meta, *, email: Any, name: Any, role: Any,
@@ -275,6 +284,15 @@ class User(Aggregate):
         if changes:
             self._record(self.ProfileUpdated, meta, changes=changes)
         return changes
+
+    def change_locale(self, meta: Meta, locale: Any) -> bool:
+        """The language of the user's pages and e-mails; True when it changed."""
+        if locale not in LOCALES:
+            raise ValidationError("locale", f"locale must be one of {', '.join(LOCALES)}")
+        if locale == getattr(self, "locale", DEFAULT_LOCALE):
+            return False
+        self._record(self.LocaleChanged, meta, locale=locale)
+        return True
 
     def change_role(self, meta: Meta, role: Any, customer_id: Any = None) -> bool:
         new_role, customer = clean_role(role, customer_id if customer_id is not None

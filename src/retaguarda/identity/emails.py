@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from retaguarda.i18n import gettext as _
 from retaguarda.identity.tokens import reset_token
 
 if TYPE_CHECKING:
@@ -25,50 +26,53 @@ def reset_link(params: dict[str, Any], container: Container) -> str:
 
 
 def render_welcome(params: dict[str, Any], container: Container) -> tuple[str, str]:
-    name = params.get("name") or "there"
+    """In the recipient's locale (the notifications actor sets it from params["locale"])."""
+    name = params.get("name") or ""
+    hello = _("Hello %(name)s,", name=name) if name else _("Hello,")
     tenant = params.get("tenant_name") or "Retaguarda"
     base = container.settings.base_url.rstrip("/")
     if params.get("invited"):
-        subject = f"You were invited to {tenant} on Retaguarda"
+        subject = _("You were invited to %(tenant)s on Retaguarda", tenant=tenant)
         text = (
-            f"Hello {name},\n\n"
-            f"You have been invited to {tenant} on Retaguarda.\n"
-            f"Choose your password here (the link is valid for 7 days and works once):\n\n"
-            f"{reset_link(params, container)}\n\n"
-            f"Then log in at {base}/login\n"
+            hello + "\n\n"
+            + _("You have been invited to %(tenant)s on Retaguarda.", tenant=tenant) + "\n"
+            + _("Choose your password here (the link is valid for 7 days and works once):") + "\n\n"
+            + f"{reset_link(params, container)}\n\n"
+            + _("Then log in at %(url)s", url=f"{base}/login") + "\n"
         )
     else:
-        subject = "Welcome to Retaguarda"
+        subject = _("Welcome to Retaguarda")
         text = (
-            f"Hello {name},\n\n"
-            f"Your account and the workspace {tenant} are ready.\n"
-            f"Log in at {base}/login\n"
+            hello + "\n\n"
+            + _("Your account and the workspace %(tenant)s are ready.", tenant=tenant) + "\n"
+            + _("Log in at %(url)s", url=f"{base}/login") + "\n"
         )
     return subject, text
 
 
 def render_password_reset(params: dict[str, Any], container: Container) -> tuple[str, str]:
-    name = params.get("name") or "there"
+    name = params.get("name") or ""
+    hello = _("Hello %(name)s,", name=name) if name else _("Hello,")
     text = (
-        f"Hello {name},\n\n"
-        f"Someone asked to reset the password of your Retaguarda account.\n"
-        f"Choose a new password here (the link is valid for 1 hour and works once):\n\n"
-        f"{reset_link(params, container)}\n\n"
-        f"If it was not you, ignore this message: your password stays the same.\n"
+        hello + "\n\n"
+        + _("Someone asked to reset the password of your Retaguarda account.") + "\n"
+        + _("Choose a new password here (the link is valid for 1 hour and works once):") + "\n\n"
+        + f"{reset_link(params, container)}\n\n"
+        + _("If it was not you, ignore this message: your password stays the same.") + "\n"
     )
-    return "Reset your Retaguarda password", text
+    return _("Reset your Retaguarda password"), text
 
 
 def render_signup_existing(params: dict[str, Any], container: Container) -> tuple[str, str]:
     """Sent instead of an error when a sign-up names an e-mail that already has an account (the API
     answers a sign-up the same either way, so it does not tell who has an account)."""
-    name = params.get("name") or "there"
+    name = params.get("name") or _("there")
     base = container.settings.base_url.rstrip("/")
-    text = (
-        f"Hello {name},\n\n"
-        f"Someone tried to create a new Retaguarda workspace with this e-mail address, which already\n"
-        f"has an account. Nothing was created.\n\n"
-        f"To use your account, log in at {base}/login (forgot the password? {base}/forgot-password).\n"
-        f"If it was not you, ignore this message.\n"
-    )
-    return "Your Retaguarda account already exists", text
+    text = _(
+        "Hello %(name)s,\n\n"
+        "Someone tried to create a new Retaguarda workspace with this e-mail address, which already\n"
+        "has an account. Nothing was created.\n\n"
+        "To use your account, log in at %(login)s (forgot the password? %(forgot)s).\n"
+        "If it was not you, ignore this message.\n",
+        name=name, login=f"{base}/login", forgot=f"{base}/forgot-password")
+    return _("Your Retaguarda account already exists"), text

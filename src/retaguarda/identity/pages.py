@@ -14,6 +14,7 @@ from litestar.response import Redirect
 from projections.identity.user_directory import list_api_keys, list_users
 from retaguarda.identity.api import client_ip, public_meta
 from retaguarda.identity.domain import ROLE_NAMES
+from retaguarda.i18n import N_, error_text, gettext
 from retaguarda.identity.permissions import PERMISSIONS
 from retaguarda.identity.tokens import SESSION_COOKIE
 from retaguarda.readdb import tenant_reader
@@ -31,13 +32,13 @@ PUBLIC = {"public": True}
 USERS = {"permission": "users:admin"}
 KEYS = {"permission": "apikeys:admin"}
 FLASHES = {
-    "reset": "Your password was changed. Log in with the new one.",
-    "logged-out": "You are logged out.",
-    "profile": "Profile saved.",
-    "password": "Password changed.",
-    "invited": "Invitation sent.",
-    "user-updated": "User updated.",
-    "revoked": "API key revoked.",
+    "reset": N_("Your password was changed. Log in with the new one."),
+    "logged-out": N_("You are logged out."),
+    "profile": N_("Profile saved."),
+    "password": N_("Password changed."),
+    "invited": N_("Invitation sent."),
+    "user-updated": N_("User updated."),
+    "revoked": N_("API key revoked."),
 }
 
 
@@ -48,15 +49,15 @@ def _safe_next(target: Any) -> str:
 
 def _flash(request: Request[Any, Any, Any]) -> dict[str, str]:
     message = FLASHES.get(request.query_params.get("done", ""))
-    return {"flash": message, "flash_kind": "ok"} if message else {}
+    return {"flash": gettext(message), "flash_kind": "ok"} if message else {}
 
 
 def _errors(exc: Exception) -> dict[str, str]:
     if isinstance(exc, ValidationError):
-        return dict(exc.errors)
+        return {key: error_text(value) for key, value in exc.errors.items()}
     if isinstance(exc, ConflictError):
-        return {exc.field or "form": exc.message}
-    return {"form": str(exc)}
+        return {exc.field or "form": error_text(exc.message)}
+    return {"form": error_text(str(exc))}
 
 
 def _session_cookie(request: Request[Any, Any, Any], value: str, max_age: int) -> Cookie:
@@ -84,7 +85,7 @@ def login_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
         status = 429 if isinstance(exc, TooManyRequestsError) else 401
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequestsError) else None
         return Template("identity/login.html", status_code=status, headers=headers,
-                        context={"next": target, "email": email, "error": str(exc)})
+                        context={"next": target, "email": email, "error": error_text(str(exc))})
     max_age = container_of(request).settings.session_hours * 3600
     return Redirect(target, status_code=303, cookies=[_session_cookie(request, session.cookie, max_age)])
 
@@ -96,6 +97,38 @@ def logout_submit(request: Request[Any, Any, Any]) -> Response[Any]:
         container_of(request).identity.end_session(meta_of(request), principal.session_id)
     return Redirect("/login?done=logged-out", status_code=303,
                     cookies=[_session_cookie(request, "", 0)])
+
+
+# Sign-up of a new company ----------------------------------------------------------------
+
+@get("/signup", opt=PUBLIC, sync_to_thread=False, include_in_schema=False)
+def signup_form() -> Template:
+    return Template("identity/signup.html", context={"values": {}, "errors": {}})
+
+
+@post("/signup", opt=PUBLIC, sync_to_thread=True, include_in_schema=False)
+def signup_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+    """The sign-up API's command from a form: a new tenant and its admin, then logged in."""
+    values = {k: str(data.get(k) or "") for k in ("tenant_name", "name", "email")}
+    password = str(data.get("password") or "")
+    if password != str(data.get("password_confirm") or ""):
+        return Template("identity/signup.html", status_code=422, context={
+            "values": values, "errors": {"password_confirm": gettext("the passwords do not match")}})
+    identity = container_of(request).identity
+    try:
+        saved = identity.signup(public_meta(request), tenant_name=values["tenant_name"], name=values["name"],
+                                email=values["email"], password=password)
+        # The login below reads the new user from the read model, inside this request.
+        container_of(request).wait_for(saved.position)
+        session = identity.start_session(public_meta(request), email=values["email"], password=password,
+                                         ip=client_ip(request))
+    except (ValidationError, ConflictError) as exc:
+        return Template("identity/signup.html", status_code=422,
+                        context={"values": values, "errors": _errors(exc)})
+    except (AuthenticationError, TooManyRequestsError):
+        return Redirect("/login", status_code=303)
+    max_age = container_of(request).settings.session_hours * 3600
+    return Redirect("/", status_code=303, cookies=[_session_cookie(request, session.cookie, max_age)])
 
 
 # Password reset ------------------------------------------------------------------------
@@ -123,7 +156,7 @@ def reset_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     password = str(data.get("password") or "")
     if password != str(data.get("password_confirm") or ""):
         return Template("identity/reset_password.html", status_code=422, context={
-            "token": token, "errors": {"password_confirm": "the passwords do not match"}})
+            "token": token, "errors": {"password_confirm": gettext("the passwords do not match")}})
     try:
         container_of(request).identity.reset_password(public_meta(request), token=token,
                                                               password=password)
@@ -150,7 +183,9 @@ async def profile(request: Request[Any, Any, Any]) -> Template:
 @post("/profile", sync_to_thread=True, include_in_schema=False)
 def profile_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     try:
-        container_of(request).identity.update_profile(meta_of(request), name=data.get("name"))
+        locale = data.get("locale") or None
+        container_of(request).identity.update_profile(meta_of(request), name=data.get("name"),
+                                                      locale=locale)
     except ValidationError as exc:
         return _profile(request, 422, errors=_errors(exc))
     return Redirect("/profile?done=profile", status_code=303)
@@ -165,7 +200,7 @@ def password_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any
     except (ValidationError, ConflictError) as exc:
         return _profile(request, 422, errors=_errors(exc))
     except TooManyRequestsError as exc:
-        return _profile(request, 429, errors={"current_password": str(exc)})
+        return _profile(request, 429, errors={"current_password": error_text(str(exc))})
     return Redirect("/profile?done=password", status_code=303)
 
 
@@ -255,7 +290,8 @@ def keys_revoke(request: Request[Any, Any, Any], key_id: str) -> Response[Any]:
 # added, and a `sync_to_thread` handler then gets wrapped twice (its response is an un-awaited
 # coroutine). So the first handler of each shared path is `async def` or not thread-wrapped.
 pages = [
-    login_form, login_submit, logout_submit, forgot_form, forgot_submit, reset_form, reset_submit,
+    login_form, login_submit, logout_submit, signup_form, signup_submit,
+    forgot_form, forgot_submit, reset_form, reset_submit,
     profile, profile_submit, password_submit, users_page, users_invite, users_update,
     keys_page, keys_create, keys_revoke,
 ]

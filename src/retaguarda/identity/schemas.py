@@ -33,7 +33,8 @@ class PasswordResetConfirmIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ProfilePatch(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
+    name: str | None = None
+    locale: str | None = None  # "pt_BR" | "en"
 
 
 class PasswordChangeIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Redirect
 
+from retaguarda.i18n import gettext
 from retaguarda.integrations.api import OPS, jobs_view, routes, run_job_for
 from retaguarda.web.context import container_of
 from retaguarda.web.html import Template
@@ -21,7 +22,7 @@ def jobs_page(request: Request[Any, Any, Any], done: str = "") -> Template:
     return Template("ops/jobs.html", context={
         "jobs": rows, "dispatcher": view["dispatcher"],
         "broker": type(container.broker).__name__,
-        "flash": f"Job {done} was sent to the worker." if done else None,
+        "flash": gettext("Job %(name)s was sent to the worker.", name=done) if done else None,
     })
 
 

@@ -9,6 +9,7 @@ from litestar import Request, get, post
 from litestar.response import Redirect
 
 from projections.ops.outbox import count_by_status, list_emails
+from retaguarda.i18n import N_
 from retaguarda.notifications.api import OPS, routes, stored_body
 from retaguarda.notifications.domain import STATUSES
 from retaguarda.readdb import tenant_reader
@@ -28,7 +29,7 @@ def outbox_page(request: Request[Any, Any, Any], status: str = "", page: int = 1
         counts = count_by_status(conn, p.tenant_id)
     for item in result["items"]:
         item["stored"] = stored_body(container, item["id"])
-    flash = {"retried": "The e-mail was queued again.", "not-failed": "Only failed e-mails can be retried."}
+    flash = {"retried": N_("The e-mail was queued again."), "not-failed": N_("Only failed e-mails can be retried.")}
     return Template("ops/outbox.html", context={
         "result": result, "status": status, "statuses": STATUSES, "counts": counts,
         "sandbox": bool(getattr(container.mailer, "sandbox", False)),

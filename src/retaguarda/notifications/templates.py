@@ -32,8 +32,12 @@ def render(name: str, params: dict[str, Any], container: Container) -> tuple[str
     template = container.registry.templates.get(name)
     if template is None:
         raise PermanentMailError(f"unknown e-mail template {name!r}")
+    from retaguarda.i18n import use_locale
+
     try:
-        subject, text = template(dict(params), container)
+        # In the recipient's language: params["locale"] when the sender knew it, else pt_BR.
+        with use_locale(params.get("locale")):
+            subject, text = template(dict(params), container)
     except Exception as exc:
         raise PermanentMailError(f"template {name!r} failed: {type(exc).__name__}: {exc}") from None
     return str(subject), str(text)

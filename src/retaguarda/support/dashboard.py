@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from retaguarda.i18n import gettext as _
 from retaguarda.shared.clock import SAO_PAULO
 
 
@@ -20,10 +21,10 @@ def cards(conn: Connection, principal: Any, now: datetime | None = None) -> list
     month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
     counts = dashboard_counts(conn, principal.tenant_id, now, month_start)
     return [
-        {"title": "open tickets", "value": counts["open"], "href": "/support/tickets?queue=all",
+        {"title": _("open tickets"), "value": counts["open"], "href": "/support/tickets?queue=all",
          "tone": "ok", "testid": "card-open-tickets"},
-        {"title": "breached now", "value": counts["breached"], "href": "/support/tickets?queue=breached",
+        {"title": _("breached now"), "value": counts["breached"], "href": "/support/tickets?queue=breached",
          "tone": "bad" if counts["breached"] else "ok", "testid": "card-breached-tickets"},
-        {"title": "resolved this month", "value": counts["resolved_this_month"],
+        {"title": _("resolved this month"), "value": counts["resolved_this_month"],
          "href": "/support/performance", "testid": "card-resolved-month"},
     ]

@@ -15,6 +15,7 @@ from projections.support.technician_performance import current_month, months, pe
 from projections.support.ticket_queue import list_tickets, queue_counts
 from retaguarda.customers import active_customer_choices, get_customer_row
 from retaguarda.identity import active_users, user_display_names
+from retaguarda.i18n import N_
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
 from retaguarda.support.api import attachment_response, read_upload
@@ -132,7 +133,7 @@ def _panel_context(request: Request[Any, Any, Any], ticket_id: str, flash: str |
 
 @get("/support/tickets/{ticket_id:str}", opt=READ_ANY, sync_to_thread=True, include_in_schema=False)
 def detail(request: Request[Any, Any, Any], ticket_id: str, tab: str = "conversation", created: int = 0) -> Template:
-    context = _panel_context(request, ticket_id, "Ticket opened." if created else None)
+    context = _panel_context(request, ticket_id, N_("Ticket opened.") if created else None)
     context["tab"] = tab if tab in ("conversation", "history") and context["staff"] else "conversation"
     return Template("support/detail.html", context=context)
 
@@ -150,7 +151,7 @@ def _after_action(request: Request[Any, Any, Any], ticket_id: str, action: Any) 
         return Template("support/detail.html", status_code=422,
                         context={**_panel_context(request, ticket_id, message, "error"), "tab": "conversation"})
     if htmx:
-        return Template("support/_panel.html", context=_panel_context(request, ticket_id, "Saved."))
+        return Template("support/_panel.html", context=_panel_context(request, ticket_id, N_("Saved.")))
     return Redirect(f"/support/tickets/{ticket_id}")
 
 
@@ -231,7 +232,7 @@ def _settings_context(request: Request[Any, Any, Any], errors: dict[str, str] | 
 
 @get("/support/settings", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
 def settings_page(request: Request[Any, Any, Any], saved: int = 0) -> Template:
-    return Template("support/settings.html", context=_settings_context(request, flash="Settings saved." if saved else None))
+    return Template("support/settings.html", context=_settings_context(request, flash=N_("Settings saved.") if saved else None))
 
 
 def _int(value: Any) -> Any:

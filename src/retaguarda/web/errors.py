@@ -8,7 +8,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.response import Redirect
 
-from retaguarda.i18n import _
+from retaguarda.i18n import error_text, gettext
 from retaguarda.shared.errors import (
     AuthenticationError,
     ConflictError,
@@ -30,6 +30,7 @@ class LoginRequired(Exception):
 def problem(status: int, title: str, detail: str = "", *, type_: str = "about:blank",
             errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None,
             **extra: Any) -> Response[dict[str, Any]]:
+    # title/detail are for people: already in the request's locale (Accept-Language; API default en)
     body: dict[str, Any] = {"type": type_, "title": title, "status": status}
     if detail:
         body["detail"] = detail
@@ -52,24 +53,26 @@ def _error_page(request: Request[Any, Any, Any], status: int, title: str, detail
 
 
 def handle_domain_error(request: Request[Any, Any, Any], exc: RetaguardaError) -> Response[Any]:
-    status, title, errors, headers = 400, "Bad request", None, None
-    detail = str(exc)
+    status, title, errors, headers = 400, gettext("Bad request"), None, None
+    detail = error_text(str(exc))
     if isinstance(exc, ValidationError):
-        status, title = 422, "Invalid input"
-        errors = [{"field": f, "message": m} for f, m in exc.errors.items()]
-        detail = "; ".join(f"{f}: {m}" for f, m in exc.errors.items())
+        status, title = 422, gettext("Invalid input")
+        errors = [{"field": f, "message": error_text(m)} for f, m in exc.errors.items()]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     elif isinstance(exc, NotFoundError):
-        status, title, detail = 404, "Not found", f"{exc.what} not found"
+        status, title = 404, gettext("Not found")
+        detail = gettext("%(what)s not found", what=error_text(exc.what))
     elif isinstance(exc, ConflictError):
-        status, title, detail = 409, "Conflict", exc.message
+        status, title, detail = 409, gettext("Conflict"), error_text(exc.message)
         if exc.field:
-            errors = [{"field": exc.field, "message": exc.message}]
+            errors = [{"field": exc.field, "message": detail}]
     elif isinstance(exc, PermissionDeniedError):
-        status, title = 403, "Forbidden"
+        status, title = 403, gettext("Forbidden")
     elif isinstance(exc, AuthenticationError):
-        status, title = 401, "Not authenticated"
+        status, title = 401, gettext("Not authenticated")
     elif isinstance(exc, TooManyRequestsError):
-        status, title, headers = 429, "Too many requests", {"Retry-After": str(exc.retry_after)}
+        status, title = 429, gettext("Too many requests")
+        headers = {"Retry-After": str(exc.retry_after)}
     if _wants_html(request) and status not in (422,):
         return _error_page(request, status, title, detail)
     return problem(status, title, detail, errors=errors, headers=headers)
@@ -102,17 +105,17 @@ def handle_validation_exception(request: Request[Any, Any, Any], exc: Validation
     if not errors:
         errors = [{"field": "body", "message": exc.detail or "request body is not valid"}]
     if _wants_html(request):  # a page with a bad query (?page=abc) answers a page, not JSON
-        return _error_page(request, 400, _("Bad request"),
+        return _error_page(request, 400, gettext("Bad request"),
                            "; ".join(f"{e['field']}: {e['message']}" for e in errors))
-    return problem(422, "Invalid input", "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+    return problem(422, gettext("Invalid input"), "; ".join(f"{e['field']}: {e['message']}" for e in errors),
                    errors=errors)
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if _wants_html(request) and exc.status_code >= 400:
-        return _error_page(request, exc.status_code, exc.detail or "Error", "")
+        return _error_page(request, exc.status_code, error_text(exc.detail) or gettext("Error"), "")
     errors = [{"field": "body", "message": exc.detail}] if exc.status_code in (400, 413) else None
-    return problem(exc.status_code, exc.detail or "Error", headers=exc.headers, errors=errors)
+    return problem(exc.status_code, error_text(exc.detail) or gettext("Error"), headers=exc.headers, errors=errors)
 
 
 def handle_login_required(request: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:
@@ -129,8 +132,9 @@ def handle_internal(request: Request[Any, Any, Any], exc: Exception) -> Response
 
     structlog.get_logger("retaguarda.web").exception("unhandled_error", error=repr(exc))
     if _wants_html(request):
-        return _error_page(request, 500, "Internal error", "Something went wrong; it was logged.")
-    return problem(500, "Internal error", "Something went wrong; it was logged.")
+        return _error_page(request, 500, gettext("Internal error"),
+                           gettext("Something went wrong; it was logged."))
+    return problem(500, gettext("Internal error"), gettext("Something went wrong; it was logged."))
 
 
 def handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:

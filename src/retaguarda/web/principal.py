@@ -19,6 +19,7 @@ class Principal:
     customer_id: str | None = None
     via: str = ""  # "jwt" | "session" | "apikey"
     session_id: str | None = None
+    locale: str = ""  # the user's chosen locale (pt_BR / en); "" for API keys
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

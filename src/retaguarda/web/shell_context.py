@@ -7,10 +7,10 @@ handler imports.)
 from __future__ import annotations
 
 from retaguarda.plugin import Context
-from retaguarda.web import ops, shell
+from retaguarda.web import ops, settings, shell
 
 CONTEXT = Context(
     name="web",
     routes=ops.routes,
-    pages=[*shell.pages, *ops.pages],
+    pages=[*shell.pages, *settings.pages, *ops.pages],
 )

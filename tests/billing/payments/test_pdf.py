@@ -67,11 +67,11 @@ def test_pdf_text_has_header_customer_items_totals_and_payment_codes(rendered):
     view, data = rendered
     assert data.startswith(b"%PDF-")
     text = text_of(data)
-    for expected in ("Águia Net Telecom Ltda", "12.345.678/0001-95", "Invoice 2026-000042", "23/11/2026",
-                     "10/12/2026", "ISSUED", "Maria da Conceição Souza", "529.982.247-25",
+    for expected in ("Águia Net Telecom Ltda", "12.345.678/0001-95", "Fatura 2026-000042", "23/11/2026",
+                     "10/12/2026", "EM ABERTO", "Maria da Conceição Souza", "529.982.247-25",
                      "maria@example.com", "Plano Fibra 500 Mega - dezembro/2026", "R$ 119,90", "R$ 20,00",
                      "-R$ 10,00", "R$ 129,90",
-                     "Loyalty discount", "Balance due", "2% fine", "Pay with PIX", "txid INV2026000042",
+                     "Loyalty discount", "Saldo devedor", "2% fine", "Pague com PIX", "txid INV2026000042",
                      boleto.format_digitable_line(view["boleto"]["digitable_line"])):
         assert expected in text, expected
     # The copy-paste code is printed whole (cut into lines, never altered).
@@ -143,7 +143,7 @@ def test_paid_invoice_without_payment_codes_and_long_item_lists_render():
     reader = PdfReader(io.BytesIO(data))
     assert len(reader.pages) >= 2
     text = text_of(data)
-    assert "PAID" in text and "Service 39" in text and "Pay with PIX" not in text and "Boleto" not in text
+    assert "PAGA" in text and "Service 39" in text and "Pague com PIX" not in text and "Boleto" not in text
 
 
 def test_money_and_document_formatting():
