@@ -238,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     from retaguarda.i18n import normalize_locale, set_locale
 
     # Messages for people follow RETAGUARDA_LOCALE, else LANG (pt_BR when neither names pt/en).
-    set_locale(normalize_locale(os.environ.get("RETAGUARDA_LOCALE")) or normalize_locale(os.environ.get("LANG")))
+    set_locale(normalize_locale(os.environ.get("RETAGUARDA_LOCALE"))
+               or normalize_locale(os.environ.get("LANG")))
     args = build_parser().parse_args(argv)
     return int(args.fn(args) or 0)
 

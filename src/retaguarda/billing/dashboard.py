@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from retaguarda.i18n import format_money
-from retaguarda.i18n import gettext as _
 from projections.billing.catalogue import count_blocked
 from projections.billing.invoice_list import month_revenue, previous_month, receivables
 from retaguarda.billing.application import local_date
+from retaguarda.i18n import format_money
+from retaguarda.i18n import gettext as _
 
 
 def cards(conn: Any, principal: Any) -> list[dict[str, Any]]:

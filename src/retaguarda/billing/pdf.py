@@ -18,9 +18,6 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-
-from retaguarda.i18n import gettext as _
-from retaguarda.i18n import label as status_label
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +25,8 @@ import segno
 from fpdf import FPDF
 
 from retaguarda.billing.boleto import format_digitable_line, itf_pattern
+from retaguarda.i18n import gettext as _
+from retaguarda.i18n import label as status_label
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 PAGE_W = 210

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from retaguarda.i18n import gettext as _
 from retaguarda.campaigns.domain import PROVIDERS
+from retaguarda.i18n import gettext as _
 
 if TYPE_CHECKING:
     from retaguarda.bootstrap import Container

@@ -20,8 +20,8 @@ from projections.campaigns.campaign_progress import (
     provider_breakdown,
 )
 from projections.campaigns.opt_outs import get_settings_row, list_optouts
-from retaguarda.i18n import N_
 from retaguarda.campaigns.domain import CREDENTIAL_PROVIDERS, PROVIDERS, STATUSES
+from retaguarda.i18n import N_
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
 from retaguarda.web.context import container_of, meta_of, require_principal

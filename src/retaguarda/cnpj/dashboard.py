@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from retaguarda.i18n import gettext as _
 from projections.cnpj.usage import month_usage
 from projections.cnpj.watchlist import count_by_situation
 from retaguarda.cnpj.application import month_of
+from retaguarda.i18n import gettext as _
 
 
 def cards(conn: Any, principal: Any) -> list[dict[str, Any]]:

@@ -13,10 +13,10 @@ from litestar.params import Body
 from litestar.response import Redirect
 
 from projections.cnpj.watchlist import get_check_row, get_target_row, list_targets
-from retaguarda.i18n import N_, gettext
 from retaguarda.cnpj.application import QuotaExceededError
 from retaguarda.cnpj.domain import ALERTS, PLANS, PROVIDERS, SCHEDULES, SITUATIONS, clean_cnpj
 from retaguarda.cnpj.views import build_report, check_body, import_row, start_import, usage_body
+from retaguarda.i18n import N_, gettext
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.documents import format_document
 from retaguarda.shared.errors import ConflictError, ValidationError

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from retaguarda.i18n import format_number, ngettext
-from retaguarda.i18n import gettext as _
 from projections.fiscal.kpis import kpis
 from projections.fiscal.nfse_list import count_by_status
 from projections.fiscal.settings_view import get_certificate_row, get_settings_row
+from retaguarda.i18n import format_number, ngettext
+from retaguarda.i18n import gettext as _
 
 
 def cards(conn: Any, principal: Any) -> list[dict[str, Any]]:

@@ -221,7 +221,8 @@ KIND_LABELS: dict[str, dict[str, str]] = {
             "first_response": N_("First response"), "resolution": N_("Resolution")},
     "action": {"in_progress": N_("Start work"), "waiting_customer": N_("Wait for customer"),
                "resolved": N_("Resolve"), "closed": N_("Close"), "reopened": N_("Reopen")},
-    "queue": {"mine": N_("Mine"), "unassigned": N_("Unassigned"), "all": N_("All"), "breached": N_("Breached")},
+    "queue": {"mine": N_("Mine"), "unassigned": N_("Unassigned"), "all": N_("All"),
+              "breached": N_("Breached")},
     "weekday": {"mon": N_("Monday"), "tue": N_("Tuesday"), "wed": N_("Wednesday"), "thu": N_("Thursday"),
                 "fri": N_("Friday"), "sat": N_("Saturday"), "sun": N_("Sunday")},
 }
@@ -316,7 +317,8 @@ def format_number(value: Any, places: int = 0) -> str:
 
 
 _VALUE_TOKEN = re.compile(
-    r"(?P<lead>(?:=|: ))(?P<value>\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?"
+    r"(?P<lead>(?:=|: ))(?P<value>\d{4}-\d{2}-\d{2}"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?"
     r"|-?\d+\.\d{2})(?=[,;)}\]\s]|$)")
 
 
@@ -393,7 +395,8 @@ def install_jinja(environment: Any) -> None:
     environment.add_extension("jinja2.ext.i18n")
     environment.install_gettext_callables(_translate, _ntranslate, newstyle=True)
     environment.filters.update(money=format_money, date_br=format_date, datetime_br=format_datetime,
-                               percent=format_percent, number_br=format_number, month_br=format_month, label=label,
+                               percent=format_percent, number_br=format_number, month_br=format_month,
+                               label=label,
                                values_br=format_values)
     # tr(): a message computed in Python (flash, error) — translated when the catalog knows it,
     # never %-formatted (it may contain a literal %)

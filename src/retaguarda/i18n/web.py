@@ -25,14 +25,14 @@ def request_locale(scope: Scope) -> str:
     accept = _header(scope, b"accept-language")
     if str(scope.get("path", "")).startswith("/api/"):
         return negotiate(accept, API_DEFAULT_LOCALE)
-    principal = scope.get("principal")  # type: ignore[misc]
+    principal = scope.get("principal")
     chosen = normalize_locale(getattr(principal, "locale", None)) if principal is not None else None
     return chosen or negotiate(accept, DEFAULT_LOCALE)
 
 
 def locale_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if str(scope["type"]) != "http":
             await app(scope, receive, send)
             return
         locale = request_locale(scope)

@@ -120,6 +120,7 @@ class User(Aggregate):
         reset_expires_at: datetime | None
         last_login_at: datetime | None
         failed_logins: int
+        locale: str
 
     class Registered(Aggregate.Created):
         email: str

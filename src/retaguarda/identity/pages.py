@@ -12,9 +12,9 @@ from litestar.params import Body
 from litestar.response import Redirect
 
 from projections.identity.user_directory import list_api_keys, list_users
+from retaguarda.i18n import N_, error_text, gettext
 from retaguarda.identity.api import client_ip, public_meta
 from retaguarda.identity.domain import ROLE_NAMES
-from retaguarda.i18n import N_, error_text, gettext
 from retaguarda.identity.permissions import PERMISSIONS
 from retaguarda.identity.tokens import SESSION_COOKIE
 from retaguarda.readdb import tenant_reader

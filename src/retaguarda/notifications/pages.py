@@ -29,7 +29,8 @@ def outbox_page(request: Request[Any, Any, Any], status: str = "", page: int = 1
         counts = count_by_status(conn, p.tenant_id)
     for item in result["items"]:
         item["stored"] = stored_body(container, item["id"])
-    flash = {"retried": N_("The e-mail was queued again."), "not-failed": N_("Only failed e-mails can be retried.")}
+    flash = {"retried": N_("The e-mail was queued again."),
+             "not-failed": N_("Only failed e-mails can be retried.")}
     return Template("ops/outbox.html", context={
         "result": result, "status": status, "statuses": STATUSES, "counts": counts,
         "sandbox": bool(getattr(container.mailer, "sandbox", False)),

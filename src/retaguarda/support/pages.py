@@ -14,8 +14,8 @@ from litestar.response import Redirect
 from projections.support.technician_performance import current_month, months, performance
 from projections.support.ticket_queue import list_tickets, queue_counts
 from retaguarda.customers import active_customer_choices, get_customer_row
-from retaguarda.identity import active_users, user_display_names
 from retaguarda.i18n import N_
+from retaguarda.identity import active_users, user_display_names
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.errors import ConflictError, NotFoundError, ValidationError
 from retaguarda.support.api import attachment_response, read_upload

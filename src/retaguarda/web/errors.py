@@ -115,7 +115,8 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if _wants_html(request) and exc.status_code >= 400:
         return _error_page(request, exc.status_code, error_text(exc.detail) or gettext("Error"), "")
     errors = [{"field": "body", "message": exc.detail}] if exc.status_code in (400, 413) else None
-    return problem(exc.status_code, error_text(exc.detail) or gettext("Error"), headers=exc.headers, errors=errors)
+    return problem(exc.status_code, error_text(exc.detail) or gettext("Error"), headers=exc.headers,
+                   errors=errors)
 
 
 def handle_login_required(request: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:
