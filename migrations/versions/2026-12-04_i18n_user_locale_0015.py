@@ -1,7 +1,7 @@
 """i18n: each user's locale (pt_BR by default) in the user directory.
 
 Revision ID: 0015
-Revises: 0006
+Revises: 0010
 Create Date: 2026-12-04 16:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
