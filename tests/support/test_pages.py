@@ -124,7 +124,7 @@ def test_a_blocked_customer_is_offered_in_the_new_ticket_form(client, ws, live_c
     options = re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)</option>', form)
     by_id = dict(options)
     assert ws.customers[0] in by_id and ws.customers[1] in by_id, options
-    assert "blocked" in by_id[ws.customers[1]]
+    assert "bloqueado" in by_id[ws.customers[1]]
     r = client.post("/support/tickets/new", data={"_csrf_token": _csrf(form), "customer_id": ws.customers[1],
                                                   "title": "Sem internet (bloqueado)", "priority": "high",
                                                   "channel": "phone"}, follow_redirects=False)
