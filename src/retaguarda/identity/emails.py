@@ -66,7 +66,7 @@ def render_password_reset(params: dict[str, Any], container: Container) -> tuple
 def render_signup_existing(params: dict[str, Any], container: Container) -> tuple[str, str]:
     """Sent instead of an error when a sign-up names an e-mail that already has an account (the API
     answers a sign-up the same either way, so it does not tell who has an account)."""
-    name = params.get("name") or _("there")
+    name = params.get("name") or _("user")
     base = container.settings.base_url.rstrip("/")
     text = _(
         "Hello %(name)s,\n\n"
