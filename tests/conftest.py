@@ -114,3 +114,24 @@ def pg_container(tmp_path: Any, pg_schema: str) -> Iterator[Any]:
 def redis_url() -> str:
     require_service("redis")
     return REDIS_URL
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for the whole run. Playwright's sync API allows one instance per thread at a
+    time, so every browser test in every folder shares this fixture (never a copy of it)."""
+    from pathlib import Path as _Path
+
+    if not _Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: scripts/test installs it with apt")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--disable-quic"])
+        yield b
+        b.close()

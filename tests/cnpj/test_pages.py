@@ -133,4 +133,4 @@ def test_the_report_csv_holds_formula_like_text_as_text(api, demo):
                                         "schedule": "weekly"}, follow_redirects=False)
     url = r.headers["location"].split("?")[0]
     rows = list(csv.reader(io.StringIO(api.get(f"{url}/report.csv").content.decode("utf-8-sig"))))
-    assert ["Label", "'=1+1"] in rows
+    assert ["Rótulo", "'=1+1"] in rows

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import browser  # noqa: F401  (the shared Chromium fixture, for the browser test)
 from tests.support.conftest import Workspace, login, make_workspace
 
 

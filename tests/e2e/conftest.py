@@ -72,20 +72,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         log.close()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: scripts/test installs it with apt")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--disable-quic"])
-        yield b
-        b.close()
-
-
 def api_login(base: str, email: str, password: str) -> dict[str, str]:
     r = httpx.post(f"{base}/api/v1/auth/login", json={"email": email, "password": password}, timeout=10)
     assert r.status_code == 200, r.text

@@ -34,4 +34,4 @@ def test_signing_up_with_a_taken_email_answers_like_a_new_one_and_mails_the_owne
     from tests.identity.helpers import render
 
     subject, text = render(live_container, mail)
-    assert "already" in subject and "/login" in text and "Nothing was created" in text
+    assert "já existe" in subject and "/login" in text and "Nada foi criado" in text

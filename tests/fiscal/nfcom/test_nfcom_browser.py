@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from tests.e2e.conftest import api_login, browser, server  # noqa: F401  (session fixtures)
+from tests.e2e.conftest import api_login, server  # noqa: F401  (session fixture)
 
 pytestmark = pytest.mark.browser
 
