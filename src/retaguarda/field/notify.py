@@ -17,7 +17,7 @@ def routes(event: Any, order: ServiceOrder) -> list[Route]:
         title = N_("Visit %(number)s rescheduled") if event.previous else N_("Visit %(number)s scheduled")
         return [
             Route("order_scheduled", "customer", order.customer_id, title,
-                  N_("Window: %(start)s to %(end)s."), link="/portal", params={**params, **when}),
+                  N_("Window: %(start)s to %(end)s."), link="/", params={**params, **when}),
             Route("order_scheduled", "user", event.technician_id, title,
                   N_("Window: %(start)s to %(end)s."), link=link, params={**params, **when}),
         ]
@@ -25,6 +25,6 @@ def routes(event: Any, order: ServiceOrder) -> list[Route]:
         done = sum(1 for item in event.checklist if item.get("done"))
         return [Route("order_completed", "customer", order.customer_id, N_("Visit %(number)s completed"),
                       N_("%(done)s of %(total)s checklist items done; %(materials)s materials used."),
-                      link="/portal", params={**params, "done": done, "total": len(event.checklist),
+                      link="/", params={**params, "done": done, "total": len(event.checklist),
                                               "materials": len(event.materials)})]
     return []
