@@ -48,3 +48,36 @@ def test_the_customer_page_shows_plan_invoices_balance_and_new_actions(client, a
     assert "Fibra 500M" in listing, "the list's plan is the subscription's"
     form = client.get(f"/customers/{customer_id}/edit", headers=admin).text
     assert 'name="plan"' not in form
+
+
+def test_the_customer_page_shows_contracts_and_service_orders_with_new_actions(client, admin, customer_id):
+    from retaguarda.contracts.defaults import DEFAULT_TEMPLATE
+
+    page = client.get(f"/customers/{customer_id}", headers=admin).text
+    assert "c360-new-contract" in _section(page, "c360-contracts")
+    assert f'/contracts/new?customer={customer_id}' in page
+    assert f'/field/orders/new?customer={customer_id}' in _section(page, "c360-orders")
+    assert "/contracts/" not in _section(page, "c360-contracts").replace("/contracts/new", "")
+
+    plan = client.post("/api/v1/billing/plans", headers=admin,
+                       json={"name": "Fibra 700M", "price": "159.90", "cycle": "monthly"}).json()
+    template = client.post("/api/v1/contracts/templates", headers=admin,
+                           json={"name": "Padrão", "body": DEFAULT_TEMPLATE})
+    assert template.status_code == 201, template.text
+    r = client.post("/api/v1/contracts", headers=admin, json={
+        "customer_id": customer_id, "plan_id": plan["id"], "template_id": template.json()["id"],
+        "start_date": "2026-12-01", "loyalty_months": 12, "auto_renew": False})
+    assert r.status_code == 201, r.text
+    contract = r.json()
+    r = client.post("/api/v1/field/orders", headers=admin, json={
+        "customer_id": customer_id, "kind": "installation", "description": "Fibra 700M"})
+    assert r.status_code == 201, r.text
+    order = r.json()
+
+    page = client.get(f"/customers/{customer_id}", headers=admin).text
+    contracts = _section(page, "c360-contracts")
+    assert f'/contracts/{contract["id"]}"' in contracts and contract["number"] in contracts
+    assert "Fibra 700M" in contracts and re.search(r"R\$\s159,90", contracts), contracts
+    assert "30/11/2027" in contracts or "01/12/2027" in contracts, contracts  # 12 months' loyalty
+    orders = _section(page, "c360-orders")
+    assert f'/field/orders/{order["id"]}"' in orders and str(order["number"]) in orders, orders

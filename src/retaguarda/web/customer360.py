@@ -57,6 +57,16 @@ def customer_360(conn: Connection, principal: Any, customer: dict[str, Any], now
         tickets = list_tickets(conn, tenant_id, now, customer=customer_id, per_page=LATEST)
         active = list_tickets(conn, tenant_id, now, customer=customer_id, active=True, per_page=1)
         out["support"] = {"tickets": tickets["items"], "total": tickets["total"], "active": active["total"]}
+    if principal.can("customers:read"):  # contracts read with the customers permission
+        from projections.contracts.contract_list import list_contracts
+
+        contracts = list_contracts(conn, tenant_id, customer=customer_id, per_page=LATEST)
+        out["contracts"] = {"contracts": contracts["items"], "total": contracts["total"]}
+    if principal.can("field:read"):
+        from projections.field.orders import list_orders
+
+        orders = list_orders(conn, tenant_id, customer=customer_id, per_page=LATEST)
+        out["field"] = {"orders": orders["items"], "total": orders["total"]}
     if principal.can("fiscal:read"):
         from projections.fiscal.nfse_list import list_notes
 
