@@ -129,23 +129,6 @@
     if (draft.signature && pad) pad.fromDataURL(draft.signature);
   }
 
-  // The phone's position when it gives one quickly (the visit is recorded without it otherwise).
-  function whereAmI() {
-    return new Promise(function (resolve) {
-      if (!navigator.geolocation) { resolve(null); return; }
-      var done = false;
-      var timer = setTimeout(function () { if (!done) { done = true; resolve(null); } }, 3000);
-      navigator.geolocation.getCurrentPosition(function (pos) {
-        if (done) return;
-        done = true; clearTimeout(timer);
-        resolve({lat: pos.coords.latitude.toFixed(6), lng: pos.coords.longitude.toFixed(6)});
-      }, function () {
-        if (done) return;
-        done = true; clearTimeout(timer); resolve(null);
-      }, {timeout: 2500, maximumAge: 60000});
-    });
-  }
-
   function setupPad(form) {
     var canvas = form.querySelector("[data-signature-pad]");
     if (!canvas || !window.SignaturePad) return null;
@@ -203,12 +186,9 @@
       var id = form.getAttribute("data-order");
       var existing = queued()[id];
       var entry = {key: existing ? existing.key : newKey(), body: collect(form, pad)};
+      enqueue(id, entry);
       form.querySelector('[type="submit"]').disabled = true;
-      whereAmI().then(function (geo) {
-        if (geo) entry.body.geo = geo;
-        enqueue(id, entry);
-        return flush();
-      }).then(function () { form.querySelector('[type="submit"]').disabled = false; });
+      flush().then(function () { form.querySelector('[type="submit"]').disabled = false; });
     });
   }
 
