@@ -55,7 +55,11 @@ def test_the_middleware_waits_before_the_response_starts() -> None:
 
     app = read_your_writes_middleware(handler)
     scope = {"type": "http", "app": SimpleNamespace(state=SimpleNamespace(container=container))}
-    asyncio.run(app(scope, None, send))
+    # In a thread of its own: a session-wide browser fixture may hold this thread's event loop.
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, None, send)).result()
     assert log == [("wait_for", 42), "http.response.start", "http.response.body"]
 
 
