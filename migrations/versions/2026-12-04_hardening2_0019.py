@@ -1,0 +1,24 @@
+"""hardening: claim ids, MFA, job runs, seal checkpoints.
+
+Revision ID: 0019
+Revises: 0018
+Create Date: 2026-12-04 19:00:00
+
+Reserved in the chain so work on separate branches never forks the head; the owning change
+fills upgrade()/downgrade().
+"""
+
+from __future__ import annotations
+
+revision = "0019"
+down_revision = "0018"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

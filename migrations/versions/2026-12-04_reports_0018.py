@@ -1,0 +1,24 @@
+"""reports read models (kpi_monthly, scheduled reports, e-mail attachments).
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-04 19:00:00
+
+Reserved in the chain so work on separate branches never forks the head; the owning change
+fills upgrade()/downgrade().
+"""
+
+from __future__ import annotations
+
+revision = "0018"
+down_revision = "0017"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
