@@ -41,7 +41,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
                 proc.kill()
 
 
-@pytest.mark.xfail(reason="after the i18n + defects merge a ticket-page selector times out in Chromium; open under issue #13", strict=False)
 def test_technician_works_a_ticket_in_the_browser(server, browser, tmp_path):
     page = browser.new_page()
     page.set_default_timeout(15000)
@@ -62,7 +61,9 @@ def test_technician_works_a_ticket_in_the_browser(server, browser, tmp_path):
     page.fill("textarea[name=description]", "Cliente sem conexão desde as 7h")
     page.select_option("select[name=priority]", "critical")
     page.click("[data-testid=save-ticket]")
-    page.wait_for_url(re.compile(r"/support/tickets/[0-9a-f-]{36}\?created=1$"))
+    # (the one-shot ?created=1 is dropped from the address once shown, so either form may be seen)
+    page.wait_for_url(re.compile(r"/support/tickets/[0-9a-f-]{36}(\?created=1)?$"))
+    page.wait_for_selector("[data-testid=flash]")
     assert "Fibra rompida na rua" in page.locator("h1").inner_text()
     # Then the SLA badges show the first response clock, counting down (or overdue after hours)
     badge = page.locator("[data-testid=sla-first_response]")
@@ -95,7 +96,8 @@ def test_technician_works_a_ticket_in_the_browser(server, browser, tmp_path):
     # And they resolve it; only the buttons the new state allows remain
     page.fill("input[name=reason]", "Fibra emendada")
     page.click("[data-testid=status-resolved]")
-    page.wait_for_selector("[data-testid=ticket-status]:has-text('resolved')")
+    # (the badge shows the translated word; its value is in data-value)
+    page.wait_for_selector("[data-testid=ticket-status][data-value=resolved]")
     assert page.locator("[data-testid=status-closed]").count() == 1
     assert page.locator("[data-testid=status-resolved]").count() == 0
     assert page.evaluate("window.__marker") == 1
