@@ -7,6 +7,7 @@ autofill from the CEP (fake BrasilAPI/ViaCEP over real sockets)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -144,6 +145,45 @@ def test_a_success_message_does_not_come_back_after_a_reload_and_the_cep_fills_t
         assert "created=" not in page.url
         page.reload()
         assert page.locator(".flash").count() == 0
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_the_cnpj_fills_the_name_and_address_and_the_cep_still_works(phone_server, browser):
+    """Customer 360: the CNPJ context's lookup (the demo tenant's sandbox provider) fills the new
+    customer's name and address; a typed field is kept; a CEP typed afterwards fills from the CEP."""
+    from retaguarda.cnpj.providers.sandbox import company
+    from retaguarda.shared.documents import make_cnpj
+
+    cnpj = make_cnpj("451237810001")
+    expected = company(cnpj)
+    context, page, errors = _page(browser, phone_server, "manager")
+    try:
+        page.goto(phone_server["base"] + "/customers/new")
+        page.fill("[name='address.complement']", "Sala 3")
+        page.fill("[data-testid=document-input]", cnpj[:2] + "." + cnpj[2:5] + "." + cnpj[5:8] + "/"
+                  + cnpj[8:12] + "-" + cnpj[12:])
+        page.wait_for_function("() => document.querySelector('[name=name]').value !== ''")
+        assert page.input_value("[name=name]") == expected["razao_social"]
+        assert page.is_checked("input[name=kind][value=company]")
+        address = expected["address"]
+        assert page.input_value("[name='address.street']") == address["street"]
+        assert page.input_value("[name='address.city']") == address["municipality"]
+        assert page.input_value("[name='address.uf']") == address["uf"]
+        assert page.input_value("[name='address.ibge_code']") == address["municipality_ibge"]
+        assert page.input_value("[data-testid=cep-input]").replace("-", "") == address["cep"]
+        assert page.input_value("[name='address.complement']") == "Sala 3"  # typed by the user: kept
+        # A CEP typed afterwards fills the address from the CEP (the CEP lookup is not disturbed)
+        page.fill("[data-testid=cep-input]", "")
+        page.fill("[data-testid=cep-input]", "01001000")
+        page.wait_for_function("() => document.querySelector('[name=\"address.city\"]').value === 'São Paulo'")
+        assert page.input_value("[name='address.street']") == "Praça da Sé"
+        page.fill("[name='address.number']", "12")
+        page.fill("input[name=email]", "contato@cnpj-autofill.test")
+        page.click("[data-testid=save-customer]")
+        page.wait_for_url(re.compile(r"/customers/[0-9a-f-]{36}"))
+        assert expected["razao_social"] in page.locator("h1").inner_text()
         assert not errors, errors
     finally:
         context.close()

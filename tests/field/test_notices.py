@@ -63,3 +63,20 @@ def test_order_scheduled_and_completed_reach_customer_and_technician():
         ("order_scheduled", "customer", "cust-1"), ("order_scheduled", "user", "tech-9"),
         ("order_completed", "customer", "cust-1")]
     assert routes[-1].params["done"] == 1 and routes[-1].params["total"] == 2
+
+
+def test_a_visit_notice_shows_its_window_in_the_tenant_zone_in_brazilian_format():
+    """The notice keeps the instants as ISO data; the bell and the e-mail show 07/12/2026 09:00
+    (São Paulo), never `2026-12-07T12:00:00+00:00`."""
+    from retaguarda.i18n import readable_params
+    from retaguarda.notifications.inbox_api import translated
+
+    order = ServiceOrder.open(uuid.uuid4(), meta(), number=3, customer_id="cust-1", kind="repair", description="")
+    order.schedule(meta(), technician_id="tech-9", start=NOW, end=NOW.replace(hour=14))
+    route = next(r for e in order.collect_events() for r in field_notify.routes(e, order))
+    shown = translated({"title": str(route.title), "body": str(route.body), "params": route.params})
+    assert "07/12/2026 09:00" in shown["body"] and "07/12/2026 11:00" in shown["body"], shown["body"]
+    assert "2026-12-07T" not in shown["body"]
+    # Only instants with an offset are rewritten; numbers, dates and plain words stay as they are
+    assert readable_params({"n": 3, "d": "2026-12-07", "w": "T-shirt", "z": "2026-12-07T12:00:00Z"}) == {
+        "n": 3, "d": "2026-12-07", "w": "T-shirt", "z": "07/12/2026 09:00"}

@@ -10,9 +10,11 @@ from litestar.params import Parameter, QueryParameter
 from projections.cnpj.watchlist import get_check_row, list_targets
 from retaguarda.cnpj.application import QuotaExceededError
 from retaguarda.cnpj.crypto import ERASED
+from retaguarda.cnpj.domain import clean_cnpj
 from retaguarda.cnpj.views import _target, build_report, check_body, import_row, start_import, usage_body
+from retaguarda.i18n import _
 from retaguarda.readdb import tenant_reader
-from retaguarda.shared.errors import TooManyRequestsError, ValidationError
+from retaguarda.shared.errors import NotFoundError, TooManyRequestsError, ValidationError
 from retaguarda.shared.jsonable import jsonable
 from retaguarda.web.context import container_of, meta_of, read_one, require_principal
 from retaguarda.web.errors import problem
@@ -216,7 +218,33 @@ def retry_webhook(request: Request[Any, Any, Any], check_id: str) -> dict[str, A
     return {"check_id": check_id, "webhook": "retrying"}
 
 
+@get("/cnpj/lookup/{cnpj:str}", opt=WRITE, sync_to_thread=True,
+     summary="Company name and address of a CNPJ for filling a form (cache, then the provider chain; "
+             "nothing is recorded)")
+def lookup(request: Request[Any, Any, Any], cnpj: str) -> Response[dict[str, Any]]:
+    throttle(request)
+    number = clean_cnpj(cnpj)
+    outcome = container_of(request).cnpj_checks.lookup(require_principal(request).tenant_id, number)
+    if outcome.found is None:
+        return problem(503, _("CNPJ lookup unavailable"), _("The CNPJ services did not answer; type the data."),
+                       headers={"Retry-After": "30"})
+    if not outcome.found or not outcome.snapshot:
+        raise NotFoundError("CNPJ", number)
+    snap = outcome.snapshot
+    address = snap.get("address") or {}
+    situation = snap.get("situacao") or {}
+    return Response({
+        "cnpj": number, "razao_social": snap.get("razao_social"), "nome_fantasia": snap.get("nome_fantasia"),
+        "situation": situation.get("description"),
+        "address": {"cep": address.get("cep"), "street": address.get("street"), "number": address.get("number"),
+                    "complement": address.get("complement"), "district": address.get("district"),
+                    "city": address.get("municipality"), "uf": address.get("uf"),
+                    "ibge_code": address.get("municipality_ibge")},
+        "provider": outcome.provider, "cache_hit": outcome.cache_hit,
+    }, headers={"Cache-Control": "private, max-age=600"})
+
+
 routes = [create_target, list_, read, update, archive, check, job_status, read_check, report, import_targets,
-          import_status, usage, read_settings, change_settings, providers, erase, retry_webhook]
+          import_status, usage, read_settings, change_settings, providers, erase, retry_webhook, lookup]
 
 __all__ = ["ERASED", "routes"]

@@ -288,6 +288,17 @@ def format_datetime(value: datetime | str | None, tz: str = DEFAULT_TIMEZONE) ->
     return value.astimezone(ZoneInfo(tz)).strftime("%d/%m/%Y %H:%M")
 
 
+_ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
+
+
+def readable_params(params: dict[str, Any], tz: str = DEFAULT_TIMEZONE) -> dict[str, Any]:
+    """Message placeholders for people: an ISO instant with its offset (as events and notices
+    carry it, `2026-12-04T13:00:00+00:00`) becomes `04/12/2026 10:00` in the tenant's zone;
+    anything else is left as it is."""
+    return {k: format_datetime(v, tz) if isinstance(v, str) and _ISO_INSTANT.match(v) else v
+            for k, v in params.items()}
+
+
 def format_percent(value: Any, places: int = 1) -> str:
     if value is None or value == "":
         return ""

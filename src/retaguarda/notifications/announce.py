@@ -108,8 +108,9 @@ def announce(container: Container, aggregate_id: str, version: int) -> str:
 
 def render_notice(params: dict[str, Any], container: Container) -> tuple[str, str]:
     from retaguarda.i18n import gettext as _
+    from retaguarda.i18n import readable_params
 
-    values = {k[2:]: v for k, v in params.items() if k.startswith("p_")}
+    values = readable_params({k[2:]: v for k, v in params.items() if k.startswith("p_")})
     subject = _(str(params["title"]), **values)
     body = _(str(params["body"]), **values) if params.get("body") else ""
     link = str(params.get("link") or "")

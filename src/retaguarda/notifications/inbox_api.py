@@ -9,6 +9,7 @@ from litestar.params import Parameter
 
 from projections.notifications.inbox import inbox
 from retaguarda.i18n import gettext as _
+from retaguarda.i18n import readable_params
 from retaguarda.notifications.inbox import CHANNELS, KINDS
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.jsonable import jsonable
@@ -17,7 +18,7 @@ from retaguarda.web.context import container_of, meta_of, require_principal
 
 def translated(item: dict[str, Any]) -> dict[str, Any]:
     """Title and body in the reader's language, placeholders filled."""
-    params = item.get("params") or {}
+    params = readable_params(item.get("params") or {})
     return {**item, "title": _(item["title"], **params), "body": _(item["body"],
                                                                    **params) if item["body"] else ""}
 

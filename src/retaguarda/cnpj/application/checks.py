@@ -173,6 +173,25 @@ class Checks(CheckViews):
         self.service.retrying(command)
 
     # Lookup ---------------------------------------------------------------------------------
+    def lookup(self, tenant_id: str, cnpj: str) -> Outcome:
+        """A read-only lookup for filling a form (the customer's name and address from its CNPJ):
+        the tenant's cache and provider chain as a check uses them, but nothing is recorded (no
+        CnpjCheck, no watch-list target). `found` is None when every provider failed. The
+        snapshot's personal fields (partners, e-mail, phones) are left out of the answer."""
+        options = self.options(tenant_id)
+        with self.telemetry.span("cnpj.lookup", tenant=tenant_id):
+            outcome = self._from_cache(cnpj, options, self.clock.now())
+            if outcome is None:
+                try:
+                    outcome = self._lookup(cnpj, options)
+                except Exception as exc:  # the caller says "unavailable"; the form is typed by hand
+                    log.warning("cnpj_lookup_failed", error=f"{type(exc).__name__}")
+                    outcome = Outcome(None, message="lookup failed")
+        if outcome.snapshot:
+            outcome.snapshot = {k: v for k, v in outcome.snapshot.items() if k not in PERSONAL_FIELDS}
+        outcome.raw = None
+        return outcome
+
     def _from_cache(self, cnpj: str, options: dict[str, Any], now: datetime) -> Outcome | None:
         started = time.perf_counter()
         if options["providers"] == [SANDBOX]:

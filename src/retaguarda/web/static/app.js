@@ -155,3 +155,61 @@ document.addEventListener("click", function (ev) {
         (ev.target.value || "").replace(/\D/g, "").length === 8) lookup(ev.target);
   });
 })();
+// Company data from the CNPJ (GET /api/v1/cnpj/lookup/{cnpj}: the CNPJ context's cache and provider
+// chain; nothing recorded): a 14-character CNPJ in a [data-cnpj-lookup] field fills the form's name,
+// kind and address. A field is filled only when it is empty or was filled by an earlier lookup, so
+// what the user typed is kept. With a CEP but no IBGE code, the CEP lookup above completes it.
+(function () {
+  const FIELDS = { cep: "address.cep", street: "address.street", number: "address.number",
+                   complement: "address.complement", district: "address.district", city: "address.city",
+                   uf: "address.uf", ibge_code: "address.ibge_code" };
+  let last = "";
+  function put(field, value) {
+    if (!field || !value) return;
+    if (field.value && !field.hasAttribute("data-autofilled")) return;
+    field.value = value;
+    field.setAttribute("data-autofilled", "");
+  }
+  function lookup(input) {
+    const cnpj = (input.value || "").toUpperCase().replace(/[^0-9A-Z]/g, "");
+    if (cnpj.length !== 14 || cnpj === last) return;
+    last = cnpj;
+    const form = input.form;
+    const status = form.querySelector("[data-cnpj-status]");
+    const say = function (key, cls) {
+      if (!status) return;
+      status.textContent = status.getAttribute("data-" + key) || "";
+      status.className = "cep-status " + (cls || "");
+    };
+    say("loading");
+    input.setAttribute("aria-busy", "true");
+    fetch("/api/v1/cnpj/lookup/" + cnpj, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) {
+        if (r.status === 404) { say("notfound", "field-error"); return null; }
+        if (!r.ok) { say("down", "field-error"); return null; }
+        return r.json();
+      })
+      .then(function (found) {
+        if (!found) return;
+        put(form.querySelector('[name="name"]'), found.razao_social || found.nome_fantasia);
+        const company = form.querySelector('input[name="kind"][value="company"]');
+        if (company) company.checked = true;
+        const address = found.address || {};
+        if (address.cep && address.cep.length === 8) address.cep = address.cep.slice(0, 5) + "-" + address.cep.slice(5);
+        Object.keys(FIELDS).forEach(function (key) {
+          put(form.querySelector('[name="' + FIELDS[key] + '"]'), address[key]);
+        });
+        say("found", "hint-ok");
+        const cep = form.querySelector("[data-cep-lookup]");
+        const ibge = form.querySelector('[name="address.ibge_code"]');
+        if (cep && cep.value && ibge && !ibge.value) cep.dispatchEvent(new Event("change", { bubbles: true }));
+      })
+      .catch(function () { say("down", "field-error"); })
+      .finally(function () { input.removeAttribute("aria-busy"); });
+  }
+  ["change", "input"].forEach(function (type) {
+    document.addEventListener(type, function (ev) {
+      if (ev.target.matches && ev.target.matches("[data-cnpj-lookup]")) lookup(ev.target);
+    });
+  });
+})();
