@@ -53,3 +53,13 @@ def test_the_audit_trail_filters_by_customer_name_and_the_state_is_readable(clie
     assert "Associação Ação Social" in state and "Rua São João" in state
     assert "\\u00" not in state and not re.search(r"\{&#34;|\{\"", state), state
     assert "Motivo da situação" in state or "Situação" in state
+
+
+def test_the_audit_trail_names_the_fields_of_sign_in_events_for_people(client, admin):
+    """Sessions and sign-ins were shown as `token_hash`, `expires_at`, `user_id`: field codes."""
+    page = client.get("/audit", headers=admin)
+    assert page.status_code == 200
+    labels = re.findall(r"<dt>([^<]+)</dt>", page.text)
+    assert labels, "the trail shows its events as field lists"
+    assert "Expira em" in labels and "Usuário" in labels
+    assert not {"token_hash", "expires_at", "user_id", "owner_id", "scope", "key"} & set(labels), labels

@@ -61,6 +61,41 @@ FIELD_LABELS = {
     "reference": N_("Reference"), "locale": N_("Language"), "kind": N_("Kind"), "cycle": N_("Cycle"),
     "customer_id": N_("Customer"), "plan_id": N_("Plan"), "technician_id": N_("Technician"),
     "start": N_("Start"), "end": N_("End"), "competence": N_("Competence"), "version": N_("Version"),
+    # claims, sessions, users, keys
+    "key": N_("Key"), "scope": N_("Scope"), "owner_id": N_("Owner"), "user_id": N_("User"),
+    "token_hash": N_("Token"), "expires_at": N_("Expires at"), "ip": N_("IP address"), "via": N_("Via"),
+    "password_hash": N_("Password"), "credentials": N_("Credentials"), "secret": N_("Secret"),
+    "value": N_("Value"), "previous": N_("Previous value"), "previous_id": N_("Previous record"),
+    "notes": N_("Notes"), "label": N_("Label"), "tags": N_("Tags"), "active": N_("Active"),
+    # e-mails and notices
+    "to": N_("To"), "template": N_("Template"), "subject": N_("Subject"), "attempt": N_("Attempt"),
+    "attempts": N_("Attempts"), "provider_message_id": N_("Provider message id"), "params": N_("Details"),
+    "recipient_id": N_("Recipient"), "link": N_("Link"), "source_id": N_("Source record"),
+    "source_version": N_("Source version"), "body": N_("Text"), "text": N_("Text"), "email_id": N_("E-mail"),
+    # billing
+    "subscription_id": N_("Subscription"), "invoice_id": N_("Invoice"), "payment_id": N_("Payment"),
+    "contract_id": N_("Contract"), "items": N_("Items"), "issue_date": N_("Issue date"),
+    "period_start": N_("Period start"), "period_end": N_("Period end"), "discount": N_("Discount"),
+    "pix": N_("PIX"), "boleto": N_("Boleto"), "due": N_("Due"), "paid_on": N_("Paid on"),
+    "principal": N_("Principal"), "fine": N_("Fine"), "interest": N_("Interest"), "excess": N_("Excess"),
+    "due_day": N_("Due day"), "start_date": N_("Start date"), "credit_applied": N_("Credit applied"),
+    # support and field
+    "ticket_id": N_("Ticket"), "order_id": N_("Service order"), "category": N_("Category"),
+    "opened_by": N_("Opened by"), "origin": N_("Origin"), "clocks": N_("SLA clocks"),
+    "resolution_minutes": N_("Resolution (min)"), "business_resolution_minutes": N_("Resolution (business min)"),
+    "comment_id": N_("Comment"), "author": N_("Author"), "author_kind": N_("Author kind"),
+    "visibility": N_("Visibility"), "attachments": N_("Attachments"), "first_response": N_("First response"),
+    "assignee_id": N_("Assignee"), "target": N_("Target"), "checklist": N_("Checklist"),
+    "materials": N_("Materials"),
+    # CNPJ and fiscal
+    "cnpj": N_("CNPJ"), "check_id": N_("Check"), "target_id": N_("Target"), "situation": N_("Situation"),
+    "razao_social": N_("Legal name"), "found": N_("Found"), "snapshot": N_("Data"), "provider": N_("Provider"),
+    "schedule": N_("Schedule"), "alerts": N_("Alerts"), "refresh": N_("Refresh"), "mode": N_("Mode"),
+    "access_key": N_("Access key"), "authorized_at": N_("Authorized at"), "issued_at": N_("Issued at"),
+    "series": N_("Series"), "dps_number": N_("DPS number"), "backend": N_("Backend"),
+    "environment": N_("Environment"), "issuer": N_("Issuer"), "tomador": N_("Service taker"),
+    "service": N_("Service"), "deductions": N_("Deductions"), "protocol": N_("Protocol"),
+    "iss_rate": N_("ISS rate"),
 }
 
 
