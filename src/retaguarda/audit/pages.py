@@ -82,14 +82,16 @@ FIELD_LABELS = {
     # support and field
     "ticket_id": N_("Ticket"), "order_id": N_("Service order"), "category": N_("Category"),
     "opened_by": N_("Opened by"), "origin": N_("Origin"), "clocks": N_("SLA clocks"),
-    "resolution_minutes": N_("Resolution (min)"), "business_resolution_minutes": N_("Resolution (business min)"),
+    "resolution_minutes": N_("Resolution (min)"),
+    "business_resolution_minutes": N_("Resolution (business min)"),
     "comment_id": N_("Comment"), "author": N_("Author"), "author_kind": N_("Author kind"),
     "visibility": N_("Visibility"), "attachments": N_("Attachments"), "first_response": N_("First response"),
     "assignee_id": N_("Assignee"), "target": N_("Target"), "checklist": N_("Checklist"),
     "materials": N_("Materials"),
     # CNPJ and fiscal
     "cnpj": N_("CNPJ"), "check_id": N_("Check"), "target_id": N_("Target"), "situation": N_("Situation"),
-    "razao_social": N_("Legal name"), "found": N_("Found"), "snapshot": N_("Data"), "provider": N_("Provider"),
+    "razao_social": N_("Legal name"), "found": N_("Found"), "snapshot": N_("Data"),
+    "provider": N_("Provider"),
     "schedule": N_("Schedule"), "alerts": N_("Alerts"), "refresh": N_("Refresh"), "mode": N_("Mode"),
     "access_key": N_("Access key"), "authorized_at": N_("Authorized at"), "issued_at": N_("Issued at"),
     "series": N_("Series"), "dps_number": N_("DPS number"), "backend": N_("Backend"),
