@@ -19,6 +19,7 @@ from retaguarda.identity.schemas import (
     ProfilePatch,
     RefreshIn,
     SignupIn,
+    TokenIn,
     UserPatch,
 )
 from retaguarda.readdb import tenant_reader
@@ -112,6 +113,12 @@ def password_reset_confirm(request: Request[Any, Any, Any], data: PasswordResetC
     container_of(request).identity.reset_password(public_meta(request), token=data.token,
                                                           password=data.password)
     return {"status": "password changed"}
+
+
+@post("/auth/unlock", opt=PUBLIC, sync_to_thread=True, status_code=204,
+      summary="End the login delays of an account with an e-mailed unlock token")
+def unlock_login(request: Request[Any, Any, Any], data: TokenIn) -> None:
+    container_of(request).identity.unlock_login(public_meta(request), data.token)
 
 
 # The caller ----------------------------------------------------------------------------
@@ -212,7 +219,7 @@ def keys_revoke(request: Request[Any, Any, Any], key_id: str) -> None:
 
 
 routes = [
-    signup, login, refresh, logout, password_reset, password_reset_confirm,
+    signup, login, refresh, logout, password_reset, password_reset_confirm, unlock_login,
     me, update_me, change_my_password,
     users_list, users_read, users_invite, users_update,
     keys_create, keys_list, keys_revoke,

@@ -166,6 +166,16 @@ def reset_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     return Redirect("/login?done=reset", status_code=303)
 
 
+@get("/unlock-login", opt=PUBLIC, sync_to_thread=True, include_in_schema=False)
+def unlock_page(request: Request[Any, Any, Any], token: str = "") -> Template:
+    """The e-mailed unlock link: ends the account's login delays (harmless if opened twice)."""
+    try:
+        container_of(request).identity.unlock_login(public_meta(request), token)
+    except ValidationError:
+        return Template("identity/unlock.html", status_code=422, context={"done": False})
+    return Template("identity/unlock.html", context={"done": True})
+
+
 # Profile ---------------------------------------------------------------------------------
 
 def _profile(request: Request[Any, Any, Any], status: int = 200, **extra: Any) -> Template:
@@ -291,7 +301,7 @@ def keys_revoke(request: Request[Any, Any, Any], key_id: str) -> Response[Any]:
 # coroutine). So the first handler of each shared path is `async def` or not thread-wrapped.
 pages = [
     login_form, login_submit, logout_submit, signup_form, signup_submit,
-    forgot_form, forgot_submit, reset_form, reset_submit,
+    forgot_form, forgot_submit, reset_form, reset_submit, unlock_page,
     profile, profile_submit, password_submit, users_page, users_invite, users_update,
     keys_page, keys_create, keys_revoke,
 ]

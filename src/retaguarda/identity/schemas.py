@@ -27,6 +27,10 @@ class PasswordResetIn(msgspec.Struct, forbid_unknown_fields=True):
     email: str
 
 
+class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    token: str
+
+
 class PasswordResetConfirmIn(msgspec.Struct, forbid_unknown_fields=True):
     token: str
     password: str

@@ -15,7 +15,7 @@ from uuid import UUID
 from retaguarda.identity import tokens
 from retaguarda.identity.domain import RefreshFamily, User
 from retaguarda.identity.permissions import permissions_of
-from retaguarda.shared.errors import AuthenticationError
+from retaguarda.shared.errors import AuthenticationError, ValidationError
 from retaguarda.shared.meta import Meta
 
 if TYPE_CHECKING:  # the mixin's host: the Identity service (a Service)
@@ -71,8 +71,9 @@ class SessionCommands(_Host):
             self.throttle.failed(key, ip)
             raise AuthenticationError(WRONG_LOGIN)
         if not self._verify(user.password_hash, str(password or "")):
-            self.throttle.failed(key, ip)
-            self._record_failure(meta, user, ip, "wrong password")
+            failures = self.throttle.failed(key, ip)
+            self._record_failure(meta, user, ip, "wrong password",
+                                 unlock=failures == self.throttle.account_limit)
             raise AuthenticationError(WRONG_LOGIN)
         if not user.can_log_in():
             self._record_failure(meta, user, ip, f"user is {user.status}")
@@ -144,6 +145,15 @@ class SessionCommands(_Host):
 
         return self.retrying(command)
 
+    def unlock_login(self, meta: Meta, token: str) -> User:
+        """Clears the account's failed logins from an e-mailed unlock link (its delays end)."""
+        user_id = tokens.parse_unlock_token(self.settings.secret_key, token, meta.at)
+        user = self.find_user(user_id)
+        if user is None:
+            raise ValidationError("token", "the link is invalid or expired")
+        self.throttle.succeeded(user.email)
+        return user
+
     def access_family_is_live(self, family_id: str, user_id: str, at: datetime) -> bool:
         """Whether the refresh family an access token names (`fam`) is still live (not logged out,
         not revoked for reuse, not expired)."""
@@ -162,11 +172,20 @@ class SessionCommands(_Host):
                 and family.is_live(at))
 
 
-    def _record_failure(self, meta: Meta, user: User, ip: str, reason: str) -> None:
+    def _record_failure(self, meta: Meta, user: User, ip: str, reason: str, unlock: bool = False) -> None:
+        """Records the failure; with `unlock` (the account has just reached the failures from
+        which logins are delayed) the owner also gets an e-mail with an unlock link."""
         def command() -> int:
             u = self.load(User, user.id, None)
-            u.record_failed_login(as_actor(meta, u.tenant_id, "anonymous"), ip=ip, reason=reason)
-            return self.save(u)
+            m = as_actor(meta, u.tenant_id, "anonymous")
+            u.record_failed_login(m, ip=ip, reason=reason)
+            if not unlock:
+                return self.save(u)
+            from retaguarda.identity.application import compose_email
+
+            mail = compose_email(m, to=u.email, template="identity.login_unlock", params={
+                "user_id": str(u.id), "issued": int(meta.at.timestamp()), "name": u.name})
+            return self.save(u, mail)
 
         self.retrying(command)
 

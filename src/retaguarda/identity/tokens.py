@@ -137,6 +137,36 @@ def read_session(secret: str, value: str | None, now: datetime) -> SessionClaims
     return claims if now < claims.expires_at else None
 
 
+# Login-unlock links (e-mailed when an account starts being delayed) ----------------------
+
+UNLOCK_LIFETIME = 3600
+
+
+def unlock_token(secret: str, user_id: str, issued: int) -> str:
+    """An HMAC over the user id and the second it was issued (valid UNLOCK_LIFETIME seconds)."""
+    uid = UUID(str(user_id)).hex
+    return f"{uid}.{int(issued)}.{_sign(secret, 'unlock', f'{uid}:{int(issued)}')}"
+
+
+def parse_unlock_token(secret: str, token: str, now: datetime) -> str:
+    """The user id of an authentic, unexpired unlock token; ValidationError on `token` otherwise."""
+    parts = str(token or "").strip().split(".")
+    invalid = ValidationError("token", "the link is invalid or expired")
+    if len(parts) != 3:
+        raise invalid
+    uid, issued, signature = parts
+    try:
+        user_id = str(UUID(hex=uid))
+        stamp = int(issued)
+    except ValueError:
+        raise invalid from None
+    if not same_secret(signature, _sign(secret, "unlock", f"{uid}:{stamp}")):
+        raise invalid
+    if not 0 <= now.timestamp() - stamp <= UNLOCK_LIFETIME:
+        raise invalid
+    return user_id
+
+
 # One-time password-reset / set-password tokens -------------------------------------------
 
 def reset_token(secret: str, user_id: str, version: int) -> str:
