@@ -55,7 +55,9 @@ class SessionCommands(_Host):
     settings: Any
     throttle: Any
 
-    if TYPE_CHECKING:  # defined by the Identity service
+    if TYPE_CHECKING:  # defined by the Identity service and its MFA mixin
+        def require_second_factor(self, user: User, at: datetime) -> None: ...
+        def pass_second_factor(self, meta: Meta, challenge: str, code: str) -> tuple[User, list[str]]: ...
         def user_by_email(self, email: str) -> User | None: ...
         def find_user(self, user_id: str) -> User | None: ...
         def _verify(self, password_hash: str, password: str) -> bool: ...
@@ -82,8 +84,21 @@ class SessionCommands(_Host):
         return user
 
     def login(self, meta: Meta, *, email: Any, password: Any, ip: str = "") -> Tokens:
-        """API login: an access JWT and the first refresh token of a new family."""
+        """API login: an access JWT and the first refresh token of a new family.
+
+        Raises MfaRequired (with the challenge for `login_with_code`) when the user has a second
+        factor or must enrol one."""
         user = self.authenticate(meta, email, password, ip)
+        self.require_second_factor(user, meta.at)
+        return self._api_tokens(meta, user, ip)
+
+    def login_with_code(self, meta: Meta, *, challenge: str, code: str,
+                        ip: str = "") -> tuple[Tokens, list[str]]:
+        """The second step of an API login: tokens, and the recovery codes if it enrolled."""
+        user, codes = self.pass_second_factor(meta, challenge, code)
+        return self._api_tokens(meta, user, ip), codes
+
+    def _api_tokens(self, meta: Meta, user: User, ip: str) -> Tokens:
         family_id = uuid.uuid4()
         refresh = tokens.new_refresh_token(family_id)
         position = self._start_family(meta, user, family_id, "api", refresh, ip,
@@ -124,8 +139,18 @@ class SessionCommands(_Host):
         return self.retrying(command)
 
     def start_session(self, meta: Meta, *, email: Any, password: Any, ip: str = "") -> Session:
-        """UI login: a signed cookie naming a session family that logout revokes."""
+        """UI login: a signed cookie naming a session family that logout revokes (MfaRequired when a
+        second factor comes next, see `session_with_code`)."""
         user = self.authenticate(meta, email, password, ip)
+        self.require_second_factor(user, meta.at)
+        return self._session(meta, user, ip)
+
+    def session_with_code(self, meta: Meta, *, challenge: str, code: str,
+                          ip: str = "") -> tuple[Session, list[str]]:
+        user, codes = self.pass_second_factor(meta, challenge, code)
+        return self._session(meta, user, ip), codes
+
+    def _session(self, meta: Meta, user: User, ip: str) -> Session:
         family_id = uuid.uuid4()
         lifetime = timedelta(hours=self.settings.session_hours)
         position = self._start_family(meta, user, family_id, "session",
