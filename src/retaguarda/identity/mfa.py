@@ -191,6 +191,15 @@ class MfaCommands(_Host):
             raise ValidationError("challenge", "two-factor authentication is already on")
         return self.begin_mfa_enrolment(meta.with_tenant(user.tenant_id), str(user.id))
 
+    def pending_enrolment(self, user_id: str) -> Enrolment | None:
+        """The enrolment started and not yet confirmed (to show its QR again after a wrong code)."""
+        user = self.find_user(user_id)
+        pending = getattr(user, "mfa_pending", None) if user is not None else None
+        if user is None or not pending:
+            return None
+        secret = open_secret(self.settings.secret_key, pending)
+        return Enrolment(secret, provisioning_uri(secret, user.email))
+
     def confirm_mfa_enrolment(self, meta: Meta, user_id: str, code: str) -> list[str]:
         """Turns MFA on with the first code of the pending secret; returns the recovery codes
         (shown once; only their digests are kept)."""
