@@ -57,3 +57,15 @@ def migrate(container: Container) -> None:
     command.upgrade(cfg, "head")
     container.store.head()  # the event store creates its tables on first use
     ensure_tracking(container.engine, container.runner.names)
+    rekey(container)
+
+
+def rekey(container: Container) -> int:
+    """Moves claims taken under unkeyed ids to keyed ones (#20 defect 6; idempotent, see
+    shared.claims.rekey_claims and docs/security.md)."""
+    from retaguarda.shared.claims import claim_key_bytes, rekey_claims
+
+    if not container.settings.claim_key:
+        return 0
+    return rekey_claims(container.store, claim_key_bytes(container.settings.claim_key),
+                        container.clock.now())

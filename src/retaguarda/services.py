@@ -14,7 +14,14 @@ from eventsourcing.persistence import IntegrityError
 
 from retaguarda.eventstore import EventStore
 from retaguarda.shared.aggregate import Aggregate
-from retaguarda.shared.claims import Claim, claim_id
+from retaguarda.shared.claims import (
+    Claim,
+    claim_id,
+    claim_key_bytes,
+    is_keyed_scope,
+    keyed_claim_id,
+    legacy_claims_held,
+)
 from retaguarda.shared.errors import ConflictError, NotFoundError
 from retaguarda.shared.meta import Meta
 
@@ -119,6 +126,40 @@ class Service:
                 _ATTEMPT.reset(token)
 
     # Unique keys (documents, e-mails) -------------------------------------------------
+    @property
+    def claim_secret(self) -> bytes | None:
+        """The deployment's claim key (`RETAGUARDA_CLAIM_KEY`, passed to the store's env)."""
+        secret = getattr(self, "_claim_secret", False)
+        if secret is False:
+            encoded = (getattr(self.store, "env", None) or {}).get("CLAIM_KEY", "")
+            secret = claim_key_bytes(encoded) if encoded else None
+            self._claim_secret = secret
+        return secret
+
+    def claim_id_of(self, scope: str, key: str) -> UUID:
+        """The id of the claim on `key`: keyed HMAC for personal/user-chosen scopes (#20 defect 6)."""
+        secret = self.claim_secret
+        if secret is not None and is_keyed_scope(scope):
+            return keyed_claim_id(secret, scope, key)
+        return claim_id(scope, key)
+
+    def _legacy_possible(self, scope: str) -> bool:
+        """Claims under unkeyed ids may still be held (before the re-claim): then read first."""
+        return self.claim_secret is not None and is_keyed_scope(scope) and legacy_claims_held(self.store)
+
+    def _find_claim(self, scope: str, key: str) -> Claim | None:
+        """The claim on `key`, falling back to its unkeyed id while `rekey_claims` has not run."""
+        found = self.find(Claim, self.claim_id_of(scope, key))
+        if found is None and self.claim_secret is not None and is_keyed_scope(scope):
+            legacy = self.find(Claim, claim_id(scope, key))
+            if legacy is not None and legacy.owner_id is not None:
+                return legacy
+        return found
+
+    def _take(self, scope: str, key: str, owner_id: str, meta: Meta) -> Claim:
+        return Claim.take(scope, key, owner_id, meta.with_tenant(_claim_tenant(scope, meta)),
+                          id=self.claim_id_of(scope, key))
+
     def claim(self, scope: str, key: str, owner_id: str, meta: Meta) -> Claim | None:
         """A Claim to save together with the owner, or None when `owner_id` already holds it.
 
@@ -129,12 +170,12 @@ class Service:
         which `retrying` runs the command again with this read-first path.
         """
         attempt = _ATTEMPT.get()
-        if attempt is not None and attempt.optimistic:
+        if attempt is not None and attempt.optimistic and not self._legacy_possible(scope):
             attempt.took = True
-            return Claim.take(scope, key, owner_id, meta.with_tenant(_claim_tenant(scope, meta)))
-        existing = self.find(Claim, claim_id(scope, key))
+            return self._take(scope, key, owner_id, meta)
+        existing = self._find_claim(scope, key)
         if existing is None:
-            return Claim.take(scope, key, owner_id, meta.with_tenant(_claim_tenant(scope, meta)))
+            return self._take(scope, key, owner_id, meta)
         if existing.owner_id == owner_id:
             return None
         if existing.owner_id is not None:
@@ -143,14 +184,14 @@ class Service:
         return existing
 
     def release(self, scope: str, key: str, owner_id: str, meta: Meta) -> Claim | None:
-        existing = self.find(Claim, claim_id(scope, key))
+        existing = self._find_claim(scope, key)
         if existing is None or existing.owner_id != owner_id:
             return None
         existing.release(meta.with_tenant(existing.tenant_id))
         return existing
 
     def owner_of(self, scope: str, key: str) -> str | None:
-        existing = self.find(Claim, claim_id(scope, key))
+        existing = self._find_claim(scope, key)
         return existing.owner_id if existing else None
 
 

@@ -103,6 +103,9 @@ class Settings:
     tenant's job results. Set at deployment only; sign-up never grants it."""
     seal_key: str = ""
     """Base64 HMAC key of the audit seal chain (kept apart from the event key)."""
+    claim_key: str = ""
+    """Base64 HMAC key (≥ 16 bytes) deriving the ids of claims on CPFs/CNPJs, e-mails and other
+    user-chosen unique keys, so the ids stored in clear reveal nothing (#20 defect 6)."""
     checkpoint_key: str = ""
     """Base64 Ed25519 private key (32 raw bytes) signing audit seal checkpoints."""
     checkpoint_every: int = 1000
@@ -136,6 +139,8 @@ class Settings:
             # (nonce + tag + ciphertext), ~30x faster to decrypt, which replay needs.
             "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
             "CIPHER_KEY": self.event_key,
+            # Read by Service.claim_id_of (shared.claims.keyed_claim_id), never by the library.
+            "CLAIM_KEY": self.claim_key,
             "CREATE_TABLE": "y",
         }
         if self.database_url:
@@ -206,7 +211,7 @@ def _with_keys(settings: Settings) -> Settings:
         return base64.b64encode(secrets.token_bytes(32)).decode()
 
     for name, make in (("secret_key", lambda: secrets.token_urlsafe(48)),
-                       ("event_key", random_b64), ("seal_key", random_b64),
+                       ("event_key", random_b64), ("seal_key", random_b64), ("claim_key", random_b64),
                        ("checkpoint_key", random_b64)):
         if getattr(settings, name):
             continue
@@ -223,6 +228,15 @@ def _with_keys(settings: Settings) -> Settings:
         except ValueError:
             raise SettingsError(
                 f"{ENV_PREFIX}EVENT_KEY must be a base64 AES key of 16, 24 or 32 bytes"
+            ) from None
+    claim_key = changes.get("claim_key", settings.claim_key)
+    if claim_key:
+        try:
+            if len(base64.b64decode(claim_key, validate=True)) < 16:
+                raise ValueError
+        except ValueError:
+            raise SettingsError(
+                f"{ENV_PREFIX}CLAIM_KEY must be a base64 key of at least 16 bytes"
             ) from None
     return replace(settings, **changes) if changes else settings
 

@@ -49,6 +49,7 @@ def test_killing_a_worker_mid_campaign_neither_loses_nor_doubles_a_message(tmp_p
         RETAGUARDA_EVENT_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         RETAGUARDA_SEAL_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         RETAGUARDA_CHECKPOINT_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        RETAGUARDA_CLAIM_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         RETAGUARDA_DEMO_PASSWORD="fault-demo-pw", RETAGUARDA_PORT="0",
     )
     done = run_cli(["migrate"], env)

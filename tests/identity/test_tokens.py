@@ -15,20 +15,25 @@ SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 NOW = datetime.now(timezone.utc)
 
 
-@pytest.mark.xfail(reason="fails since the #20 revocation merge (ExpiredSignatureError); open under issue #20", strict=False)
 def test_an_access_token_carries_the_agreed_claims_and_expires():
+    """Judged by an injected instant, not the wall clock: NOW is fixed at import, and under a long,
+    loaded run the test used to start more than 15 minutes later (ExpiredSignatureError)."""
     token, expires_in = tokens.issue_access_token(
         SECRET, 15, user_id="u1", tenant_id="t1", role="finance", permissions={"billing:read"},
         customer_id=None, family_id="f1", now=NOW)
-    claims = jwt.decode(token, SECRET, algorithms=["HS256"])
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
     assert (claims["sub"], claims["tid"], claims["role"], claims["perms"], claims["cid"]) == (
         "u1", "t1", "finance", ["billing:read"], None)
     assert expires_in == 900 and claims["exp"] - claims["iat"] == 900
-    assert tokens.decode_access_token(SECRET, token)["sub"] == "u1"
-    assert tokens.decode_access_token("another-secret-of-enough-length-0123456789", token) is None
+    assert tokens.decode_access_token(SECRET, token, NOW)["sub"] == "u1"
+    assert tokens.decode_access_token(SECRET, token, NOW + timedelta(seconds=899))["sub"] == "u1"
+    assert tokens.decode_access_token(SECRET, token, NOW + timedelta(seconds=900)) is None
+    assert tokens.decode_access_token("another-secret-of-enough-length-0123456789", token, NOW) is None
     old, _ = tokens.issue_access_token(SECRET, 15, user_id="u1", tenant_id="t1", role="finance",
                                        permissions=set(), customer_id=None, family_id=None,
                                        now=NOW - timedelta(hours=1))
+    assert tokens.decode_access_token(SECRET, old, NOW) is None
+    # Without an instant the wall clock judges: an hour-old token is expired whatever NOW was
     assert tokens.decode_access_token(SECRET, old) is None
 
 

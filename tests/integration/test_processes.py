@@ -43,6 +43,7 @@ def test_the_four_processes_run_the_spine_together(tmp_path, pg_schema, redis_ur
         RETAGUARDA_EVENT_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         RETAGUARDA_SEAL_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         RETAGUARDA_CHECKPOINT_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        RETAGUARDA_CLAIM_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         RETAGUARDA_DEMO_PASSWORD="processes-demo-pw",
     )
     # Given a migrated and seeded database (the compose `migrate` step)

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, delete, get, patch, post
+from litestar import Request, Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
 from projections.identity.user_directory import get_user, list_api_keys, list_users
+from retaguarda.identity.mfa import CHALLENGE_LIFETIME, MfaRequired
 from retaguarda.identity.permissions import permissions_of
 from retaguarda.identity.schemas import (
     ApiKeyIn,
     InviteIn,
     LoginIn,
+    MfaChallengeIn,
+    MfaCodeIn,
+    MfaLoginIn,
     PasswordChangeIn,
     PasswordResetConfirmIn,
     PasswordResetIn,
     ProfilePatch,
     RefreshIn,
     SignupIn,
+    TenantMfaIn,
+    TokenIn,
     UserPatch,
 )
 from retaguarda.readdb import tenant_reader
@@ -80,9 +86,40 @@ def signup(request: Request[Any, Any, Any], data: SignupIn) -> dict[str, Any]:
 
 @post("/auth/login", opt=PUBLIC, sync_to_thread=True, status_code=200, summary="Log in")
 def login(request: Request[Any, Any, Any], data: LoginIn) -> dict[str, Any]:
-    result = container_of(request).identity.login(
-        public_meta(request), email=data.email, password=data.password, ip=client_ip(request))
+    """Tokens; or, when a second factor is needed, `mfa_required` with the `challenge` for
+    POST /auth/login/mfa (`mfa_step` `enrol`: get the QR from /auth/login/mfa/enrol first)."""
+    try:
+        result = container_of(request).identity.login(
+            public_meta(request), email=data.email, password=data.password, ip=client_ip(request))
+    except MfaRequired as step:
+        return {"mfa_required": True, "mfa_step": step.step, "challenge": step.challenge,
+                "expires_in": CHALLENGE_LIFETIME}
     return _tokens_body(result)
+
+
+@post("/auth/login/mfa", opt=PUBLIC, sync_to_thread=True, status_code=200,
+      summary="Second step of a login: the challenge and a TOTP or recovery code")
+def login_mfa(request: Request[Any, Any, Any], data: MfaLoginIn) -> dict[str, Any]:
+    result, codes = container_of(request).identity.login_with_code(
+        public_meta(request), challenge=data.challenge, code=data.code, ip=client_ip(request))
+    body = _tokens_body(result)
+    if codes:
+        body["recovery_codes"] = codes
+    return body
+
+
+def _enrolment_body(enrolment: Any) -> dict[str, Any]:
+    from retaguarda.web.qr import qr_svg
+
+    return {"secret": enrolment.secret, "otpauth_uri": enrolment.uri,
+            "qr_svg": str(qr_svg(enrolment.uri, label="QR"))}
+
+
+@post("/auth/login/mfa/enrol", opt=PUBLIC, sync_to_thread=True, status_code=200,
+      summary="During a login that must enrol: the TOTP secret and its QR code")
+def login_mfa_enrol(request: Request[Any, Any, Any], data: MfaChallengeIn) -> dict[str, Any]:
+    return _enrolment_body(container_of(request).identity.enrolment_for_challenge(
+        public_meta(request), data.challenge))
 
 
 @post("/auth/refresh", opt=PUBLIC, sync_to_thread=True, status_code=200, summary="Rotate tokens")
@@ -112,6 +149,12 @@ def password_reset_confirm(request: Request[Any, Any, Any], data: PasswordResetC
     container_of(request).identity.reset_password(public_meta(request), token=data.token,
                                                           password=data.password)
     return {"status": "password changed"}
+
+
+@post("/auth/unlock", opt=PUBLIC, sync_to_thread=True, status_code=204,
+      summary="End the login delays of an account with an e-mailed unlock token")
+def unlock_login(request: Request[Any, Any, Any], data: TokenIn) -> None:
+    container_of(request).identity.unlock_login(public_meta(request), data.token)
 
 
 # The caller ----------------------------------------------------------------------------
@@ -145,6 +188,38 @@ def update_me(request: Request[Any, Any, Any], data: ProfilePatch) -> dict[str, 
 def change_my_password(request: Request[Any, Any, Any], data: PasswordChangeIn) -> None:
     container_of(request).identity.change_password(
         meta_of(request), current_password=data.current_password, new_password=data.new_password)
+
+
+@post("/me/mfa", sync_to_thread=True, status_code=200, summary="Start enrolling a TOTP second factor")
+def mfa_enrol(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    meta = meta_of(request)
+    return _enrolment_body(container_of(request).identity.begin_mfa_enrolment(meta, meta.actor))
+
+
+@post("/me/mfa/confirm", sync_to_thread=True, status_code=200,
+      summary="Turn the second factor on with its first code; returns the recovery codes once")
+def mfa_confirm(request: Request[Any, Any, Any], data: MfaCodeIn) -> dict[str, Any]:
+    meta = meta_of(request)
+    codes = container_of(request).identity.confirm_mfa_enrolment(meta, meta.actor, data.code)
+    return {"mfa": True, "recovery_codes": codes}
+
+
+@post("/me/mfa/disable", sync_to_thread=True, status_code=204, summary="Turn the second factor off")
+def mfa_disable(request: Request[Any, Any, Any], data: MfaCodeIn) -> None:
+    meta = meta_of(request)
+    container_of(request).identity.disable_mfa(meta, meta.actor, data.code)
+
+
+@get("/tenant/mfa", opt=USERS, sync_to_thread=True, summary="Whether admin and finance users need MFA")
+def tenant_mfa(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    return {"required": container_of(request).identity.tenant_requires_mfa(meta_of(request).tenant_id)}
+
+
+@put("/tenant/mfa", opt=USERS, sync_to_thread=True, status_code=200,
+     summary="Require a second factor of admin and finance users (or stop requiring it)")
+def tenant_mfa_set(request: Request[Any, Any, Any], data: TenantMfaIn) -> dict[str, Any]:
+    container_of(request).identity.set_tenant_mfa(meta_of(request), data.required)
+    return {"required": data.required}
 
 
 # Users admin ---------------------------------------------------------------------------
@@ -212,8 +287,9 @@ def keys_revoke(request: Request[Any, Any, Any], key_id: str) -> None:
 
 
 routes = [
-    signup, login, refresh, logout, password_reset, password_reset_confirm,
-    me, update_me, change_my_password,
+    signup, login, login_mfa, login_mfa_enrol, refresh, logout, password_reset,
+    password_reset_confirm, unlock_login,
+    me, update_me, change_my_password, mfa_enrol, mfa_confirm, mfa_disable, tenant_mfa, tenant_mfa_set,
     users_list, users_read, users_invite, users_update,
     keys_create, keys_list, keys_revoke,
 ]

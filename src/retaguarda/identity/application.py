@@ -24,6 +24,7 @@ from retaguarda.identity.domain import (
     clean_name,
     slugify,
 )
+from retaguarda.identity.mfa import MfaCommands
 from retaguarda.identity.revocation import FamilyRevocations
 from retaguarda.identity.sessions import Session, SessionCommands, Tokens, as_actor
 from retaguarda.identity.throttle import LoginThrottle, MemoryLimiter
@@ -54,7 +55,7 @@ def compose_email(meta: Meta, *, to: str, template: str, params: dict[str, Any])
     return Email.compose(meta, to=to, template=template, params=params)
 
 
-class Identity(SessionCommands, ApiKeyCommands, Service):
+class Identity(SessionCommands, MfaCommands, ApiKeyCommands, Service):
     """Who may do what. Failure modes: ValidationError (bad input, nothing written),
     AuthenticationError (bad credentials), TooManyRequestsError (throttled),
     ConflictError (e-mail taken, state forbids), NotFoundError (missing or other tenant)."""

@@ -184,7 +184,7 @@ def principal_from_jwt(container: Container, token: str) -> Principal | None:
     cache = auth_cache(container)
     claims = cache.claims(token)
     if claims is None:
-        claims = tokens.decode_access_token(container.settings.secret_key, token)
+        claims = tokens.decode_access_token(container.settings.secret_key, token, container.clock.now())
         if claims is None:
             return None
         cache.remember_claims(token, claims)

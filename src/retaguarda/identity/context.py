@@ -19,5 +19,6 @@ CONTEXT = Context(
     name="identity", install=install, routes=api.routes, pages=pages.pages, projections=projections,
     email_templates=(EmailTemplate(emails.WELCOME, emails.render_welcome),
                      EmailTemplate(emails.PASSWORD_RESET, emails.render_password_reset),
-                     EmailTemplate(emails.SIGNUP_EXISTING, emails.render_signup_existing)),
+                     EmailTemplate(emails.SIGNUP_EXISTING, emails.render_signup_existing),
+                     EmailTemplate(emails.LOGIN_UNLOCK, emails.render_login_unlock)),
 )

@@ -83,16 +83,38 @@ def slugify(name: str) -> str:
 
 # Aggregates --------------------------------------------------------------------------
 
+MFA_ROLES = frozenset({"admin", "finance"})
+"""Roles that must use a second factor when their tenant turns MFA on (#20 defect 8)."""
+
+
 class Tenant(Aggregate):
     """A customer company of Retaguarda; its id is the tenant id of everything it owns."""
 
     if TYPE_CHECKING:  # state set by the events' apply(), declared for the type checker
         name: str
         slug: str
+        mfa_required: bool
 
     class Registered(Aggregate.Created):
         name: str
         slug: str
+
+    class MfaRequirementSet(Aggregate.Event):
+        required: bool
+
+        def apply(self, tenant: "Tenant") -> None:
+            tenant.mfa_required = self.required
+
+    @property
+    def requires_mfa(self) -> bool:
+        return bool(getattr(self, "mfa_required", False))
+
+    def require_mfa(self, meta: Meta, required: bool) -> bool:
+        """Turns the second factor for admin and finance users on or off; True when it changed."""
+        if bool(required) == self.requires_mfa:
+            return False
+        self._record(self.MfaRequirementSet, meta, required=bool(required))
+        return True
 
     @classmethod
     def register(cls, tenant_id: UUID, meta: Meta, *, name: Any, slug: str) -> "Tenant":
@@ -121,6 +143,10 @@ class User(Aggregate):
         last_login_at: datetime | None
         failed_logins: int
         locale: str
+        mfa_secret: str | None  # sealed (identity.mfa.seal_secret), never the bare TOTP secret
+        mfa_pending: str | None
+        mfa_recovery: tuple[str, ...]  # sha256 of the unused recovery codes
+        mfa_last_step: int
 
     class Registered(Aggregate.Created):
         email: str
@@ -137,6 +163,10 @@ class User(Aggregate):
             user.last_login_at = None
             user.failed_logins = 0
             user.locale = DEFAULT_LOCALE
+            user.mfa_secret = None
+            user.mfa_pending = None
+            user.mfa_recovery = ()
+            user.mfa_last_step = 0
 
     class Invited(Registered):
         invited_by: str
@@ -221,6 +251,69 @@ class User(Aggregate):
             user.locale = self.locale
 
     # Commands -------------------------------------------------------------------------
+    class MfaEnrolmentStarted(Aggregate.Event):
+        sealed_secret: str
+
+        def apply(self, user: "User") -> None:
+            user.mfa_pending = self.sealed_secret
+
+    class MfaEnabled(Aggregate.Event):
+        recovery_hashes: list[str]
+        step: int
+
+        def apply(self, user: "User") -> None:
+            user.mfa_secret = user.mfa_pending
+            user.mfa_pending = None
+            user.mfa_recovery = tuple(self.recovery_hashes)
+            user.mfa_last_step = self.step
+
+    class MfaCodeAccepted(Aggregate.Event):
+        step: int
+
+        def apply(self, user: "User") -> None:
+            user.mfa_last_step = self.step
+
+    class MfaRecoveryCodeUsed(Aggregate.Event):
+        code_hash: str
+
+        def apply(self, user: "User") -> None:
+            user.mfa_recovery = tuple(h for h in user.mfa_recovery if h != self.code_hash)
+
+    class MfaDisabled(Aggregate.Event):
+        def apply(self, user: "User") -> None:
+            user.mfa_secret = None
+            user.mfa_pending = None
+            user.mfa_recovery = ()
+
+    @property
+    def has_mfa(self) -> bool:
+        return bool(getattr(self, "mfa_secret", None))
+
+    def start_mfa_enrolment(self, meta: Meta, sealed_secret: str) -> None:
+        if self.has_mfa:
+            raise ConflictError("two-factor authentication is already on", field="mfa")
+        self._record(self.MfaEnrolmentStarted, meta, sealed_secret=sealed_secret)
+
+    def enable_mfa(self, meta: Meta, recovery_hashes: list[str], step: int) -> None:
+        if not getattr(self, "mfa_pending", None):
+            raise ConflictError("start the enrolment first", field="mfa")
+        self._record(self.MfaEnabled, meta, recovery_hashes=list(recovery_hashes), step=int(step))
+
+    def accept_mfa_code(self, meta: Meta, step: int) -> None:
+        if step <= getattr(self, "mfa_last_step", 0):
+            raise ValidationError("code", "the code is wrong or was already used")
+        self._record(self.MfaCodeAccepted, meta, step=int(step))
+
+    def use_recovery_code(self, meta: Meta, code_hash: str) -> None:
+        if not any(hmac.compare_digest(code_hash, h) for h in getattr(self, "mfa_recovery", ())):
+            raise ValidationError("code", "the code is wrong or was already used")
+        self._record(self.MfaRecoveryCodeUsed, meta, code_hash=code_hash)
+
+    def disable_mfa(self, meta: Meta) -> None:
+        if not self.has_mfa and not getattr(self, "mfa_pending", None):
+            raise ConflictError("two-factor authentication is not on", field="mfa")
+        self._record(self.MfaDisabled, meta)
+
     @classmethod
     def register(cls, user_id: UUID, meta: Meta, *, email: Any, name: Any, role: Any,
                  password_hash: str, customer_id: Any = None) -> "User":

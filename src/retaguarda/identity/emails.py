@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from retaguarda.i18n import gettext as _
-from retaguarda.identity.tokens import reset_token
+from retaguarda.identity.tokens import reset_token, unlock_token
 
 if TYPE_CHECKING:
     from retaguarda.bootstrap import Container
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 WELCOME = "identity.welcome"
 PASSWORD_RESET = "identity.password_reset"
 SIGNUP_EXISTING = "identity.signup_existing"
+LOGIN_UNLOCK = "identity.login_unlock"
 
 
 def reset_link(params: dict[str, Any], container: Container) -> str:
@@ -76,3 +77,21 @@ def render_signup_existing(params: dict[str, Any], container: Container) -> tupl
         "If it was not you, ignore this message.\n",
         name=name, login=f"{base}/login", forgot=f"{base}/forgot-password")
     return _("Your Retaguarda account already exists"), text
+
+
+def render_login_unlock(params: dict[str, Any], container: Container) -> tuple[str, str]:
+    """Sent when an account reaches the failed logins from which each attempt is delayed."""
+    name = params.get("name") or ""
+    hello = _("Hello %(name)s,", name=name) if name else _("Hello,")
+    settings = container.settings
+    token = unlock_token(settings.secret_key, str(params["user_id"]), int(params["issued"]))
+    link = f"{settings.base_url.rstrip('/')}/unlock-login?token={token}"
+    text = (
+        hello + "\n\n"
+        + _("There were several failed attempts to log in to your Retaguarda account, so each new "
+            "attempt now has to wait a little.") + "\n"
+        + _("If it was you, end the wait here (the link is valid for 1 hour):") + "\n\n"
+        + f"{link}\n\n"
+        + _("If it was not you, consider changing your password.") + "\n"
+    )
+    return _("Failed logins on your Retaguarda account"), text

@@ -15,6 +15,7 @@ from projections.identity.user_directory import list_api_keys, list_users
 from retaguarda.i18n import N_, error_text, gettext
 from retaguarda.identity.api import client_ip, public_meta
 from retaguarda.identity.domain import ROLE_NAMES
+from retaguarda.identity.mfa import MfaRequired
 from retaguarda.identity.permissions import PERMISSIONS
 from retaguarda.identity.tokens import SESSION_COOKIE
 from retaguarda.readdb import tenant_reader
@@ -26,6 +27,7 @@ from retaguarda.shared.errors import (
 )
 from retaguarda.web.context import container_of, meta_of, principal_of, require_principal
 from retaguarda.web.html import Template
+from retaguarda.web.qr import qr_svg
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PUBLIC = {"public": True}
@@ -39,6 +41,8 @@ FLASHES = {
     "invited": N_("Invitation sent."),
     "user-updated": N_("User updated."),
     "revoked": N_("API key revoked."),
+    "mfa-off": N_("Two-step verification turned off."),
+    "mfa-policy": N_("Two-step verification policy saved."),
 }
 
 
@@ -50,6 +54,10 @@ def _safe_next(target: Any) -> str:
 def _flash(request: Request[Any, Any, Any]) -> dict[str, str]:
     message = FLASHES.get(request.query_params.get("done", ""))
     return {"flash": gettext(message), "flash_kind": "ok"} if message else {}
+
+
+def _message(exc: Exception) -> str:
+    return exc.message if isinstance(exc, ValidationError) else str(exc)
 
 
 def _errors(exc: Exception) -> dict[str, str]:
@@ -81,6 +89,8 @@ def login_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     try:
         session = container_of(request).identity.start_session(
             public_meta(request), email=email, password=data.get("password"), ip=client_ip(request))
+    except MfaRequired as step:
+        return _mfa_step(request, step.challenge, step.step, target)
     except (AuthenticationError, TooManyRequestsError) as exc:
         status = 429 if isinstance(exc, TooManyRequestsError) else 401
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequestsError) else None
@@ -88,6 +98,49 @@ def login_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
                         context={"next": target, "email": email, "error": error_text(str(exc))})
     max_age = container_of(request).settings.session_hours * 3600
     return Redirect(target, status_code=303, cookies=[_session_cookie(request, session.cookie, max_age)])
+
+
+def _mfa_step(request: Request[Any, Any, Any], challenge: str, step: str, target: str,
+              status: int = 200, error: str = "") -> Template:
+    """The code step of a login; when the user must enrol, with the QR code to scan first."""
+    identity = container_of(request).identity
+    enrolment = None
+    if step == "enrol":
+        meta = public_meta(request)
+        try:
+            user = identity.challenged_user(challenge, meta.at)
+            enrolment = identity.pending_enrolment(str(user.id)) or identity.enrolment_for_challenge(
+                meta, challenge)
+        except ValidationError as exc:
+            return Template("identity/login.html", status_code=422,
+                            context={"next": target, "email": "", "error": error_text(_message(exc))})
+    return Template("identity/mfa_login.html", status_code=status, context={
+        "challenge": challenge, "step": step, "next": target, "error": error,
+        "enrolment": enrolment, "qr": qr_svg(enrolment.uri, label=gettext("QR code to scan"))
+        if enrolment else None})
+
+
+@post("/login/mfa", opt=PUBLIC, sync_to_thread=True, include_in_schema=False)
+def login_mfa_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+    target = _safe_next(data.get("next"))
+    challenge = str(data.get("challenge") or "")
+    step = "enrol" if data.get("step") == "enrol" else "verify"
+    try:
+        session, codes = container_of(request).identity.session_with_code(
+            public_meta(request), challenge=challenge, code=str(data.get("code") or ""),
+            ip=client_ip(request))
+    except ValidationError as exc:
+        if exc.field == "challenge":
+            return Template("identity/login.html", status_code=422, context={
+                "next": target, "email": "", "error": error_text(_message(exc))})
+        return _mfa_step(request, challenge, step, target, 422, error_text(_message(exc)))
+    except (AuthenticationError, TooManyRequestsError) as exc:
+        status = 429 if isinstance(exc, TooManyRequestsError) else 401
+        return _mfa_step(request, challenge, step, target, status, error_text(_message(exc)))
+    cookie = _session_cookie(request, session.cookie, container_of(request).settings.session_hours * 3600)
+    if codes:  # an enrolment completed inside the login: show the recovery codes once
+        return Template("identity/mfa_codes.html", cookies=[cookie], context={"codes": codes, "next": target})
+    return Redirect(target, status_code=303, cookies=[cookie])
 
 
 @post("/logout", opt=PUBLIC, sync_to_thread=True, include_in_schema=False)
@@ -166,13 +219,60 @@ def reset_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     return Redirect("/login?done=reset", status_code=303)
 
 
+@get("/unlock-login", opt=PUBLIC, sync_to_thread=True, include_in_schema=False)
+def unlock_page(request: Request[Any, Any, Any], token: str = "") -> Template:
+    """The e-mailed unlock link: ends the account's login delays (harmless if opened twice)."""
+    try:
+        container_of(request).identity.unlock_login(public_meta(request), token)
+    except ValidationError:
+        return Template("identity/unlock.html", status_code=422, context={"done": False})
+    return Template("identity/unlock.html", context={"done": True})
+
+
 # Profile ---------------------------------------------------------------------------------
 
 def _profile(request: Request[Any, Any, Any], status: int = 200, **extra: Any) -> Template:
-    user = container_of(request).identity.get_user(require_principal(request).tenant_id,
-                                                   require_principal(request).id)
-    return Template("identity/profile.html", status_code=status,
-                    context={"user": user, "errors": {}, **_flash(request), **extra})
+    identity = container_of(request).identity
+    user = identity.get_user(require_principal(request).tenant_id, require_principal(request).id)
+    enrolment = extra.pop("enrolment", None)
+    return Template("identity/profile.html", status_code=status, context={
+        "user": user, "errors": {}, "mfa_on": user.has_mfa,
+        "mfa_required": identity.mfa_step(user) is not None and not user.has_mfa,
+        "enrolment": enrolment,
+        "qr": qr_svg(enrolment.uri, label=gettext("QR code to scan")) if enrolment else None,
+        **_flash(request), **extra})
+
+
+@post("/profile/mfa", sync_to_thread=True, include_in_schema=False)
+def profile_mfa_start(request: Request[Any, Any, Any]) -> Response[Any]:
+    meta = meta_of(request)
+    try:
+        enrolment = container_of(request).identity.begin_mfa_enrolment(meta, meta.actor)
+    except ConflictError as exc:
+        return _profile(request, 409, errors=_errors(exc))
+    return _profile(request, enrolment=enrolment)
+
+
+@post("/profile/mfa/confirm", sync_to_thread=True, include_in_schema=False)
+def profile_mfa_confirm(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+    meta = meta_of(request)
+    identity = container_of(request).identity
+    try:
+        codes = identity.confirm_mfa_enrolment(meta, meta.actor, str(data.get("code") or ""))
+    except (ValidationError, TooManyRequestsError) as exc:
+        return _profile(request, 422, errors={"code": error_text(_message(exc))},
+                        enrolment=identity.pending_enrolment(meta.actor))
+    return Template("identity/mfa_codes.html", context={"codes": codes, "next": "/profile"})
+
+
+@post("/profile/mfa/disable", sync_to_thread=True, include_in_schema=False)
+def profile_mfa_disable(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+    meta = meta_of(request)
+    try:
+        container_of(request).identity.disable_mfa(meta, meta.actor, str(data.get("code") or ""))
+    except (ValidationError, ConflictError, TooManyRequestsError) as exc:
+        return _profile(request, 422, errors={"mfa_code": error_text(_message(exc))})
+    return Redirect("/profile?done=mfa-off", status_code=303)
 
 
 @get("/profile", include_in_schema=False)
@@ -214,7 +314,14 @@ def _users_page(request: Request[Any, Any, Any], status: int = 200, **extra: Any
                             page=page)
     return Template("identity/users.html", status_code=status, context={
         "result": result, "roles": ROLE_NAMES, "errors": {}, "form": {}, "me": principal.id,
+        "mfa_required": container_of(request).identity.tenant_requires_mfa(principal.tenant_id),
         **_flash(request), **extra})
+
+
+@post("/admin/security/mfa", opt=USERS, sync_to_thread=True, include_in_schema=False)
+def tenant_mfa_submit(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+    container_of(request).identity.set_tenant_mfa(meta_of(request), data.get("required") == "on")
+    return Redirect("/admin/users?done=mfa-policy", status_code=303)
 
 
 @get("/admin/users", opt=USERS, include_in_schema=False)
@@ -290,8 +397,9 @@ def keys_revoke(request: Request[Any, Any, Any], key_id: str) -> Response[Any]:
 # added, and a `sync_to_thread` handler then gets wrapped twice (its response is an un-awaited
 # coroutine). So the first handler of each shared path is `async def` or not thread-wrapped.
 pages = [
-    login_form, login_submit, logout_submit, signup_form, signup_submit,
-    forgot_form, forgot_submit, reset_form, reset_submit,
-    profile, profile_submit, password_submit, users_page, users_invite, users_update,
+    login_form, login_submit, login_mfa_submit, logout_submit, signup_form, signup_submit,
+    forgot_form, forgot_submit, reset_form, reset_submit, unlock_page,
+    profile, profile_submit, password_submit, profile_mfa_start, profile_mfa_confirm, profile_mfa_disable,
+    users_page, users_invite, users_update, tenant_mfa_submit,
     keys_page, keys_create, keys_revoke,
 ]

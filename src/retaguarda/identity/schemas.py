@@ -27,6 +27,27 @@ class PasswordResetIn(msgspec.Struct, forbid_unknown_fields=True):
     email: str
 
 
+class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    token: str
+
+
+class MfaCodeIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+
+
+class MfaChallengeIn(msgspec.Struct, forbid_unknown_fields=True):
+    challenge: str
+
+
+class MfaLoginIn(msgspec.Struct, forbid_unknown_fields=True):
+    challenge: str
+    code: str
+
+
+class TenantMfaIn(msgspec.Struct, forbid_unknown_fields=True):
+    required: bool
+
+
 class PasswordResetConfirmIn(msgspec.Struct, forbid_unknown_fields=True):
     token: str
     password: str

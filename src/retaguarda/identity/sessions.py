@@ -15,7 +15,7 @@ from uuid import UUID
 from retaguarda.identity import tokens
 from retaguarda.identity.domain import RefreshFamily, User
 from retaguarda.identity.permissions import permissions_of
-from retaguarda.shared.errors import AuthenticationError
+from retaguarda.shared.errors import AuthenticationError, ValidationError
 from retaguarda.shared.meta import Meta
 
 if TYPE_CHECKING:  # the mixin's host: the Identity service (a Service)
@@ -55,7 +55,9 @@ class SessionCommands(_Host):
     settings: Any
     throttle: Any
 
-    if TYPE_CHECKING:  # defined by the Identity service
+    if TYPE_CHECKING:  # defined by the Identity service and its MFA mixin
+        def require_second_factor(self, user: User, at: datetime) -> None: ...
+        def pass_second_factor(self, meta: Meta, challenge: str, code: str) -> tuple[User, list[str]]: ...
         def user_by_email(self, email: str) -> User | None: ...
         def find_user(self, user_id: str) -> User | None: ...
         def _verify(self, password_hash: str, password: str) -> bool: ...
@@ -71,8 +73,9 @@ class SessionCommands(_Host):
             self.throttle.failed(key, ip)
             raise AuthenticationError(WRONG_LOGIN)
         if not self._verify(user.password_hash, str(password or "")):
-            self.throttle.failed(key, ip)
-            self._record_failure(meta, user, ip, "wrong password")
+            failures = self.throttle.failed(key, ip)
+            self._record_failure(meta, user, ip, "wrong password",
+                                 unlock=failures == self.throttle.account_limit)
             raise AuthenticationError(WRONG_LOGIN)
         if not user.can_log_in():
             self._record_failure(meta, user, ip, f"user is {user.status}")
@@ -81,8 +84,21 @@ class SessionCommands(_Host):
         return user
 
     def login(self, meta: Meta, *, email: Any, password: Any, ip: str = "") -> Tokens:
-        """API login: an access JWT and the first refresh token of a new family."""
+        """API login: an access JWT and the first refresh token of a new family.
+
+        Raises MfaRequired (with the challenge for `login_with_code`) when the user has a second
+        factor or must enrol one."""
         user = self.authenticate(meta, email, password, ip)
+        self.require_second_factor(user, meta.at)
+        return self._api_tokens(meta, user, ip)
+
+    def login_with_code(self, meta: Meta, *, challenge: str, code: str,
+                        ip: str = "") -> tuple[Tokens, list[str]]:
+        """The second step of an API login: tokens, and the recovery codes if it enrolled."""
+        user, codes = self.pass_second_factor(meta, challenge, code)
+        return self._api_tokens(meta, user, ip), codes
+
+    def _api_tokens(self, meta: Meta, user: User, ip: str) -> Tokens:
         family_id = uuid.uuid4()
         refresh = tokens.new_refresh_token(family_id)
         position = self._start_family(meta, user, family_id, "api", refresh, ip,
@@ -123,8 +139,18 @@ class SessionCommands(_Host):
         return self.retrying(command)
 
     def start_session(self, meta: Meta, *, email: Any, password: Any, ip: str = "") -> Session:
-        """UI login: a signed cookie naming a session family that logout revokes."""
+        """UI login: a signed cookie naming a session family that logout revokes (MfaRequired when a
+        second factor comes next, see `session_with_code`)."""
         user = self.authenticate(meta, email, password, ip)
+        self.require_second_factor(user, meta.at)
+        return self._session(meta, user, ip)
+
+    def session_with_code(self, meta: Meta, *, challenge: str, code: str,
+                          ip: str = "") -> tuple[Session, list[str]]:
+        user, codes = self.pass_second_factor(meta, challenge, code)
+        return self._session(meta, user, ip), codes
+
+    def _session(self, meta: Meta, user: User, ip: str) -> Session:
         family_id = uuid.uuid4()
         lifetime = timedelta(hours=self.settings.session_hours)
         position = self._start_family(meta, user, family_id, "session",
@@ -144,6 +170,15 @@ class SessionCommands(_Host):
 
         return self.retrying(command)
 
+    def unlock_login(self, meta: Meta, token: str) -> User:
+        """Clears the account's failed logins from an e-mailed unlock link (its delays end)."""
+        user_id = tokens.parse_unlock_token(self.settings.secret_key, token, meta.at)
+        user = self.find_user(user_id)
+        if user is None:
+            raise ValidationError("token", "the link is invalid or expired")
+        self.throttle.succeeded(user.email)
+        return user
+
     def access_family_is_live(self, family_id: str, user_id: str, at: datetime) -> bool:
         """Whether the refresh family an access token names (`fam`) is still live (not logged out,
         not revoked for reuse, not expired)."""
@@ -162,11 +197,20 @@ class SessionCommands(_Host):
                 and family.is_live(at))
 
 
-    def _record_failure(self, meta: Meta, user: User, ip: str, reason: str) -> None:
+    def _record_failure(self, meta: Meta, user: User, ip: str, reason: str, unlock: bool = False) -> None:
+        """Records the failure; with `unlock` (the account has just reached the failures from
+        which logins are delayed) the owner also gets an e-mail with an unlock link."""
         def command() -> int:
             u = self.load(User, user.id, None)
-            u.record_failed_login(as_actor(meta, u.tenant_id, "anonymous"), ip=ip, reason=reason)
-            return self.save(u)
+            m = as_actor(meta, u.tenant_id, "anonymous")
+            u.record_failed_login(m, ip=ip, reason=reason)
+            if not unlock:
+                return self.save(u)
+            from retaguarda.identity.application import compose_email
+
+            mail = compose_email(m, to=u.email, template="identity.login_unlock", params={
+                "user_id": str(u.id), "issued": int(meta.at.timestamp()), "name": u.name})
+            return self.save(u, mail)
 
         self.retrying(command)
 

@@ -165,10 +165,12 @@ class LoginThrottle:
         if wait:
             raise TooManyRequestsError("too many failed logins; try again later", retry_after=wait)
 
-    def failed(self, email: str, ip: str) -> None:
-        self._safely(lambda: self.limiter.hit(f"acct:{email}"), 0)
+    def failed(self, email: str, ip: str) -> int:
+        """Counts a failure; returns the account's failures in the window (0 if unknown)."""
+        count = int(self._safely(lambda: self.limiter.hit(f"acct:{email}"), 0))
         if ip:
             self._safely(lambda: self.limiter.hit(f"ip:{ip}"), 0)
+        return count
 
     def succeeded(self, email: str) -> None:
         self._safely(lambda: self.limiter.reset(f"acct:{email}"), None)
