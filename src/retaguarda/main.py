@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from litestar import Litestar, Router
+from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
@@ -17,6 +17,7 @@ from litestar.template.config import TemplateConfig
 from retaguarda.consistency import read_your_writes_middleware
 from retaguarda.i18n.web import locale_middleware
 from retaguarda.web.context import authorize
+from retaguarda.web.contract import ContractRouter, declare_problem_responses
 from retaguarda.web.errors import EXCEPTION_HANDLERS
 from retaguarda.web.middleware import request_context_middleware
 from retaguarda.web.ops import metrics_middleware
@@ -50,7 +51,8 @@ def create_app(container: Container) -> Litestar:
     app = Litestar(
         # Pages go through a Router too: registering sync handlers that share a path directly on
         # the app makes Litestar 2.25 wrap the first one in sync_to_thread twice.
-        route_handlers=[Router("/api/v1", route_handlers=api_routes), Router("/", route_handlers=page_routes),
+        route_handlers=[ContractRouter("/api/v1", route_handlers=api_routes),
+                        ContractRouter("/", route_handlers=page_routes),
                         static],
         # Read-your-writes wraps everything: the response starts once the request's writes are
         # in the read models (see retaguarda.consistency), whatever the handler.
@@ -76,5 +78,7 @@ def create_app(container: Container) -> Litestar:
         logging_config=None,  # retaguarda.logging.configure_logging owns the handlers
         debug=False,
     )
+    # Every API operation declares its problem-details answers (401/403/404/409/422/429…).
+    declare_problem_responses(app)
     app.state.container = container
     return app

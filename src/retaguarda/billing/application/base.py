@@ -60,6 +60,9 @@ class BillingBase(Service):
             return None
 
     def get_account(self, tenant_id: str, customer_id: str) -> BillingAccount | None:
+        """The customer's account (None before its first bill); NotFoundError when the customer is
+        not one of this tenant's (another tenant's id must not answer like a real one)."""
+        self.load(Customer, customer_id, tenant_id)
         return self.find(BillingAccount, account_id(tenant_id, customer_id))
 
     # Helpers -------------------------------------------------------------------------------
@@ -75,7 +78,7 @@ class BillingBase(Service):
 
     def _customer_to_unblock(self, customer_id: str, meta: Meta, reason: str = "") -> Customer | None:
         customer = self.find(Customer, UUID(str(customer_id)))
-        if customer is None or customer.status != "blocked" or not customer.status_reason.startswith(
+        if customer is None or customer.tenant_id != meta.tenant_id or customer.status != "blocked" or not customer.status_reason.startswith(
                 ("overdue invoice", "trust unlock")):
             return None
         customer.unblock(meta, reason or "overdue invoice paid")

@@ -28,6 +28,7 @@ from retaguarda.billing.domain import (
     Invoice,
     account_id,
 )
+from retaguarda.customers import Customer
 from retaguarda.services import Saved
 from retaguarda.shared.claims import Claim, claim_id
 from retaguarda.shared.errors import ConflictError
@@ -98,6 +99,7 @@ class CollectionCommands(BillingBase):
     def trust_unlock(self, meta: Meta, customer_id: str) -> Saved:
         """48 h without the block, once per month; the next run after that blocks again."""
         def command() -> Saved:
+            self.load(Customer, customer_id, meta.tenant_id)  # NotFoundError for another tenant's id
             account = self._account(meta, customer_id)
             account.trust_unlock(meta, meta.at + timedelta(hours=TRUST_HOURS),
                                  month=local_date(meta.at).strftime("%Y-%m"))

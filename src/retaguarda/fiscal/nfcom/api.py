@@ -311,7 +311,9 @@ def invoice_documents(request: Request[Any, Any, Any], invoice_id: str) -> dict[
     from retaguarda.fiscal.nfcom.invoicing import documents_of_invoice
 
     p = require_principal(request)
-    return jsonable(documents_of_invoice(container_of(request), p.tenant_id, invoice_id))
+    container = container_of(request)
+    container.billing.get_invoice(p.tenant_id, invoice_id)  # 404 unless it is this tenant's invoice
+    return jsonable(documents_of_invoice(container, p.tenant_id, invoice_id))
 
 
 routes = [
