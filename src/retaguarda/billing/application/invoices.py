@@ -31,14 +31,22 @@ class InvoiceCommands(BillingBase):
 
     # Invoices ------------------------------------------------------------------------------
     def create_invoice(self, meta: Meta, *, customer_id: str, due_date: Any, items: Any,
-                       discount: Any = "0") -> Saved:
-        """A draft invoice with the next gap-free number of the tenant."""
+                       discount: Any = "0", invoice_id: uuid.UUID | None = None) -> Saved:
+        """A draft invoice with the next gap-free number of the tenant. With `invoice_id` (a caller's
+        deterministic id) it is created at most once: when it exists, that invoice is returned
+        and nothing is saved (`Saved.position` 0)."""
         self._customer(meta.tenant_id, customer_id)
 
         def command() -> Saved:
+            if invoice_id is not None:
+                found = self.find(Invoice, invoice_id)
+                if found is not None:
+                    if found.tenant_id != meta.tenant_id:
+                        raise ConflictError("invoice id already used")
+                    return Saved(found, 0)
             number, seq = next_number(self, INVOICE_SEQUENCE, meta)
             inv = Invoice.create(meta, number=number, customer_id=customer_id, items=items,
-                                 due_date=due_date, discount=discount)
+                                 due_date=due_date, discount=discount, invoice_id=invoice_id)
             return Saved(inv, self.save(inv, seq))
 
         return self.retrying(command, attempts=50)
