@@ -63,6 +63,27 @@ class InvoiceCommands(BillingBase):
 
         return self.retrying(command)
 
+    def attach_pix_charge(self, meta: Meta, invoice_id: str, *, txid: str, location: str,
+                          amount: Decimal) -> Saved:
+        """A PSP charge (`cob` of the BCB API Pix, created by the cash context) becomes the
+        invoice's PIX: its location-based BR Code (merchant name and city from the settings)
+        replaces the static one on the invoice, the pay page and reminders. Idempotent per txid."""
+        from retaguarda.billing.pix import build_dynamic_brcode
+
+        v = self.settings_for(meta.tenant_id).values
+        try:
+            brcode = build_dynamic_brcode(location=location, merchant_name=v.get("merchant_name") or "",
+                                          merchant_city=v.get("merchant_city") or "")
+        except ValueError as exc:
+            raise ValidationError("location", str(exc)) from None
+
+        def command() -> Saved:
+            inv = self.load(Invoice, invoice_id, meta.tenant_id)
+            changed = inv.attach_pix_charge(meta, txid=txid, location=location, brcode=brcode, amount=amount)
+            return Saved(inv, self.save(inv) if changed else 0)
+
+        return self.retrying(command)
+
     def _issue(self, meta: Meta, settings: Any, inv: Invoice, account: BillingAccount) -> list[Any]:
         credit = min(account.credit, inv.total) if account.credit > 0 else Decimal("0.00")
         pix, boleto = self.charges(settings, inv, m.cents(inv.total - credit))
