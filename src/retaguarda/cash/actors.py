@@ -27,7 +27,7 @@ receipt, and only a draft is sent.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -268,7 +268,9 @@ def create_pix_charge(container: Container, tenant_id: str, invoice_id: str) -> 
     if inv.status not in ("issued", "partially_paid", "overdue"):
         return f"invoice is {inv.status}"
     txid = cob_txid(invoice_id)
-    if (inv.pix or {}).get("dynamic") and inv.pix.get("txid") == txid:
+    pix: dict[str, Any] = dict(getattr(inv, "pix", None) or {})
+    due_date: date = getattr(inv, "due_date")  # noqa: B009 - set by the event, not declared
+    if pix.get("dynamic") and pix.get("txid") == txid:
         return "already attached"
     amount = inv.balance
     if amount <= 0:
@@ -279,7 +281,7 @@ def create_pix_charge(container: Container, tenant_id: str, invoice_id: str) -> 
     if client is None:  # pragma: no cover - the read model said it has one
         return "no PSP"
     meta = _meta(container, tenant_id, CREATE_COB)
-    ends = datetime.combine(inv.due_date + timedelta(days=COB_DAYS_AFTER_DUE), datetime.min.time(),
+    ends = datetime.combine(due_date + timedelta(days=COB_DAYS_AFTER_DUE), datetime.min.time(),
                             tzinfo=meta.at.tzinfo)
     expires = max(3600, int((ends - meta.at).total_seconds()))
     try:
