@@ -10,6 +10,9 @@ fills upgrade()/downgrade().
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0020"
 down_revision = "0019"
 branch_labels = None
@@ -17,8 +20,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    _money_upgrade()
 
 
 def downgrade() -> None:
-    pass
+    _money_downgrade()
+
+
+# money (contracts → billing price overrides) -------------------------------------------------
+def _money_upgrade() -> None:
+    with op.batch_alter_table('billing_subscriptions') as batch:
+        batch.add_column(sa.Column('price_overrides', sa.JSON(), nullable=True))
+
+
+def _money_downgrade() -> None:
+    with op.batch_alter_table('billing_subscriptions') as batch:
+        batch.drop_column('price_overrides')

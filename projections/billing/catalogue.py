@@ -44,6 +44,7 @@ subscriptions = sa.Table(
     sa.Column("plan_id", sa.String(36), nullable=False),
     sa.Column("pending_plan_id", sa.String(36)),
     sa.Column("pending_from", sa.Date),
+    sa.Column("price_overrides", sa.JSON),  # [[from ISO date, price], ...] (a contract's agreed price)
     sa.Column("due_day", sa.Integer, nullable=False),
     sa.Column("start_date", sa.Date, nullable=False),
     sa.Column("next_period_start", sa.Date, nullable=False),
@@ -118,8 +119,18 @@ class BillingCatalogue(Projection):
         e = env.event
         w.insert(subscriptions, dict(
             id=str(e.originator_id), tenant_id=e.tenant_id, customer_id=e.customer_id, plan_id=e.plan_id,
-            pending_plan_id=None, pending_from=None, due_day=e.due_day, start_date=e.start_date,
+            pending_plan_id=None, pending_from=None, price_overrides=None, due_day=e.due_day,
+            start_date=e.start_date,
             next_period_start=e.start_date, end_date=None, status="active", version=e.originator_version))
+
+    @handles(Subscription.PriceSet)
+    def sub_price_set(self, env: Envelope, w: Writer) -> None:
+        e = env.event
+        row = w.select_one(subscriptions, {"id": str(e.originator_id)})
+        day = e.effective_from.isoformat()
+        kept = [o for o in ((row.price_overrides if row is not None else None) or []) if o[0] < day]
+        w.update(subscriptions, {"id": str(e.originator_id)},
+                 {"price_overrides": [*kept, [day, str(e.price)]], "version": e.originator_version})
 
     @handles(Subscription.PlanChangeScheduled, Subscription.Suspended, Subscription.Resumed,
              Subscription.Cancelled)
@@ -231,8 +242,8 @@ def subscriptions_due(conn: Connection, tenant_id: str, until: date, after_id: s
     pending = plans.alias("pending")
     return conn.execute(
         sa.select(s.c.id, s.c.customer_id, s.c.plan_id, s.c.due_day, s.c.start_date, s.c.next_period_start,
-                  s.c.pending_plan_id, s.c.pending_from, plans.c.name, plans.c.price, plans.c.cycle,
-                  pending.c.name.label("pending_name"), pending.c.price.label("pending_price"),
+                  s.c.pending_plan_id, s.c.pending_from, s.c.price_overrides, plans.c.name, plans.c.price,
+                  plans.c.cycle, pending.c.name.label("pending_name"), pending.c.price.label("pending_price"),
                   pending.c.cycle.label("pending_cycle"))
         .select_from(s.join(plans, plans.c.id == s.c.plan_id)
                      .outerjoin(pending, pending.c.id == s.c.pending_plan_id))

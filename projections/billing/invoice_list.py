@@ -90,7 +90,7 @@ class InvoiceList(Projection):
 
     @handles(Invoice.Issued, Invoice.PaymentReceived, Invoice.BecameOverdue, Invoice.Cancelled,
              Invoice.Refunded, Invoice.ReminderSent, Invoice.CheckoutStarted, Invoice.RefundRequested,
-             Invoice.RefundSent, Invoice.RefundFailed, Invoice.RefundRetryRequested)
+             Invoice.RefundSent, Invoice.RefundFailed, Invoice.RefundRetryRequested, Invoice.PixChargeAttached)
     def changed(self, env: Envelope, w: Writer) -> None:
         e = env.event
         row = w.select_one(invoices, {"id": str(e.originator_id)})

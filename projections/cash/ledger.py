@@ -402,6 +402,19 @@ def known_keys(conn: Connection, tenant_id: str, wanted: list[str]) -> set[str]:
     return found
 
 
+def psp_accounts(conn: Connection, tenant_id: str | None = None) -> list[tuple[str, str]]:
+    """(tenant id, account id) of the accounts with a PSP (API Pix) configured, oldest first."""
+    where = [accounts.c.psp_configured.is_(True)]
+    if tenant_id is not None:
+        where.append(accounts.c.tenant_id == tenant_id)
+    rows = conn.execute(
+        sa.select(accounts.c.tenant_id, accounts.c.id)
+        .where(*where)
+        .order_by(accounts.c.created_at, accounts.c.id)
+    ).all()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
 def list_accounts(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         sa.select(accounts).where(accounts.c.tenant_id == tenant_id).order_by(accounts.c.name)

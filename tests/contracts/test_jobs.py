@@ -5,7 +5,9 @@ and resumption reach billing."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 
 from projections.ops.outbox import outbox_emails
@@ -89,15 +91,18 @@ def test_billing_follows_activation_suspension_plan_change_and_expiry(container,
     sub = container.billing.load(Subscription, sub_id, cws.ws.tenant_id)
     assert sub.plan_id == cws.plan_id and sub.due_day == 15 and sub.status == "active"
     saved = container.contracts.suspend(cws.ws.meta(), cid, "inadimplência")
-    assert apply_to_billing(container, cid, saved.aggregate.version, "Suspended") == "subscription suspended"
+    assert apply_to_billing(container, cid, saved.aggregate.version, "Suspended") == \
+        "subscription suspended and access blocked"
     assert apply_to_billing(container, cid, saved.aggregate.version, "Suspended").startswith("subscription is")
     saved = container.contracts.resume(cws.ws.meta(), cid, "pago")
     assert apply_to_billing(container, cid, saved.aggregate.version, "Resumed") == "subscription resumed"
     saved = container.contracts.amend(cws.ws.meta(), cid, plan_id=cws.plan2_id, note="upgrade")
-    assert apply_to_billing(container, cid, saved.aggregate.version, "Amended") == "plan changed from the next period"
+    assert apply_to_billing(container, cid, saved.aggregate.version, "Amended").startswith(
+        "plan changed from the next period; price 149.90 from ")
     sub = container.billing.load(Subscription, sub_id, cws.ws.tenant_id)
     assert sub.pending_plan_id == cws.plan2_id and sub.pending_from > start
-    assert apply_to_billing(container, cid, saved.aggregate.version, "Amended") == "plan unchanged"
+    assert sub.price_for(sub.pending_from, Decimal("1")) == Decimal("149.90")
+    assert apply_to_billing(container, cid, saved.aggregate.version, "Amended") == "billing unchanged"
     # A second contract for the same customer takes the active subscription over instead of a new one
     other = _active(container, cws, cws.ws.customers[0], start)
     o = container.contracts.get_contract(cws.ws.tenant_id, other)
@@ -128,3 +133,86 @@ def test_dashboard_card_counts_contracts_ending_in_seven_days(container, cws):
         (card,) = cards(conn, P(), datetime.now(timezone.utc))
     assert card["value"] == 1 and card["tone"] == "warn" and date.fromisoformat(card["href"][-10:]) == \
         today + timedelta(days=7)
+
+
+def _invoices(container, subscription_id):
+    from projections.billing.invoice_list import invoices
+
+    container.runner.catch_up()
+    with container.engine.connect() as conn:
+        return conn.execute(sa.select(invoices.c.period_start, invoices.c.total, invoices.c.id)
+                            .where(invoices.c.subscription_id == subscription_id)
+                            .order_by(invoices.c.period_start)).all()
+
+
+def test_contract_price_and_price_only_amendment_reach_the_billing_run(container, cws):
+    """The contract's price (not the plan's 99.90) is billed from the first period; a price-only
+    amendment is billed from the next period, earlier invoices keep their price."""
+    from retaguarda.billing.runs import generate
+
+    today = local_date(container.clock.now())
+    first = today.replace(day=1)
+    cid = _active(container, cws, cws.ws.customers[0], first, due_day=1, price="89.90")
+    c = container.contracts.get_contract(cws.ws.tenant_id, cid)
+    assert apply_to_billing(container, cid, c.version, "Activated").startswith("subscribed")
+    _settle(container)
+    sub_id = container.contracts.get_contract(cws.ws.tenant_id, cid).subscription_id
+    tenant = cws.ws.tenant_id
+    assert generate(container, tenant, first) == 1
+    assert [(r.period_start, r.total) for r in _invoices(container, sub_id)] == [(first, Decimal("89.90"))]
+
+    saved = container.contracts.amend(cws.ws.meta(), cid, price="79.90", note="desconto")
+    assert saved.aggregate.terms["plan_id"] == cws.plan_id  # price only
+    nxt = add_months(first, 1)
+    assert apply_to_billing(container, cid, saved.aggregate.version, "Amended") == f"price 79.90 from {nxt}"
+    assert apply_to_billing(container, cid, saved.aggregate.version, "Amended") == "billing unchanged"
+    _settle(container)
+    assert generate(container, tenant, nxt) == 1
+    assert generate(container, tenant, nxt) == 0
+    assert [(r.period_start, r.total) for r in _invoices(container, sub_id)] == [
+        (first, Decimal("89.90")), (nxt, Decimal("79.90"))]
+
+
+def test_suspension_blocks_access_and_resumption_lifts_only_that_block(container, cws):
+    from retaguarda.billing import Subscription
+
+    start = local_date(container.clock.now())
+    customer = cws.ws.customers[0]
+    cid = _active(container, cws, customer, start)
+    c = container.contracts.get_contract(cws.ws.tenant_id, cid)
+    apply_to_billing(container, cid, c.version, "Activated")
+    sub_id = container.contracts.get_contract(cws.ws.tenant_id, cid).subscription_id
+    saved = container.contracts.suspend(cws.ws.meta(), cid, "pedido do cliente")
+    apply_to_billing(container, cid, saved.aggregate.version, "Suspended")
+    account = container.billing.get_account(cws.ws.tenant_id, customer)
+    assert account.blocked and account.block_reason.startswith("subscription suspended")
+    assert account.network == {"state": "pending", "action": "block", "error": "", "attempts": 0}
+    assert container.customers.get_customer(cws.ws.tenant_id, customer).status == "blocked"
+    assert container.billing.load(Subscription, sub_id, cws.ws.tenant_id).status == "suspended"
+    saved = container.contracts.resume(cws.ws.meta(), cid, "voltou")
+    assert apply_to_billing(container, cid, saved.aggregate.version, "Resumed") == "subscription resumed"
+    account = container.billing.get_account(cws.ws.tenant_id, customer)
+    assert not account.blocked and account.network["action"] == "unblock"
+    assert container.customers.get_customer(cws.ws.tenant_id, customer).status == "active"
+
+
+def test_fee_invoice_is_created_once_across_redeliveries_and_a_second_cancel(container, cws):
+    from projections.billing.invoice_list import invoices
+    from retaguarda.contracts.actors import fee_invoice_id
+    from retaguarda.shared.errors import ConflictError
+
+    start = local_date(container.clock.now())
+    cid = _active(container, cws, cws.ws.customers[1], start)
+    c = container.contracts.get_contract(cws.ws.tenant_id, cid)
+    apply_to_billing(container, cid, c.version, "Activated")
+    saved, fee = container.contracts.cancel(cws.ws.meta(), cid, "mudança")
+    assert fee > 0
+    with pytest.raises(ConflictError):
+        container.contracts.cancel(cws.ws.meta(), cid, "de novo")
+    results = [apply_to_billing(container, cid, saved.aggregate.version, "Cancelled") for _ in range(3)]
+    assert "fee invoice" in results[0] and all(r == "fee already invoiced" for r in results[1:])
+    _settle(container)
+    with container.engine.connect() as conn:
+        rows = conn.execute(sa.select(invoices.c.id, invoices.c.total, invoices.c.status).where(
+            invoices.c.customer_id == cws.ws.customers[1], invoices.c.subscription_id.is_(None))).all()
+    assert [(r.id, r.total, r.status) for r in rows] == [(str(fee_invoice_id(cid)), fee, "issued")]

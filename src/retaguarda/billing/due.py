@@ -23,6 +23,12 @@ def pix_for_amount(pix: dict[str, Any] | None, amount: Decimal) -> dict[str, Any
     """The issued PIX re-encoded for `amount` (None when there is no PIX or nothing to pay)."""
     if not pix or not pix.get("brcode") or amount <= 0:
         return None
+    if pix.get("dynamic"):
+        # A PSP charge (cob) carries its amount: shown while it is the amount due; otherwise the
+        # static code (kept beside it) is re-encoded for today's amount.
+        if Decimal(str(pix.get("amount") or "0")) == amount or not pix.get("static_brcode"):
+            return dict(pix)
+        pix = {"brcode": pix["static_brcode"], "txid": parse_brcode(pix["static_brcode"])["txid"]}
     parsed = parse_brcode(pix["brcode"])
     if parsed.get("amount") == amount or not parsed.get("key"):  # a gateway's dynamic code stays as is
         return dict(pix)

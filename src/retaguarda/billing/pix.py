@@ -139,6 +139,35 @@ def build_brcode(*, key: str, merchant_name: str, merchant_city: str, amount: De
     return body + crc16_ccitt_false(body.encode("ascii"))
 
 
+def build_dynamic_brcode(*, location: str, merchant_name: str, merchant_city: str) -> str:
+    """The BR Code of a PSP charge (`cob`, BCB API Pix): template 26 carries the charge's
+    `location` (25, without scheme) instead of a key, point of initiation 12 (single use), no
+    amount and txid ``***`` — the app fetches the payload (amount, txid) from the location."""
+    loc = (location or "").strip()
+    for scheme in ("https://", "http://"):
+        if loc.lower().startswith(scheme):
+            loc = loc[len(scheme):]
+    if not loc or len(loc) > 77 or not loc.isascii():
+        raise ValueError("location must be an ASCII URL of at most 77 characters")
+    name = ascii_text(merchant_name or "", MAX_NAME)
+    city = ascii_text(merchant_city or "", MAX_CITY)
+    if not name or not city:
+        raise ValueError("merchant name and city are required")
+    body = (
+        _tlv("00", "01")
+        + _tlv("01", "12")
+        + _tlv("26", _tlv("00", PIX_GUI) + _tlv("25", loc))
+        + _tlv("52", "0000")
+        + _tlv("53", "986")
+        + _tlv("58", "BR")
+        + _tlv("59", name)
+        + _tlv("60", city)
+        + _tlv("62", _tlv("05", NO_TXID))
+        + "6304"
+    )
+    return body + crc16_ccitt_false(body.encode("ascii"))
+
+
 def parse_brcode(code: str) -> dict:
     """Parse and check a BR Code; raises ValueError on bad CRC, TLV structure or mandatory fields.
 

@@ -20,6 +20,7 @@ import retaguarda.billing.money as m
 from projections.billing.catalogue import billing_tenants, customers_with_credit, subscriptions_due
 from projections.billing.invoice_list import invoiced_periods, open_invoices, open_invoices_due, overdue_past
 from retaguarda.billing.application import public_token
+from retaguarda.billing.domain.plans import override_price
 from retaguarda.billing.due import pix_for_amount
 from retaguarda.readdb import tenant_reader
 from retaguarda.shared.meta import Meta
@@ -98,7 +99,8 @@ def generate(container: Container, tenant_id: str, run_date: date, *, actor: str
                 candidates.append({
                     "subscription_id": r.id, "customer_id": r.customer_id, "period": period,
                     "plan_name": r.pending_name if use_pending else r.name,
-                    "price": Decimal(r.pending_price if use_pending else r.price),
+                    "price": override_price(r.price_overrides, period.start,
+                                            Decimal(r.pending_price if use_pending else r.price)),
                     "credit": r.customer_id in with_credit,
                 })
                 start = period.end + timedelta(days=1)

@@ -4,6 +4,17 @@
 never trusting the webhook body), records the movement and matches it; retried with backoff,
 then `PixNotice.Failed` (dead letter, retry from the reconciliation page).
 
+`cash.create_cob` (on billing's `Invoice.Issued` / `Invoice.Generated`): when the tenant has an
+account with a PSP, creates the invoice's immediate charge (`PUT /cob/{txid}`, txid derived from
+the invoice) and hands its `location` to billing, whose location-based BR Code then replaces the
+static one on the invoice and the pay page. A retry finds the charge already created
+(`GET /cob/{txid}`); billing attaches it once.
+
+`cash.poll_pix` (every 15 min): lists the Pix received in the last two hours from each PSP
+(`GET /pix?inicio&fim`, every page) and records and matches those not seen yet — the safety net
+for a webhook that never came. Idempotent by e2eid (the movement id and reference claim derive
+from it), so overlapping windows and webhook + poll + statement record one movement.
+
 `cash.nfse_follow_up` (the process manager, on `CashMovement.Matched` and billing's
 `Invoice.PaymentReceived`): when the tenant's fiscal `emit_on_cash_confirm` (a confirmed receipt)
 or billing's `nfse_on_paid` (an invoice became paid) is on, requests the NFS-e from the fiscal
@@ -16,7 +27,8 @@ receipt, and only a draft is sent.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError
@@ -32,7 +44,12 @@ if TYPE_CHECKING:
 
 CONFIRM_PIX = "cash.confirm_pix"
 NFSE_FOLLOW_UP = "cash.nfse_follow_up"
+CREATE_COB = "cash.create_cob"
+POLL_PIX = "cash.poll_pix"
 PIX_RETRIES = 5
+POLL_EVERY_SECONDS = 15 * 60
+POLL_WINDOW = timedelta(hours=2)  # overlaps several runs: a run missed or late loses nothing
+COB_DAYS_AFTER_DUE = 30
 
 
 def notice_args(event: Any) -> tuple[str, int]:
@@ -221,3 +238,119 @@ def nfse_follow_up(
         except NotFoundError:
             continue
     return f"nfse {fu.nfse_id}"
+
+
+def invoice_args(event: Any) -> tuple[str, str]:
+    return event.tenant_id, str(event.originator_id)
+
+
+def _psp_accounts(container: Container, tenant_id: str | None = None) -> list[tuple[str, str]]:
+    from projections.cash.ledger import psp_accounts
+
+    with container.engine.connect() as conn:
+        return psp_accounts(conn, tenant_id)
+
+
+@job(actor_name=CREATE_COB, queue_name="cash", max_retries=5, min_backoff=1000, max_backoff=60_000)
+def create_cob(container: Container, tenant_id: str, invoice_id: str) -> str:
+    return create_pix_charge(container, tenant_id, invoice_id)
+
+
+def create_pix_charge(container: Container, tenant_id: str, invoice_id: str) -> str:
+    """The invoice's `cob` at the tenant's (first) PSP, attached to the invoice. Idempotent."""
+    from retaguarda.cash.install import cob_txid
+    from retaguarda.cash.pixapi import PixApiRefused
+
+    accounts = _psp_accounts(container, tenant_id)
+    if not accounts:
+        return "no PSP"
+    inv = container.billing.get_invoice(tenant_id, invoice_id)
+    if inv.status not in ("issued", "partially_paid", "overdue"):
+        return f"invoice is {inv.status}"
+    txid = cob_txid(invoice_id)
+    pix: dict[str, Any] = dict(getattr(inv, "pix", None) or {})
+    due_date: date = getattr(inv, "due_date")  # noqa: B009 - set by the event, not declared
+    if pix.get("dynamic") and pix.get("txid") == txid:
+        return "already attached"
+    amount = inv.balance
+    if amount <= 0:
+        return "nothing to charge"
+    cash = container.cash
+    account = cash.load(CashAccount, accounts[0][1], tenant_id)
+    client = container.cash_psp_factory(account)
+    if client is None:  # pragma: no cover - the read model said it has one
+        return "no PSP"
+    meta = _meta(container, tenant_id, CREATE_COB)
+    ends = datetime.combine(due_date + timedelta(days=COB_DAYS_AFTER_DUE), datetime.min.time(),
+                            tzinfo=meta.at.tzinfo)
+    expires = max(3600, int((ends - meta.at).total_seconds()))
+    try:
+        try:
+            cob = client.put_cob(txid, amount=amount, key=account.psp["pix_key"], expires_in=expires,
+                                 message=f"Fatura {inv.number}")
+        except PixApiRefused as refused:
+            try:
+                cob = client.get_cob(txid)  # created by an earlier attempt
+            except PixApiRefused:
+                raise refused from None
+    except PixApiRefused as exc:
+        return f"refused by the PSP: {exc}"
+    finally:
+        client.close()
+    location = str(cob.get("location") or "")
+    if not location:
+        return "the PSP returned no location"
+    original = Decimal(str((cob.get("valor") or {}).get("original") or amount))
+    saved = container.billing.attach_pix_charge(
+        meta, invoice_id, txid=txid, location=location, amount=original
+    )
+    return "attached" if saved.position else "already attached"
+
+
+@job(actor_name=POLL_PIX, queue_name="cash", max_retries=2, min_backoff=1000, max_backoff=30_000,
+     time_limit=600_000)
+def poll_pix(container: Container) -> str:
+    return reconcile_received_pix(container)
+
+
+def reconcile_received_pix(container: Container, window: timedelta = POLL_WINDOW) -> str:
+    """Records the Pix each PSP lists in `window` (up to now) that are not recorded yet."""
+    from retaguarda.cash.pixapi import PixApiRefused
+
+    end = container.clock.now()
+    start = end - window
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    since, until = start.astimezone(UTC).strftime(fmt), end.astimezone(UTC).strftime(fmt)
+    cash = container.cash
+    recorded = seen = failed = 0
+    for tenant_id, account_id in _psp_accounts(container):
+        account = cash.load(CashAccount, account_id, tenant_id)
+        client = container.cash_psp_factory(account)
+        if client is None:  # pragma: no cover
+            continue
+        meta = _meta(container, tenant_id, POLL_PIX)
+        try:
+            page, pages = 0, 1
+            while page < pages and page < 1000:
+                items, pages = client.list_pix(since, until, page)
+                for pix in items:
+                    if pix.amount <= 0:
+                        continue
+                    _mv, new = cash.record_pix(
+                        meta,
+                        account_id,
+                        e2eid=pix.e2eid,
+                        txid=pix.txid,
+                        amount=pix.amount,
+                        at=datetime.fromisoformat(pix.at.replace("Z", "+00:00")),
+                        payer_document=pix.payer_document,
+                        payer_name=pix.payer_name,
+                        info=pix.payer_info,
+                    )
+                    recorded, seen = (recorded + 1, seen) if new else (recorded, seen + 1)
+                page += 1
+        except (TransientError, PixApiRefused):
+            failed += 1  # the next run's window covers it again
+        finally:
+            client.close()
+    return f"{recorded} Pix recorded, {seen} already recorded, {failed} accounts failed"

@@ -660,6 +660,7 @@ class OpenInvoice:
     document: str = ""
     txid: str = ""
     nosso_numero: str = ""
+    other_txids: tuple[str, ...] = ()  # e.g. the txid of the invoice's PSP charge (cob)
 
 
 @dataclass(frozen=True)
@@ -700,8 +701,9 @@ class Matcher:
             self.add(inv)
 
     def add(self, inv: OpenInvoice) -> None:
-        if inv.txid:
-            self._by_txid[inv.txid] = inv
+        for txid in (inv.txid, *inv.other_txids):
+            if txid:
+                self._by_txid[txid] = inv
         if inv.nosso_numero:
             self._by_nn[inv.nosso_numero.lstrip("0")] = inv
         if inv.balance > 0:

@@ -35,6 +35,7 @@ def open_invoices_of(container: Container, tenant_id: str) -> list[OpenInvoice]:
                 document=str(getattr(r, "document", "") or ""),
                 txid=make_txid(str(r.id)),
                 nosso_numero=nn,
+                other_txids=(cob_txid(str(r.id)),),
             )
         )
     return out
@@ -56,10 +57,21 @@ def make_txid(invoice_id: str) -> str:
     return "".join(reversed(out)).rjust(22, "0")
 
 
+COB_PREFIX = "RTGCOB"
+
+
+def cob_txid(invoice_id: str) -> str:
+    """The txid of the invoice's PSP charge (`cob`): 26 to 35 characters in the BCB API Pix, so
+    billing's 22-character txid gets a fixed prefix (28 in all); derived, so a retry re-uses it."""
+    return COB_PREFIX + make_txid(invoice_id)
+
+
 def invoice_id_of_txid(txid: str) -> str | None:
-    """The invoice id a billing txid stands for (the inverse of `make_txid`)."""
+    """The invoice id a billing txid (or its charge's `cob_txid`) stands for."""
     import uuid
 
+    if len(txid) == 22 + len(COB_PREFIX) and txid.startswith(COB_PREFIX):
+        txid = txid[len(COB_PREFIX):]
     if len(txid) != 22 or any(ch not in _BASE62 for ch in txid):
         return None
     number = 0

@@ -6,7 +6,11 @@
   the plan changes the subscription from the next period; `Suspended` suspends it, `Resumed`
   resumes it; `Cancelled` ends it with billing's final invoice plus, when the loyalty fee is
   due, an invoice for the fee; `Expired` ends it. Each step first looks at the current state, so
-  a redelivered message does nothing twice (the fee invoice is claimed before it is created).
+  a redelivered message does nothing twice (the fee invoice has an id derived from the contract:
+  created once, issued once). Activation sets the subscription's price (billing's price
+  override) to the contract's from the first period, an amendment from the next period.
+  Suspension also blocks the customer's access (billing records the network block); resumption
+  lifts that block.
 - `contracts.expiry_notices` (daily): the 30-day notice e-mail, once per contract and end date.
 - `contracts.end_of_term` (daily): renews (auto-renew) or expires contracts whose end date came.
 """
@@ -15,13 +19,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-
-from eventsourcing.persistence import IntegrityError
 
 from retaguarda.contracts.domain import Contract
 from retaguarda.integrations import job
-from retaguarda.shared.claims import Claim
+from retaguarda.shared.claims import Claim, claim_id
 from retaguarda.shared.meta import Meta
 
 if TYPE_CHECKING:
@@ -32,6 +35,11 @@ NOTICES_ACTOR = "contracts.expiry_notices"
 END_OF_TERM_ACTOR = "contracts.end_of_term"
 FEE_SCOPE = "contract-fee-invoice"
 NOTICE_DAYS = 30
+
+
+def fee_invoice_id(contract_id: str) -> uuid.UUID:
+    """The id of a contract's cancellation-fee invoice (one per contract, ever)."""
+    return uuid.uuid5(uuid.UUID(str(contract_id)), FEE_SCOPE)
 
 
 def billing_args(event: Any) -> tuple[str, int, str]:
@@ -77,14 +85,19 @@ def apply_to_billing(container: Container, contract_id: str, version: int, kind:
         ]
         if active:
             sub = active[0]
+            sub_agg = billing.load(Subscription, sub["id"], now.tenant_id)
             if sub["plan_id"] != terms["plan_id"]:
-                sub_agg = billing.load(Subscription, sub["id"], now.tenant_id)
                 billing.change_subscription_plan(
                     meta,
                     sub["id"],
                     terms["plan_id"],
                     billing.next_period_start(now.tenant_id, sub_agg, today),
                 )
+                sub_agg = billing.load(Subscription, sub["id"], now.tenant_id)
+            billing.set_subscription_price(
+                meta, sub["id"], terms["price"],
+                billing.next_period_start(now.tenant_id, sub_agg, today), f"contract {now.number}",
+            )
             contracts.link_subscription(meta, contract_id, sub["id"], True)
             return f"took over subscription {sub['id']}"
         saved = billing.subscribe(
@@ -94,28 +107,45 @@ def apply_to_billing(container: Container, contract_id: str, version: int, kind:
             due_day=int(terms["due_day"]),
             start_date=terms["start_date"],
         )
+        # The contract's price, whatever the catalogue says now or later, from the first period.
+        billing.set_subscription_price(
+            meta, str(saved.aggregate.id), terms["price"], saved.aggregate.start_date,
+            f"contract {now.number}",
+        )
         contracts.link_subscription(meta, contract_id, str(saved.aggregate.id), False)
         return f"subscribed {saved.aggregate.id}"
     sub = subscription()
     if sub is None:
         return "no subscription linked"
     if kind == "Amended":
+        if sub.status == "cancelled":
+            return "subscription is cancelled"
+        done = []
+        start = billing.next_period_start(now.tenant_id, sub, today)
         plan_id = at_event.terms["plan_id"]
-        if sub.status == "cancelled" or plan_id in (sub.plan_id, sub.pending_plan_id):
-            return "plan unchanged"
-        billing.change_subscription_plan(
-            meta, str(sub.id), plan_id, billing.next_period_start(now.tenant_id, sub, today)
+        if plan_id not in (sub.plan_id, sub.pending_plan_id):
+            billing.change_subscription_plan(meta, str(sub.id), plan_id, start)
+            done.append("plan changed from the next period")
+        price = at_event.terms["price"]
+        saved = billing.set_subscription_price(
+            meta, str(sub.id), price, start, f"contract {now.number} amended"
         )
-        return "plan changed from the next period"
+        if saved.position:
+            done.append(f"price {price} from {start.isoformat()}")
+        return "; ".join(done) or "billing unchanged"
     if kind == "Suspended":
         if sub.status != "active":
             return f"subscription is {sub.status}"
-        billing.set_subscription_status(meta, str(sub.id), "suspend", f"contract {now.number} suspended")
-        return "subscription suspended"
+        billing.set_subscription_status(
+            meta, str(sub.id), "suspend", f"contract {now.number} suspended", block=True
+        )
+        return "subscription suspended and access blocked"
     if kind == "Resumed":
         if sub.status != "suspended":
             return f"subscription is {sub.status}"
-        billing.set_subscription_status(meta, str(sub.id), "resume", f"contract {now.number} resumed")
+        billing.set_subscription_status(
+            meta, str(sub.id), "resume", f"contract {now.number} resumed", block=True
+        )
         return "subscription resumed"
     if kind in ("Cancelled", "Expired"):
         done = []
@@ -124,13 +154,12 @@ def apply_to_billing(container: Container, contract_id: str, version: int, kind:
             billing.cancel_subscription(meta, str(sub.id), reason, final_invoice=True)
             done.append("subscription ended with final invoice")
         fee = now.cancellation_fee
-        if kind == "Cancelled" and fee and float(fee) > 0:
-            # At most once: the claim is saved before the invoice (a crash between them leaves the
-            # fee to be invoiced by hand, never twice).
-            try:
-                contracts.save(Claim.take(FEE_SCOPE, contract_id, contract_id, meta))
-            except IntegrityError:
-                return "; ".join([*done, "fee already invoiced"])
+        if kind == "Cancelled" and fee and Decimal(fee) > 0:
+            if contracts.find(Claim, claim_id(FEE_SCOPE, contract_id)) is not None:
+                return "; ".join([*done, "fee already invoiced"])  # claimed by an earlier release
+            # Exactly once: the fee invoice has an id derived from the contract, so a redelivered
+            # message (or a second cancel event) finds it instead of creating another; a crash
+            # between creating and issuing it is finished by the retry.
             inv = billing.create_invoice(
                 meta,
                 customer_id=now.customer_id,
@@ -143,9 +172,13 @@ def apply_to_billing(container: Container, contract_id: str, version: int, kind:
                         "unit_price": str(fee),
                     }
                 ],
+                invoice_id=fee_invoice_id(contract_id),
             ).aggregate
-            billing.issue_invoice(meta, str(inv.id))
-            done.append(f"fee invoice {inv.number}")
+            if inv.status == "draft":
+                billing.issue_invoice(meta, str(inv.id))
+                done.append(f"fee invoice {inv.number}")
+            else:
+                done.append("fee already invoiced")
         return "; ".join(done) or "nothing to do"
     return f"ignored {kind}"
 

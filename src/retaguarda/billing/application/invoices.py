@@ -31,14 +31,22 @@ class InvoiceCommands(BillingBase):
 
     # Invoices ------------------------------------------------------------------------------
     def create_invoice(self, meta: Meta, *, customer_id: str, due_date: Any, items: Any,
-                       discount: Any = "0") -> Saved:
-        """A draft invoice with the next gap-free number of the tenant."""
+                       discount: Any = "0", invoice_id: uuid.UUID | None = None) -> Saved:
+        """A draft invoice with the next gap-free number of the tenant. With `invoice_id` (a caller's
+        deterministic id) it is created at most once: when it exists, that invoice is returned
+        and nothing is saved (`Saved.position` 0)."""
         self._customer(meta.tenant_id, customer_id)
 
         def command() -> Saved:
+            if invoice_id is not None:
+                found = self.find(Invoice, invoice_id)
+                if found is not None:
+                    if found.tenant_id != meta.tenant_id:
+                        raise ConflictError("invoice id already used")
+                    return Saved(found, 0)
             number, seq = next_number(self, INVOICE_SEQUENCE, meta)
             inv = Invoice.create(meta, number=number, customer_id=customer_id, items=items,
-                                 due_date=due_date, discount=discount)
+                                 due_date=due_date, discount=discount, invoice_id=invoice_id)
             return Saved(inv, self.save(inv, seq))
 
         return self.retrying(command, attempts=50)
@@ -52,6 +60,27 @@ class InvoiceCommands(BillingBase):
             account = self._account(meta, inv.customer_id)
             aggregates = self._issue(meta, settings, inv, account)
             return Saved(inv, self.save(*aggregates))
+
+        return self.retrying(command)
+
+    def attach_pix_charge(self, meta: Meta, invoice_id: str, *, txid: str, location: str,
+                          amount: Decimal) -> Saved:
+        """A PSP charge (`cob` of the BCB API Pix, created by the cash context) becomes the
+        invoice's PIX: its location-based BR Code (merchant name and city from the settings)
+        replaces the static one on the invoice, the pay page and reminders. Idempotent per txid."""
+        from retaguarda.billing.pix import build_dynamic_brcode
+
+        v = self.settings_for(meta.tenant_id).values
+        try:
+            brcode = build_dynamic_brcode(location=location, merchant_name=v.get("merchant_name") or "",
+                                          merchant_city=v.get("merchant_city") or "")
+        except ValueError as exc:
+            raise ValidationError("location", str(exc)) from None
+
+        def command() -> Saved:
+            inv = self.load(Invoice, invoice_id, meta.tenant_id)
+            changed = inv.attach_pix_charge(meta, txid=txid, location=location, brcode=brcode, amount=amount)
+            return Saved(inv, self.save(inv) if changed else 0)
 
         return self.retrying(command)
 

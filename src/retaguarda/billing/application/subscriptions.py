@@ -20,6 +20,8 @@ from retaguarda.shared.errors import ConflictError, ValidationError
 from retaguarda.shared.meta import Meta
 from retaguarda.shared.sequence import next_number
 
+SUSPENSION_BLOCK = "subscription suspended"
+
 
 class SubscriptionCommands(BillingBase):
     """Plans and subscriptions."""
@@ -52,6 +54,19 @@ class SubscriptionCommands(BillingBase):
             sub = self.load(Subscription, subscription_id, meta.tenant_id)
             sub.change_plan(meta, plan, effective_from)
             return Saved(sub, self.save(sub))
+
+        return self.retrying(command)
+
+    def set_subscription_price(self, meta: Meta, subscription_id: str, price: Any,
+                               effective_from: date | None = None, reason: str = "") -> Saved:
+        """Bills the subscription at `price` (a contract's agreed price) from `effective_from`, by
+        default the start of the next period not begun yet; the billing run and the final invoice
+        use it instead of the plan's price. Idempotent: the same price from the same date records
+        nothing (`Saved.position` 0)."""
+        def command() -> Saved:
+            sub = self.load(Subscription, subscription_id, meta.tenant_id)
+            start = effective_from or self.next_period_start(meta.tenant_id, sub, local_date(meta.at))
+            return Saved(sub, self.save(sub) if sub.set_price(meta, price, start, reason) else 0)
 
         return self.retrying(command)
 
@@ -144,7 +159,8 @@ class SubscriptionCommands(BillingBase):
                 account.credit_with(meta, unused, str(billed.id), "subscription cancelled: unused days")
                 result["credit"] = str(unused)
             else:
-                amount = m.share(m.prorate(plan.price, period.factor), period, period.start, today)
+                price = sub.price_for(period.start, plan.price)
+                amount = m.share(m.prorate(price, period.factor), period, period.start, today)
                 if amount > 0:
                     number, seq = next_number(self, INVOICE_SEQUENCE, meta)
                     inv = Invoice.create(
@@ -174,17 +190,51 @@ class SubscriptionCommands(BillingBase):
 
         return self.retrying(command, attempts=50)
 
-    def set_subscription_status(self, meta: Meta, subscription_id: str, action: str, reason: str) -> Saved:
+    def set_subscription_status(self, meta: Meta, subscription_id: str, action: str, reason: str,
+                                *, block: bool = False) -> Saved:
+        """Suspends, resumes or cancels. With `block` (a suspended contract), suspending also blocks
+        the customer and records the access-network block (the account's `Blocked`, delivered by
+        billing's network job), in the same save; resuming lifts only a block that a suspension
+        made (an overdue-invoice block stays until that invoice is paid)."""
         def command() -> Saved:
             sub = self.load(Subscription, subscription_id, meta.tenant_id)
+            touched: list[Any] = []
             if action == "suspend":
                 sub.suspend(meta, reason)
+                if block:
+                    touched = self._suspension_block(meta, sub.customer_id, reason)
             elif action == "resume":
                 sub.resume(meta, reason)
+                if block:
+                    touched = self._suspension_unblock(meta, sub.customer_id, reason)
             elif action == "cancel":
                 sub.cancel(meta, reason, local_date(meta.at))
             else:
                 raise ValidationError("action", "action must be suspend, resume or cancel")
-            return Saved(sub, self.save(sub))
+            return Saved(sub, self.save(sub, *touched))
 
         return self.retrying(command)
+
+    def _suspension_block(self, meta: Meta, customer_id: str, reason: str) -> list[Any]:
+        account = self._account(meta, customer_id)
+        text = f"{SUSPENSION_BLOCK}: {reason}"[:200]
+        touched: list[Any] = []
+        if account.block(meta, text, ""):
+            touched.append(account)
+        customer = self._customer(meta.tenant_id, customer_id)
+        if customer.status == "active":
+            customer.block(meta, text)
+            touched.append(customer)
+        return touched
+
+    def _suspension_unblock(self, meta: Meta, customer_id: str, reason: str) -> list[Any]:
+        account = self._account(meta, customer_id)
+        touched: list[Any] = []
+        if account.blocked and account.block_reason.startswith(SUSPENSION_BLOCK):
+            account.unblock(meta, reason)
+            touched.append(account)
+            customer = self._customer(meta.tenant_id, customer_id)
+            if customer.status == "blocked" and customer.status_reason.startswith(SUSPENSION_BLOCK):
+                customer.unblock(meta, reason)
+                touched.append(customer)
+        return touched

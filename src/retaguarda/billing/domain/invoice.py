@@ -113,6 +113,14 @@ class Invoice(Aggregate):
             inv.boleto = self.boleto
             inv.status = "paid" if inv.balance <= 0 else "issued"
 
+    class PixChargeAttached(Aggregate.Event):
+        """A PSP charge (`cob`) for the invoice: its BR Code replaces the static one (kept as
+        `static_brcode` for an amount the charge does not carry, e.g. with late charges)."""
+        pix: dict[str, Any]
+
+        def apply(self, inv: "Invoice") -> None:
+            inv.pix = self.pix
+
     class PaymentReceived(Aggregate.Event):
         payment_id: str
         amount: Decimal
@@ -295,6 +303,20 @@ class Invoice(Aggregate):
             raise ConflictError(f"only a draft invoice can be issued (it is {self.status})")
         self._record(self.Issued, meta, issue_date=issue_date, credit_applied=m.cents(min(credit, self.total)),
                      pix=pix, boleto=boleto)
+
+    def attach_pix_charge(self, meta: Meta, *, txid: str, location: str, brcode: str, amount: Decimal) -> bool:
+        """Shows the PSP charge's QR instead of the static one. False when it is already shown."""
+        if self.status not in OPEN_STATUSES:
+            raise ConflictError(f"only an open invoice takes a PIX charge (it is {self.status})")
+        current = dict(self.pix or {})
+        if current.get("dynamic") and current.get("txid") == txid:
+            return False
+        static = current.get("static_brcode") or (current.get("brcode") if not current.get("dynamic") else "")
+        self._record(self.PixChargeAttached, meta, pix={
+            "brcode": brcode, "txid": txid, "location": location, "amount": f"{m.cents(amount):.2f}",
+            "dynamic": True, "static_brcode": static or "",
+        })
+        return True
 
     def receive_payment(self, meta: Meta, *, amount: Decimal, method: str, paid_at: datetime, paid_on: date,
                         reference: str, terms: m.LateTerms, payment_id: str | None = None) -> m.Split:

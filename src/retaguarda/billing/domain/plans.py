@@ -90,6 +90,7 @@ class Subscription(Aggregate):
             sub.pending_plan_id = None
             sub.pending_from = None
             sub.status_reason = ""
+            sub.price_overrides = []
 
     class PlanChangeScheduled(Aggregate.Event):
         plan_id: str
@@ -98,6 +99,18 @@ class Subscription(Aggregate):
         def apply(self, sub: "Subscription") -> None:
             sub.pending_plan_id = self.plan_id
             sub.pending_from = self.effective_from
+
+    class PriceSet(Aggregate.Event):
+        """From `effective_from` on, periods are billed at `price` whatever the plan's price (a
+        contract's agreed price); a later instruction replaces the ones scheduled after it."""
+
+        price: Decimal
+        effective_from: date
+        reason: str
+
+        def apply(self, sub: "Subscription") -> None:
+            kept = [o for o in getattr(sub, "price_overrides", []) if o[0] < self.effective_from.isoformat()]
+            sub.price_overrides = [*kept, [self.effective_from.isoformat(), str(self.price)]]
 
     class Suspended(Aggregate.Event):
         reason: str
@@ -150,6 +163,24 @@ class Subscription(Aggregate):
             return self.pending_plan_id
         return self.plan_id
 
+    def price_for(self, period_start: date, plan_price: Decimal) -> Decimal:
+        """The price of the period starting on `period_start`: the override in force, else the plan's."""
+        return override_price(getattr(self, "price_overrides", []), period_start, plan_price)
+
+    def set_price(self, meta: Meta, price: Any, effective_from: date, reason: str = "") -> bool:
+        """Bills periods from `effective_from` at `price`. False when that is already so."""
+        if self.status == "cancelled":
+            raise ConflictError("a cancelled subscription cannot change price")
+        amount = m.parse_amount(price, "price", allow_zero=True)
+        if not isinstance(effective_from, date):
+            raise ValidationError("effective_from", "effective_from must be a date (YYYY-MM-DD)")
+        overrides = getattr(self, "price_overrides", [])
+        if overrides and overrides[-1] == [effective_from.isoformat(), str(amount)]:
+            return False
+        self._record(self.PriceSet, meta, price=amount, effective_from=effective_from,
+                     reason=_text(reason, "reason", 300, required=False))
+        return True
+
     def suspend(self, meta: Meta, reason: str) -> None:
         if self.status != "active":
             raise ConflictError(f"only an active subscription can be suspended (it is {self.status})")
@@ -164,3 +195,13 @@ class Subscription(Aggregate):
         if self.status == "cancelled":
             raise ConflictError("the subscription is already cancelled")
         self._record(self.Cancelled, meta, reason=_text(reason, "reason", 300), end_date=end_date)
+
+
+def override_price(overrides: list[Any] | None, period_start: date, plan_price: Decimal) -> Decimal:
+    """The latest `[from, price]` override starting on or before `period_start`, else `plan_price`."""
+    found = plan_price
+    day = period_start.isoformat()
+    for start, price in sorted(overrides or []):
+        if start <= day:
+            found = Decimal(price)
+    return found

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import IO
+from typing import IO, Any
 from xml.etree import ElementTree as ET
 
 from retaguarda.cash.formats import FileFormatError, Line, references_in
@@ -75,6 +75,46 @@ def parse_ofx_amount(text: str, line: int) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
+class _Leaves(dict[str, str]):
+    """The leaf elements of a flat `<STMTTRN>` (first value of each tag), read like an Element."""
+
+    def findtext(self, tag: str, default: str | None = None) -> str | None:
+        return self.get(tag, default)
+
+
+_LEAF_RE: re.Pattern[str] | None = None
+
+
+def _leaves(body: str) -> _Leaves | None:
+    """Fast path for the usual transaction, only leaf elements (`<TAG>value`, closed or not):
+    ofxtools' own tag expression without building a tree (its builder logs every tag, the cost of
+    a big import). Anything else — a nested aggregate, an empty element, stray text — returns
+    None and goes through ofxtools' `TreeBuilder`, which reports the error the same way."""
+    global _LEAF_RE
+    if _LEAF_RE is None:
+        from ofxtools.Parser import TreeBuilder
+
+        _LEAF_RE = TreeBuilder.regex
+    first = body.find("<")
+    if first < 0 or body[:first].strip():
+        return None
+    out = _Leaves()
+    end = first
+    for m in _LEAF_RE.finditer(body, first):
+        if m.start() != end:
+            return None  # something the expression skipped: let ofxtools decide
+        end = m.end()
+        tag = m.group("tag")
+        text = m.group("cdata") or (m.group("text") or "").strip()
+        if tag.startswith("/") or not text or (m.group("tail") or "").strip():
+            return None
+        if tag not in out:
+            out[tag] = text
+    if end != len(body):
+        return None
+    return out
+
+
 def _element(block: str, line: int) -> ET.Element:
     from ofxtools.Parser import ParseError, TreeBuilder
 
@@ -86,7 +126,7 @@ def _element(block: str, line: int) -> ET.Element:
         raise FileFormatError(line, f"unreadable transaction: {exc}") from None
 
 
-def _line_of(elem: ET.Element, line: int, block: str = "") -> Line:
+def _line_of(elem: ET.Element | _Leaves, line: int, block: str = "") -> Line:
     def text(tag: str) -> str:
         return html.unescape(elem.findtext(tag) or "").strip()  # &amp; &lt; … in SGML text
 
@@ -98,10 +138,12 @@ def _line_of(elem: ET.Element, line: int, block: str = "") -> Line:
     trntype = text("TRNTYPE").upper()
     if not text("TRNAMT"):
         raise FileFormatError(line, "transaction without TRNAMT")
-    amount = parse_ofx_amount(text("TRNAMT"), at("TRNAMT"))
-    posted = parse_ofx_date(text("DTPOSTED"), at("DTPOSTED"), "DTPOSTED") or parse_ofx_date(
-        text("DTUSER"), at("DTUSER"), "DTUSER"
-    )
+    # The exact line of a field is looked up only for an error (a second call that raises it).
+    try:
+        amount = parse_ofx_amount(text("TRNAMT"), line)
+    except FileFormatError:
+        amount = parse_ofx_amount(text("TRNAMT"), at("TRNAMT"))
+    posted = _date(text, at, "DTPOSTED", line) or _date(text, at, "DTUSER", line)
     if posted is None:
         raise FileFormatError(line, "transaction without DTPOSTED")
     if amount > 0 and trntype in DEBIT_TYPES:
@@ -123,6 +165,13 @@ def _line_of(elem: ET.Element, line: int, block: str = "") -> Line:
         e2eid=refs.get("e2eid", ""),
         extra={"trntype": trntype, "checknum": text("CHECKNUM")},
     )
+
+
+def _date(text: Any, at: Any, tag: str, line: int) -> datetime | None:
+    try:
+        return parse_ofx_date(text(tag), line, tag)
+    except FileFormatError:
+        return parse_ofx_date(text(tag), at(tag), tag)
 
 
 def read_ofx(stream: IO[bytes]) -> Iterator[Line]:
@@ -171,7 +220,7 @@ def read_ofx(stream: IO[bytes]) -> Iterator[Line]:
         body = buf[m.end() : end.start()]
         if "<" not in body:
             raise FileFormatError(start_line, "empty <STMTTRN>")
-        elem = _element("<STMTTRN>" + body + "</STMTTRN>", start_line)
+        elem = _leaves(body) or _element("<STMTTRN>" + body + "</STMTTRN>", start_line)
         yield _line_of(elem, start_line, "<STMTTRN>" + body)
         found_any = True
         cut = end.end() if end.group(0).upper() == "</STMTTRN>" else end.start()
