@@ -97,6 +97,7 @@ def generate(container: Container, tenant_id: str, run_date: date, *, actor: str
                 period = m.period_at(r.start_date, r.due_day, cycle, start)
                 candidates.append({
                     "subscription_id": r.id, "customer_id": r.customer_id, "period": period,
+                    "plan_id": r.pending_plan_id if use_pending else r.plan_id,
                     "plan_name": r.pending_name if use_pending else r.name,
                     "price": Decimal(r.pending_price if use_pending else r.price),
                     "credit": r.customer_id in with_credit,

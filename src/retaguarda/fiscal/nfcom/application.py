@@ -208,6 +208,34 @@ class NfcomService(Service):
     def get(self, tenant_id: str, nfcom_id: str) -> Nfcom:
         return self.load(Nfcom, nfcom_id, tenant_id)
 
+    def invoice_documents(self, tenant_id: str, invoice_id: str) -> list[dict[str, Any]]:
+        """The fiscal documents of a billing invoice (its NFCom for the SCM lines, its NFS-e for the
+        SVA lines), for billing's invoice view, page and the customer portal: kind, model, id,
+        status, number, access key, protocol and the links to the page, XML and PDF."""
+        from retaguarda.fiscal.nfcom.invoicing import nfcom_id_for, nfse_id_for
+
+        docs: list[dict[str, Any]] = []
+        nfcom = self.find_nfcom(nfcom_id_for(tenant_id, invoice_id))
+        if nfcom is not None and nfcom.tenant_id == tenant_id:
+            api = f"/api/v1/fiscal/nfcom/{nfcom.id}"
+            printed = nfcom.status in ("authorized", "cancelling", "cancelled", "cancellation_rejected",
+                                       "cancellation_failed")
+            docs.append({"kind": "nfcom", "model": "62", "id": str(nfcom.id), "status": nfcom.status,
+                         "series": nfcom.series, "number": nfcom.number, "access_key": nfcom.access_key,
+                         "protocol": nfcom.protocol, "total": dict(nfcom.totals or {}).get("total"),
+                         "url": f"/fiscal/nfcom/{nfcom.id}", "xml_url": f"{api}/xml" if printed else None,
+                         "pdf_url": f"{api}/danfecom" if printed else None})
+        note = self.fiscal.find_note(nfse_id_for(tenant_id, invoice_id))
+        if note is not None and note.tenant_id == tenant_id:
+            api = f"/api/v1/fiscal/nfse/{note.id}"
+            printed = note.status in ("authorized", "cancelling", "cancelled")
+            docs.append({"kind": "nfse", "model": "nfse", "id": str(note.id), "status": note.status,
+                         "series": None, "number": note.number, "access_key": note.access_key,
+                         "protocol": None, "total": getattr(note, "amount", None),
+                         "url": f"/fiscal/nfse/{note.id}", "xml_url": f"{api}/xml" if printed else None,
+                         "pdf_url": f"{api}/danfse" if printed else None})
+        return docs
+
     # System side (actors): the id came from our own log -----------------------------------------
     def find_nfcom(self, nfcom_id: str | UUID) -> Nfcom | None:
         try:

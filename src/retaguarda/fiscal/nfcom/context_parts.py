@@ -18,6 +18,8 @@ TRIGGERS: tuple[Trigger, ...] = (
     Trigger(Nfcom.CancellationRetryRequested, actors.CANCEL, nfcom_args),
     # billing → fiscal documents (SCM → NFCom, SVA → NFS-e), through billing's public events
     Trigger(Invoice.Issued, invoicing.INVOICE_DOCUMENTS, invoice_issued),
+    # the monthly billing run's invoices are created already issued (one Generated event each)
+    Trigger(Invoice.Generated, invoicing.INVOICE_DOCUMENTS, invoice_issued),
     Trigger(Invoice.PaymentReceived, invoicing.INVOICE_DOCUMENTS, invoice_paid),
 )
 

@@ -119,11 +119,15 @@ def documents_for_invoice(
             Decimal("0"),
         )
         description = "; ".join(i["description"] for i in sva)[:1900]
+        service: dict[str, Any] = {"description": f"{description} (fatura {invoice.number})"}
+        code = next((str(i["service_code"]) for i in sva if i.get("service_code")), "")
+        if code:
+            service["code"] = code
         data = {
             "customer_id": invoice.customer_id,
             "amount": str(amount.quantize(Decimal("0.01"))),
             "competence": competence.isoformat(),
-            "service": {"description": f"{description} (fatura {invoice.number})"},
+            "service": service,
         }
         if amount > 0:
             _create_once(
