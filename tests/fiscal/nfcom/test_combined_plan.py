@@ -97,3 +97,50 @@ def test_monthly_run_of_a_combined_plan_yields_nfcom_and_nfse(fiscal_container, 
     assert str(note.amount) == inv.items[1]["amount"] and note.service["code"] == "010701"
     page = api.get(f"/billing/invoices/{invoice_id}", headers=ADMIN)
     assert page.status_code == 200 and 'data-testid="invoice-document"' in page.text
+
+
+def test_a_bulk_run_documents_every_invoice_of_the_competence_once(fiscal_container, api):
+    from tests.integrations.helpers import wait_until
+
+    c = fiscal_container
+    c.nfcom.save_settings(now_meta(), {**DEMO_NFCOM_SETTINGS, "issue_on": "manual"})
+    from retaguarda.fiscal.nfcom.backends.authority import SimulatedSvrs
+
+    c.nfcom_backend_options = {"authority": SimulatedSvrs(environment="homologacao", clock=c.clock)}
+    due = date.today().replace(day=20)
+    invoice_ids = []
+    for n in range(3):
+        customer = add_customer(c, base=f"28374651000{n}", name=f"Cliente {n} Ltda")
+        items = [{"description": "Fibra 300", "quantity": "1", "unit_price": "89.90", "kind": "plan",
+                  "fiscal_class": "scm", "cclass": "0100401"},
+                 {"description": "Antivírus", "quantity": "1", "unit_price": "10.00", "kind": "service",
+                  "fiscal_class": "sva", "service_code": "010701"}]
+        inv = c.billing.create_invoice(now_meta(), customer_id=customer, due_date=due, items=items)
+        c.billing.issue_invoice(now_meta(), str(inv.aggregate.id))
+        invoice_ids.append(str(inv.aggregate.id))
+    competence = f"{due:%Y-%m}"
+    assert api.post("/api/v1/fiscal/nfcom/bulk", headers=ADMIN, json={"competence": "2026-13"}).status_code == 422
+    r = api.post("/api/v1/fiscal/nfcom/bulk", headers=ADMIN, json={"competence": competence})
+    assert r.status_code == 202, r.text
+    run_id = r.json()["id"]
+    assert r.json()["total"] == 3
+
+    def finished() -> dict | None:
+        body = api.get(f"/api/v1/fiscal/nfcom/bulk/{run_id}", headers=ADMIN).json()
+        done = body["status"] == "finished" and body["nfcom_by_status"].get("authorized") == 3
+        return body if done else None
+
+    body = wait_until(finished, timeout=60, interval=0.2)
+    assert (body["processed"], body["nfcom"], body["nfse"], body["failed"]) == (3, 3, 3, 0)
+    assert body["percent"] == 100
+    for invoice_id in invoice_ids:
+        docs = api.get(f"/api/v1/billing/invoices/{invoice_id}", headers=ADMIN).json()["documents"]
+        assert sorted(d["kind"] for d in docs) == ["nfcom", "nfse"]
+    page = api.get(f"/fiscal/nfcom/bulk/{run_id}", headers=ADMIN)
+    assert page.status_code == 200 and 'data-status="finished"' in page.text
+    # a second run finds the documents instead of creating them again
+    again = api.post("/api/v1/fiscal/nfcom/bulk", headers=ADMIN, json={"competence": competence}).json()
+    wait_until(lambda: api.get(f"/api/v1/fiscal/nfcom/bulk/{again['id']}", headers=ADMIN).json()["status"]
+               == "finished" or None, timeout=60, interval=0.2)
+    listed = api.get("/api/v1/fiscal/nfcom", headers=ADMIN, params={"competence": competence}).json()
+    assert listed["total"] == 3

@@ -243,6 +243,36 @@ class NfcomService(Service):
         except ValueError:
             return None
 
+    # Bulk runs (fiscal.nfcom.bulk) ----------------------------------------------------------------
+    def save_bulk(self, run: Any) -> int:
+        return self.save(run)
+
+    def find_bulk(self, run_id: str) -> Any:
+        from retaguarda.fiscal.nfcom.bulk import NfcomBulkRun
+
+        try:
+            return self.find(NfcomBulkRun, UUID(str(run_id)))
+        except ValueError:
+            return None
+
+    def get_bulk(self, tenant_id: str, run_id: str) -> Any:
+        from retaguarda.fiscal.nfcom.bulk import NfcomBulkRun
+
+        return self.load(NfcomBulkRun, run_id, tenant_id)
+
+    def record_bulk(self, run_id: str, job: str, change: Any) -> Saved:
+        """Loads the run, applies `change(run, meta)` (False: nothing new), saves."""
+        from retaguarda.fiscal.nfcom.bulk import NfcomBulkRun
+
+        def command() -> Saved:
+            run = self.load(NfcomBulkRun, run_id, None)
+            meta = Meta(tenant_id=run.tenant_id, actor=f"system:{job}", correlation_id=uuid.uuid4().hex,
+                        at=self.clock.now())
+            changed = change(run, meta)
+            return Saved(run, self.save(run) if changed is not False else 0)
+
+        return self.retrying(command)
+
     def record(self, nfcom_id: str, job: str, change: Any) -> Saved:
         """Loads the NFCom, applies `change(nfcom, meta)` (False when nothing is news), saves."""
 

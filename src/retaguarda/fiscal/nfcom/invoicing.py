@@ -63,9 +63,10 @@ def _create_once(create: Any, find: Any) -> None:
 def documents_for_invoice(
     container: Container, tenant_id: str, invoice_id: str, trigger: str
 ) -> dict[str, Any]:
-    """Creates and sends the NFCom (SCM) and the NFS-e (SVA) of one invoice; idempotent."""
+    """Creates and sends the NFCom (SCM) and the NFS-e (SVA) of one invoice; idempotent. `trigger`
+    is the tenant's `issue_on` moment (`invoice_issued`, `paid`) or `bulk` (a bulk run: always)."""
     settings = container.nfcom.settings_of(tenant_id)
-    if settings.get("issue_on") != trigger:
+    if trigger != "bulk" and settings.get("issue_on") != trigger:
         return {"skipped": f"issue_on is {settings.get('issue_on')}"}
     invoice = container.billing.get_invoice(tenant_id, invoice_id)
     if trigger == "paid" and invoice.status != "paid":
