@@ -266,15 +266,21 @@ def _to_pdf(doc: dict[str, Any], issuer_name: str = "") -> bytes:
     pdf.cell(0, 4, _latin(_("Cancelled notes listed and left out of the totals: %(n)s.", n=doc["cancelled"])))
     nfcom = _nfcom(doc)
     if nfcom:
-        _nfcom_pdf(pdf, doc["competence"], nfcom)
+        pdf.ln(10)
+        nfcom_pdf_section(pdf, doc["competence"], nfcom)
     return bytes(pdf.output())
 
 
-def _nfcom_pdf(pdf: Any, competence: str, nfcom: dict[str, Any]) -> None:
-    pdf.ln(10)
+def nfcom_pdf_section(pdf: Any, competence: str, nfcom: dict[str, Any], issuer_name: str = "") -> None:
+    """The NFCom table of a competence on `pdf` (an fpdf2 document): this book's second part and
+    the whole of the NFCom book's PDF (`fiscal.nfcom.book`)."""
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(0, 7, _latin(_("NFCom (model 62) — competence %(competence)s", competence=competence)),
              new_x="LMARGIN", new_y="NEXT")
+    if issuer_name:
+        pdf.set_font("Helvetica", "", 9)
+        pdf.cell(0, 5, _latin(issuer_name), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
     cols = _NFCOM_COLUMNS[:-1]
     widths = (16, 10, 26, 62, 30, 20, 18, 16, 18, 16, 16, 20)
     pdf.set_font("Helvetica", "B", 7)
@@ -295,6 +301,9 @@ def _nfcom_pdf(pdf: Any, competence: str, nfcom: dict[str, Any]) -> None:
             pdf.cell(w, 5, text[: int(w / 1.5)], border=1, align="R" if key in NFCOM_MONEY_KEYS else "L")
         pdf.ln()
         pdf.set_text_color(0, 0, 0)
+    if not nfcom["items"]:
+        pdf.cell(sum(widths), 6, _latin(_("No authorized NFCom in %(month)s.", month=competence)), border=1)
+        pdf.ln()
     total = _nfcom_total(nfcom)
     pdf.set_font("Helvetica", "B", 7)
     for w, (key, _title) in zip(widths, cols, strict=True):
