@@ -144,3 +144,22 @@ def test_a_bulk_run_documents_every_invoice_of_the_competence_once(fiscal_contai
                == "finished" or None, timeout=60, interval=0.2)
     listed = api.get("/api/v1/fiscal/nfcom", headers=ADMIN, params={"competence": competence}).json()
     assert listed["total"] == 3
+
+
+def test_invoice_items_take_their_fiscal_class_through_the_api(fiscal_container, api):
+    customer = add_customer(fiscal_container)
+    due = date.today().isoformat()
+    item = {"description": "Fibra", "quantity": "1", "unit_price": "99.90", "kind": "plan",
+            "fiscal_class": "scm", "cclass": "0100401"}
+    bad = api.post("/api/v1/billing/invoices", headers=ADMIN,
+                   json={"customer_id": customer, "due_date": due, "items": [{**item, "fiscal_class": "icms"}]})
+    assert bad.status_code == 422 and "items[0].fiscal_class" in bad.text
+    bad = api.post("/api/v1/billing/invoices", headers=ADMIN,
+                   json={"customer_id": customer, "due_date": due, "items": [{**item, "cclass": "01004"}]})
+    assert bad.status_code == 422 and "items[0].cclass" in bad.text
+    r = api.post("/api/v1/billing/invoices", headers=ADMIN,
+                 json={"customer_id": customer, "due_date": due, "items": [item]})
+    assert r.status_code == 201, r.text
+    body = api.get(f"/api/v1/billing/invoices/{r.json()['id']}", headers=ADMIN).json()
+    assert body["items"][0]["fiscal_class"] == "scm" and body["items"][0]["cclass"] == "0100401"
+    assert body["documents"] == []  # a draft has none
