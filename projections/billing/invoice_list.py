@@ -167,6 +167,17 @@ def invoiced_periods(conn: Connection, tenant_id: str, keys: list[str]) -> set[s
     return found & set(keys)
 
 
+def invoices_of_month(conn: Connection, tenant_id: str, first: date, last: date) -> list[tuple[int, str]]:
+    """(number, id) of the invoices given to the customer (not draft or cancelled) whose billing
+    period starts in [first, last] — or, without a period, whose due date does — by number."""
+    t = invoices
+    month = sa.func.coalesce(t.c.period_start, t.c.due_date)
+    rows = conn.execute(sa.select(t.c.number, t.c.id).where(
+        t.c.tenant_id == tenant_id, t.c.status.notin_(("draft", "cancelled")), month >= first, month <= last)
+        .order_by(t.c.number)).all()
+    return [(int(r.number), str(r.id)) for r in rows]
+
+
 def list_invoices(conn: Connection, tenant_id: str, *, status: str = "", customer: str = "",
                   due_from: date | None = None, due_to: date | None = None, page: int = 1,
                   per_page: int = 20) -> dict[str, Any]:

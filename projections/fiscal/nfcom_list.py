@@ -361,6 +361,14 @@ def list_nfcom(
     return paginate(conn, t, where, [t.c.created_at.desc(), t.c.id], page, per_page, _row)
 
 
+def status_counts(conn: Connection, tenant_id: str, competence: str) -> dict[str, int]:
+    """NFCom of a competence by status (a bulk run's page shows them beside its own counts)."""
+    t = nfcom_rows
+    rows = conn.execute(sa.select(t.c.status, sa.func.count()).where(
+        t.c.tenant_id == tenant_id, t.c.month == competence[:7]).group_by(t.c.status)).all()
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
 def get_nfcom_row(conn: Connection, tenant_id: str, nfcom_id: str) -> dict[str, Any] | None:
     r = conn.execute(
         sa.select(nfcom_rows).where(nfcom_rows.c.tenant_id == tenant_id, nfcom_rows.c.id == nfcom_id)

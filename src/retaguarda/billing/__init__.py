@@ -14,7 +14,8 @@ from retaguarda.billing.domain import (
     Subscription,
 )
 
-__all__ = ["Billing", "BillingAccount", "BillingRun", "BillingSettings", "Invoice", "Plan", "Subscription"]
+__all__ = ["Billing", "BillingAccount", "BillingRun", "BillingSettings", "Invoice", "Plan", "Subscription",
+           "invoices_of_competence"]
 
 
 def __getattr__(name: str) -> Any:
@@ -23,4 +24,8 @@ def __getattr__(name: str) -> Any:
         from retaguarda.billing.application import Billing
 
         return Billing
+    if name == "invoices_of_competence":  # (number, id) of a month's invoices, for fiscal's bulk run
+        from retaguarda.billing.runs import invoices_of_competence
+
+        return invoices_of_competence
     raise AttributeError(name)

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import retaguarda.billing.money as m
 from projections.billing.catalogue import billing_tenants, customers_with_credit, subscriptions_due
-from projections.billing.invoice_list import invoiced_periods, open_invoices, open_invoices_due, overdue_past
+from projections.billing.invoice_list import (
+    invoiced_periods,
+    invoices_of_month,
+    open_invoices,
+    open_invoices_due,
+    overdue_past,
+)
 from retaguarda.billing.application import public_token
 from retaguarda.billing.domain.plans import override_price
 from retaguarda.billing.due import pix_for_amount
@@ -98,6 +104,7 @@ def generate(container: Container, tenant_id: str, run_date: date, *, actor: str
                 period = m.period_at(r.start_date, r.due_day, cycle, start)
                 candidates.append({
                     "subscription_id": r.id, "customer_id": r.customer_id, "period": period,
+                    "plan_id": r.pending_plan_id if use_pending else r.plan_id,
                     "plan_name": r.pending_name if use_pending else r.name,
                     "price": override_price(r.price_overrides, period.start,
                                             Decimal(r.pending_price if use_pending else r.price)),
@@ -108,6 +115,17 @@ def generate(container: Container, tenant_id: str, run_date: date, *, actor: str
             created += billing.generate_batch(_meta(tenant_id, actor, now), candidates[i:i + batch],
                                               claimed=lambda keys: _claimed(container, tenant_id, keys))
     return created
+
+
+def invoices_of_competence(container: Container, tenant_id: str, competence: str) -> list[tuple[int, str]]:
+    """(number, id) of the tenant's invoices of competence `YYYY-MM` (billing period — or due date —
+    in that month; not draft or cancelled), by number: what the fiscal context documents in bulk."""
+    year, month = (int(x) for x in competence.split("-"))
+    first = date(year, month, 1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    _catch_up(container)
+    with tenant_reader(container.engine, tenant_id) as conn:
+        return invoices_of_month(conn, tenant_id, first, last)
 
 
 def _claimed(container: Container, tenant_id: str, keys: list[str]) -> set[str]:

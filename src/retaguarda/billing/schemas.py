@@ -17,12 +17,15 @@ class PlanIn(msgspec.Struct, forbid_unknown_fields=True):
     cycle: str = ""
     kind: str = "plan"
     active: bool = True
+    fiscal: dict[str, Any] | None = None
+    """{"class": "scm"|"sva"|"combined", "cclass", "service_code", "sva_amount"} (see Plan)."""
 
 
 class PlanPatch(msgspec.Struct, forbid_unknown_fields=True):
     name: str | msgspec.UnsetType = msgspec.UNSET
     price: Amount | msgspec.UnsetType = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
+    fiscal: dict[str, Any] | msgspec.UnsetType | None = msgspec.UNSET
 
     def changes(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__struct_fields__ if getattr(self, k) is not msgspec.UNSET}
@@ -40,6 +43,10 @@ class ItemIn(msgspec.Struct, forbid_unknown_fields=True):
     unit_price: Amount
     quantity: Amount = "1"
     kind: str = "service"
+    fiscal_class: str = ""
+    """scm (NFCom) or sva (NFS-e); empty: the fiscal context decides by kind."""
+    cclass: str = ""
+    service_code: str = ""
 
 
 class InvoiceIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -70,7 +70,18 @@ def invoice_view(container: Container, inv: Invoice, now: datetime | None = None
         "refunds": [dict(r) for r in getattr(inv, "refund_requests", {}).values()],
         "public_url": container.settings.base_url + public_path(container.settings.secret_key, str(inv.id)),
         "version": inv.version, "created_at": inv.created_on,
+        "documents": fiscal_documents(container, inv),
     }
+
+
+def fiscal_documents(container: Container, inv: Invoice) -> list[dict[str, Any]]:
+    """The invoice's fiscal documents (NFCom for the telecom lines, NFS-e for the value-added ones)
+    through the fiscal context's service on the container; none while it is not installed."""
+    nfcom = getattr(container, "nfcom", None)
+    if nfcom is None or inv.status == "draft":
+        return []
+    documents: list[dict[str, Any]] = nfcom.invoice_documents(inv.tenant_id, str(inv.id))
+    return documents
 
 
 def pdf_view(container: Container, inv: Invoice) -> dict[str, Any]:

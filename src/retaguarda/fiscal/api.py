@@ -278,7 +278,7 @@ def fiscal_book(request: Request[Any, Any, Any], competence: str = "") -> dict[s
     p = require_principal(request)
     month = documents.validate_competence(competence)
     with tenant_reader(container_of(request).engine, p.tenant_id) as conn:
-        return jsonable(book_query(conn, p.tenant_id, month))
+        return jsonable(full_book(conn, p.tenant_id, month))
 
 
 @get("/fiscal/book/export", opt=READ, sync_to_thread=True,
@@ -288,12 +288,22 @@ def fiscal_book_export(request: Request[Any, Any, Any], competence: str = "",
     return book_export_response(request, competence, format)
 
 
+def full_book(conn: Any, tenant_id: str, month: str) -> dict[str, Any]:
+    """The fiscal book of a month: NFS-e (`items`, `totals`) and, under `nfcom`, the NFCom (model 62)
+    with their ICMS, PIS, COFINS, FUST and FUNTTEL totals."""
+    from projections.fiscal.nfcom_list import nfcom_book
+
+    doc = book_query(conn, tenant_id, month)
+    doc["nfcom"] = nfcom_book(conn, tenant_id, month)
+    return doc
+
+
 def book_export_response(request: Request[Any, Any, Any], competence: str, format: str) -> Response[bytes]:
     p = require_principal(request)
     month = documents.validate_competence(competence)
     container = container_of(request)
     with tenant_reader(container.engine, p.tenant_id) as conn:
-        doc = book_query(conn, p.tenant_id, month)
+        doc = full_book(conn, p.tenant_id, month)
         settings_row = get_settings_row(conn, p.tenant_id)
     issuer = (settings_row or {}).get("issuer") or {}
     if format == "csv":

@@ -13,14 +13,13 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 
-from projections.fiscal.fiscal_book import book as book_query
 from projections.fiscal.fiscal_book import months as book_months
 from projections.fiscal.kpis import kpis as kpis_query
 from projections.fiscal.nfse_list import get_note_row, list_calls, list_notes
 from projections.fiscal.settings_view import get_certificate_row, get_settings_row
 from retaguarda.customers import list_customers
 from retaguarda.fiscal import documents
-from retaguarda.fiscal.api import preview_taxes
+from retaguarda.fiscal.api import full_book, preview_taxes
 from retaguarda.fiscal.domain import (
     BACKENDS,
     CANCEL_REASONS,
@@ -371,7 +370,7 @@ def book_page(request: Request[Any, Any, Any], competence: str = "") -> Template
     except ValidationError:
         month = container.clock.now().astimezone(SAO_PAULO).strftime("%Y-%m")
     with tenant_reader(container.engine, p.tenant_id) as conn:
-        doc = book_query(conn, p.tenant_id, month)
+        doc = full_book(conn, p.tenant_id, month)
         known = book_months(conn, p.tenant_id)
         kpi = kpis_query(conn, p.tenant_id, container.clock.now())
     return Template("fiscal/book.html", context={"doc": doc, "month": month, "months": known, "kpi": kpi,

@@ -27,6 +27,7 @@ from retaguarda.billing.domain import (
     BillingRun,
     Invoice,
     account_id,
+    plan_items,
 )
 from retaguarda.customers import Customer
 from retaguarda.services import Saved
@@ -143,6 +144,7 @@ class CollectionCommands(BillingBase):
         """
         settings = self.settings_for(meta.tenant_id)
         issue_date = local_date(meta.at)
+        fiscal: dict[str, Any] = {}
         todo = candidates
         for attempt in range(attempts):
             if attempt:
@@ -166,11 +168,11 @@ class CollectionCommands(BillingBase):
                 amount = m.prorate(c["price"], period.factor)
                 label = c["plan_name"] + ("" if period.full else " (pro rata)")
                 description = f"{label} {period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}"
+                items = plan_items(description, amount, self._plan_fiscal(meta.tenant_id, c.get("plan_id"), fiscal),
+                                   period.factor)
                 if c.get("credit"):
                     inv = Invoice.create(
-                        meta, number=number, customer_id=c["customer_id"],
-                        items=[{"description": description, "quantity": "1", "unit_price": str(amount),
-                                "kind": "plan"}],
+                        meta, number=number, customer_id=c["customer_id"], items=items,
                         due_date=period.due_date, subscription_id=c["subscription_id"],
                         period_start=period.start, period_end=period.end)
                     account = accounts.get(c["customer_id"]) or self._account(meta, c["customer_id"])
@@ -183,7 +185,7 @@ class CollectionCommands(BillingBase):
                         meta, invoice_id=invoice_id, number=number, customer_id=c["customer_id"],
                         subscription_id=c["subscription_id"], period_start=period.start, period_end=period.end,
                         description=description, amount=amount, due_date=period.due_date,
-                        issue_date=issue_date, pix=pix, boleto=boleto)
+                        issue_date=issue_date, pix=pix, boleto=boleto, items=items)
                     aggregates.append(inv)
                 aggregates.append(Claim.take(PERIOD_SCOPE, _period_key(c), str(inv.id), meta))
             aggregates.extend(a for a in accounts.values() if a.pending_events)
@@ -195,6 +197,19 @@ class CollectionCommands(BillingBase):
                 if attempt:
                     time.sleep(random.uniform(0.002, 0.005 * (2 ** min(attempt, 6))))
         raise ConflictError("generation kept conflicting with another run; run it again")
+
+    def _plan_fiscal(self, tenant_id: str, plan_id: str | None,
+                     cache: dict[str, Any]) -> dict[str, Any] | None:
+        """The plan's fiscal class (one load per plan and batch)."""
+        if not plan_id:
+            return None
+        if plan_id not in cache:
+            try:
+                cache[plan_id] = self._plan(tenant_id, plan_id).fiscal
+            except Exception:  # a plan that cannot be read bills as a single line
+                cache[plan_id] = None
+        result: dict[str, Any] | None = cache[plan_id]
+        return result
 
     def record_run(self, meta: Meta, run_date: date, trigger: str, results: dict[str, Any]) -> Saved:
         run = BillingRun.finish(meta, run_date, trigger, results)

@@ -28,8 +28,10 @@ from retaguarda.billing.domain.invoice import (
     clean_items,
 )
 from retaguarda.billing.domain.plans import (
+    FISCAL_CLASSES,
     Plan,
     Subscription,
+    plan_items,
 )
 from retaguarda.billing.domain.settings import (
     DEFAULT_SETTINGS,
@@ -47,6 +49,7 @@ keep_topics("retaguarda.billing.domain", Plan, Subscription, Invoice, BillingAcc
 __all__ = [
     "CYCLES",
     "DEFAULT_SETTINGS",
+    "FISCAL_CLASSES",
     "INVOICE_STATUSES",
     "ITEM_KINDS",
     "METHODS",
@@ -65,5 +68,6 @@ __all__ = [
     "clean_items",
     "clean_settings",
     "gateway_event_id",
+    "plan_items",
     "settings_id",
 ]

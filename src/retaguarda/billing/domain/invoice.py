@@ -36,10 +36,38 @@ def clean_items(items: Any) -> list[dict[str, Any]]:
         except ValidationError as exc:
             errors.update(exc.errors)
             continue
-        out.append({"description": description, "quantity": str(quantity), "unit_price": str(unit_price),
-                    "kind": kind, "amount": str(m.line_amount(quantity, unit_price))})
+        line = {"description": description, "quantity": str(quantity), "unit_price": str(unit_price),
+                "kind": kind, "amount": str(m.line_amount(quantity, unit_price))}
+        try:
+            line.update(_item_fiscal(raw, i))
+        except ValidationError as exc:
+            errors.update(exc.errors)
+            continue
+        out.append(line)
     if errors:
         raise ValidationError.many(errors)
+    return out
+
+
+def _item_fiscal(raw: dict[str, Any], i: int) -> dict[str, str]:
+    """An item's optional fiscal class for the fiscal context: `fiscal_class` scm (NFCom, with its
+    7-digit `cclass`) or sva (NFS-e, with its `service_code`)."""
+    out: dict[str, str] = {}
+    cls = str(raw.get("fiscal_class") or "").lower()
+    if cls:
+        if cls not in ("scm", "sva"):
+            raise ValidationError(f"items[{i}].fiscal_class", "fiscal_class must be scm or sva")
+        out["fiscal_class"] = cls
+    cclass = str(raw.get("cclass") or "").strip()
+    if cclass:
+        if not (len(cclass) == 7 and cclass.isdigit()):
+            raise ValidationError(f"items[{i}].cclass", "cclass must have 7 digits")
+        out["cclass"] = cclass
+    code = str(raw.get("service_code") or "").strip()
+    if code:
+        if len(code) > 20:
+            raise ValidationError(f"items[{i}].service_code", "service_code must have at most 20 characters")
+        out["service_code"] = code
     return out
 
 
@@ -270,11 +298,13 @@ class Invoice(Aggregate):
     @classmethod
     def generate(cls, meta: Meta, *, invoice_id: UUID, number: int, customer_id: str, subscription_id: str,
                  period_start: date, period_end: date, description: str, amount: Decimal, due_date: date,
-                 issue_date: date, pix: dict[str, Any] | None, boleto: dict[str, Any] | None) -> "Invoice":
-        """The issued invoice of one subscription period (single plan line, no credit applied)."""
+                 issue_date: date, pix: dict[str, Any] | None, boleto: dict[str, Any] | None,
+                 items: list[dict[str, Any]] | None = None) -> "Invoice":
+        """The issued invoice of one subscription period (the plan's line — or its SCM and SVA lines,
+        `plan_items` — no credit applied)."""
         amount = m.cents(amount)
-        items = [{"description": description[:200], "quantity": "1", "unit_price": str(amount),
-                  "kind": "plan", "amount": str(amount)}]
+        items = items or [{"description": description[:200], "quantity": "1", "unit_price": str(amount),
+                           "kind": "plan", "amount": str(amount)}]
         return cls._open(cls.Generated, meta, id=invoice_id, number=number, customer_id=str(customer_id),
                          subscription_id=subscription_id, period_start=period_start, period_end=period_end,
                          items=items, discount=Decimal("0.00"), total=amount, due_date=due_date,

@@ -15,7 +15,16 @@ from retaguarda.shared.meta import Meta
 
 
 class Plan(Aggregate):
-    """A recurring plan (cycle monthly … annual) or a one-off product/service (cycle `once`)."""
+    """A recurring plan (cycle monthly … annual) or a one-off product/service (cycle `once`).
+
+    `fiscal` (optional) is the plan's fiscal class, which the fiscal context reads on the invoice
+    items: {"class": "scm", "cclass"} (telecom → NFCom), {"class": "sva", "service_code"}
+    (value-added → NFS-e) or {"class": "combined", "cclass", "service_code", "sva_amount"} (the
+    price minus `sva_amount` is SCM, `sva_amount` is SVA). Set by a Changed event, so plans saved
+    before it existed read as None.
+    """
+
+    fiscal: dict[str, Any] | None = None
 
     class Created(Aggregate.Created):
         name: str
@@ -33,17 +42,82 @@ class Plan(Aggregate):
 
     @classmethod
     def create(cls, meta: Meta, *, name: Any, price: Any, cycle: Any = "monthly", kind: Any = "plan",
-               active: Any = True) -> "Plan":
+               active: Any = True, fiscal: Any = None) -> "Plan":
         fields = _plan_fields(dict(name=name, price=price, cycle=cycle, kind=kind, active=active))
-        return cls._open(cls.Created, meta, id=uuid.uuid4(), **fields)
+        fiscal_class = clean_fiscal(fiscal, fields["price"]) if fiscal else None
+        plan = cls._open(cls.Created, meta, id=uuid.uuid4(), **fields)
+        if fiscal_class:
+            plan._record(cls.Changed, meta, changes={"fiscal": fiscal_class})
+        return plan
 
     def change(self, meta: Meta, **changes: Any) -> dict[str, Any]:
+        fiscal = changes.pop("fiscal", self.fiscal)
         cleaned = _plan_fields({**{k: getattr(self, k) for k in ("name", "price", "cycle", "kind", "active")},
                                 **changes})
+        cleaned["fiscal"] = clean_fiscal(fiscal, cleaned["price"]) if fiscal else None
         diff = {k: v for k, v in cleaned.items() if getattr(self, k) != v}
         if diff:
             self._record(self.Changed, meta, changes={k: (str(v) if k == "price" else v) for k, v in diff.items()})
         return diff
+
+
+FISCAL_CLASSES = ("scm", "sva", "combined")
+
+
+def clean_fiscal(data: Any, price: Decimal) -> dict[str, Any]:
+    """The plan's fiscal class (see Plan); errors name `fiscal.<key>`."""
+    if not isinstance(data, dict):
+        raise ValidationError("fiscal", "fiscal must be an object")
+    errors: dict[str, str] = {}
+    cls = str(data.get("class") or "").lower()
+    out: dict[str, Any] = {"class": cls}
+    if cls not in FISCAL_CLASSES:
+        errors["fiscal.class"] = f"class must be one of {', '.join(FISCAL_CLASSES)}"
+    cclass = str(data.get("cclass") or "").strip()
+    if cclass:
+        if not (len(cclass) == 7 and cclass.isdigit()):
+            errors["fiscal.cclass"] = "cclass must have 7 digits"
+        out["cclass"] = cclass
+    code = str(data.get("service_code") or "").strip()
+    if code:
+        if len(code) > 20:
+            errors["fiscal.service_code"] = "service_code must have at most 20 characters"
+        out["service_code"] = code
+    if cls == "combined":
+        try:
+            sva = m.parse_amount(data.get("sva_amount"), "fiscal.sva_amount", maximum=m.MAX_PLAN_PRICE)
+            if sva >= price:
+                errors["fiscal.sva_amount"] = "sva_amount must be less than the price"
+            out["sva_amount"] = str(sva)
+        except ValidationError as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise ValidationError.many(errors)
+    return out
+
+
+def plan_items(description: str, amount: Decimal, fiscal: dict[str, Any] | None,
+               factor: Decimal = Decimal(1)) -> list[dict[str, Any]]:
+    """The invoice items of one plan period: one line, or for a combined plan an SCM line and an SVA
+    line whose sum is `amount` (the SVA part prorated like the price)."""
+    amount = m.cents(amount)
+    base = {"quantity": "1", "kind": "plan"}
+    if not fiscal:
+        return [{**base, "description": description[:200], "unit_price": str(amount), "amount": str(amount)}]
+    extra = {k: fiscal[k] for k in ("cclass", "service_code") if fiscal.get(k)}
+    if fiscal.get("class") != "combined":
+        line = {**base, "description": description[:200], "unit_price": str(amount), "amount": str(amount),
+                "fiscal_class": fiscal["class"], **extra}
+        return [line]
+    sva = min(m.cents(m.prorate(Decimal(fiscal["sva_amount"]), factor)), amount)
+    scm = m.cents(amount - sva)
+    cclass = {"cclass": fiscal["cclass"]} if fiscal.get("cclass") else {}
+    code = {"service_code": fiscal["service_code"]} if fiscal.get("service_code") else {}
+    lines = [{**base, "description": f"{description} — telecom (SCM)"[:200], "unit_price": str(scm),
+              "amount": str(scm), "fiscal_class": "scm", **cclass},
+             {**base, "description": f"{description} — SVA"[:200], "unit_price": str(sva),
+              "amount": str(sva), "fiscal_class": "sva", **code}]
+    return [line for line in lines if Decimal(line["amount"]) > 0] or lines[:1]
 
 
 def _plan_fields(data: dict[str, Any]) -> dict[str, Any]:

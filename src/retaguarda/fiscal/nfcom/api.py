@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from litestar import Request, Response, get, patch, post, put
 from litestar.params import Parameter
 
@@ -316,7 +317,31 @@ def invoice_documents(request: Request[Any, Any, Any], invoice_id: str) -> dict[
     return jsonable(documents_of_invoice(container, p.tenant_id, invoice_id))
 
 
+class BulkIn(msgspec.Struct, forbid_unknown_fields=True):
+    competence: str
+
+
+@post("/fiscal/nfcom/bulk", opt=WRITE, sync_to_thread=True, status_code=202,
+      summary="Issue the NFCom (and NFS-e) of every billing invoice of a competence, through the queue")
+def start_bulk_run(request: Request[Any, Any, Any], data: BulkIn) -> Response[dict[str, Any]]:
+    from retaguarda.fiscal.nfcom.bulk import run_of, start_bulk
+
+    c = container_of(request)
+    run = start_bulk(c, meta_of(request), data.competence)
+    return Response(jsonable(run_of(c, run.tenant_id, str(run.id))), status_code=202,
+                    headers={"Location": f"/api/v1/fiscal/nfcom/bulk/{run.id}"})
+
+
+@get("/fiscal/nfcom/bulk/{run_id:str}", opt=READ, sync_to_thread=True, summary="A bulk run's progress")
+def read_bulk_run(request: Request[Any, Any, Any], run_id: str) -> dict[str, Any]:
+    from retaguarda.fiscal.nfcom.bulk import run_of
+
+    return jsonable(run_of(container_of(request), require_principal(request).tenant_id, run_id))
+
+
 routes = [
+    start_bulk_run,
+    read_bulk_run,
     invoice_documents,
     nfcom_book_export,
     create_nfcom,

@@ -208,12 +208,70 @@ class NfcomService(Service):
     def get(self, tenant_id: str, nfcom_id: str) -> Nfcom:
         return self.load(Nfcom, nfcom_id, tenant_id)
 
+    def invoice_documents(self, tenant_id: str, invoice_id: str) -> list[dict[str, Any]]:
+        """The fiscal documents of a billing invoice (its NFCom for the SCM lines, its NFS-e for the
+        SVA lines), for billing's invoice view, page and the customer portal: kind, model, id,
+        status, number, access key, protocol and the links to the page, XML and PDF."""
+        from retaguarda.fiscal.nfcom.invoicing import nfcom_id_for, nfse_id_for
+
+        docs: list[dict[str, Any]] = []
+        nfcom = self.find_nfcom(nfcom_id_for(tenant_id, invoice_id))
+        if nfcom is not None and nfcom.tenant_id == tenant_id:
+            api = f"/api/v1/fiscal/nfcom/{nfcom.id}"
+            printed = nfcom.status in ("authorized", "cancelling", "cancelled", "cancellation_rejected",
+                                       "cancellation_failed")
+            docs.append({"kind": "nfcom", "model": "62", "id": str(nfcom.id), "status": nfcom.status,
+                         "series": nfcom.series, "number": nfcom.number, "access_key": nfcom.access_key,
+                         "protocol": nfcom.protocol, "total": dict(nfcom.totals or {}).get("total"),
+                         "url": f"/fiscal/nfcom/{nfcom.id}", "xml_url": f"{api}/xml" if printed else None,
+                         "pdf_url": f"{api}/danfecom" if printed else None})
+        note = self.fiscal.find_note(nfse_id_for(tenant_id, invoice_id))
+        if note is not None and note.tenant_id == tenant_id:
+            api = f"/api/v1/fiscal/nfse/{note.id}"
+            printed = note.status in ("authorized", "cancelling", "cancelled")
+            docs.append({"kind": "nfse", "model": "nfse", "id": str(note.id), "status": note.status,
+                         "series": None, "number": note.number, "access_key": note.access_key,
+                         "protocol": None, "total": getattr(note, "amount", None),
+                         "url": f"/fiscal/nfse/{note.id}", "xml_url": f"{api}/xml" if printed else None,
+                         "pdf_url": f"{api}/danfse" if printed else None})
+        return docs
+
     # System side (actors): the id came from our own log -----------------------------------------
     def find_nfcom(self, nfcom_id: str | UUID) -> Nfcom | None:
         try:
             return self.find(Nfcom, nfcom_id if isinstance(nfcom_id, UUID) else UUID(str(nfcom_id)))
         except ValueError:
             return None
+
+    # Bulk runs (fiscal.nfcom.bulk) ----------------------------------------------------------------
+    def save_bulk(self, run: Any) -> int:
+        return self.save(run)
+
+    def find_bulk(self, run_id: str) -> Any:
+        from retaguarda.fiscal.nfcom.bulk import NfcomBulkRun
+
+        try:
+            return self.find(NfcomBulkRun, UUID(str(run_id)))
+        except ValueError:
+            return None
+
+    def get_bulk(self, tenant_id: str, run_id: str) -> Any:
+        from retaguarda.fiscal.nfcom.bulk import NfcomBulkRun
+
+        return self.load(NfcomBulkRun, run_id, tenant_id)
+
+    def record_bulk(self, run_id: str, job: str, change: Any) -> Saved:
+        """Loads the run, applies `change(run, meta)` (False: nothing new), saves."""
+        from retaguarda.fiscal.nfcom.bulk import NfcomBulkRun
+
+        def command() -> Saved:
+            run = self.load(NfcomBulkRun, run_id, None)
+            meta = Meta(tenant_id=run.tenant_id, actor=f"system:{job}", correlation_id=uuid.uuid4().hex,
+                        at=self.clock.now())
+            changed = change(run, meta)
+            return Saved(run, self.save(run) if changed is not False else 0)
+
+        return self.retrying(command)
 
     def record(self, nfcom_id: str, job: str, change: Any) -> Saved:
         """Loads the NFCom, applies `change(nfcom, meta)` (False when nothing is news), saves."""

@@ -97,52 +97,16 @@ def to_xlsx(doc: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
-def _latin(text: Any) -> str:
-    return str(text).replace("—", "-").encode("latin-1", "replace").decode("latin-1")
-
-
 def to_pdf(doc: dict[str, Any], issuer_name: str = "") -> bytes:
+    """Landscape A4, the same NFCom table as the second part of the main fiscal book, in pt_BR."""
     from fpdf import FPDF
+
+    from retaguarda.fiscal.book import nfcom_pdf_section
+    from retaguarda.i18n import DEFAULT_LOCALE, use_locale
 
     pdf = FPDF(orientation="L", unit="mm", format="A4")
     pdf.set_title(f"Livro fiscal NFCom {doc['competence']}")
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.cell(
-        0,
-        8,
-        _latin(f"Livro fiscal - NFCom (modelo 62) - competência {doc['competence']}"),
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
-    pdf.set_font("Helvetica", "", 9)
-    pdf.cell(0, 5, _latin(issuer_name), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-    cols = [c for c in COLUMNS if c[0] not in ("access_key", "status")]
-    widths = (16, 10, 26, 60, 30, 20, 18, 16, 18, 16, 16, 20)
-    pdf.set_font("Helvetica", "B", 7)
-    pdf.set_fill_color(232, 236, 241)
-    for w, (_, title) in zip(widths, cols, strict=True):
-        pdf.cell(w, 6, _latin(title), border=1, fill=True)
-    pdf.ln()
-    pdf.set_font("Helvetica", "", 7)
-    for item in doc["items"]:
-        cancelled = item["status"] == "cancelled"
-        if cancelled:
-            pdf.set_text_color(153, 27, 27)
-        for w, (key, _) in zip(widths, cols, strict=True):
-            value = _latin(_cell(item, key, br=True)) + (" (canc.)" if cancelled and key == "number" else "")
-            pdf.cell(w, 5, value[: int(w / 1.5)], border=1, align="R" if key in MONEY_KEYS else "L")
-        pdf.ln()
-        pdf.set_text_color(0, 0, 0)
-    if not doc["items"]:
-        pdf.cell(sum(widths), 6, _latin("Nenhuma NFCom autorizada nesta competência."), border=1)
-        pdf.ln()
-    total = _total_row(doc)
-    pdf.set_font("Helvetica", "B", 7)
-    for w, (key, _) in zip(widths, cols, strict=True):
-        pdf.cell(w, 6, _latin(_cell(total, key, br=True)), border=1, align="R" if key in MONEY_KEYS else "L")
-    pdf.ln(8)
-    pdf.set_font("Helvetica", "", 7)
-    pdf.cell(0, 4, _latin(f"NFCom canceladas listadas e excluídas dos totais: {doc['cancelled']}."))
+    with use_locale(DEFAULT_LOCALE):
+        nfcom_pdf_section(pdf, doc["competence"], doc, issuer_name)
     return bytes(pdf.output())

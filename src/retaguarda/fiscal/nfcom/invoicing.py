@@ -63,9 +63,10 @@ def _create_once(create: Any, find: Any) -> None:
 def documents_for_invoice(
     container: Container, tenant_id: str, invoice_id: str, trigger: str
 ) -> dict[str, Any]:
-    """Creates and sends the NFCom (SCM) and the NFS-e (SVA) of one invoice; idempotent."""
+    """Creates and sends the NFCom (SCM) and the NFS-e (SVA) of one invoice; idempotent. `trigger`
+    is the tenant's `issue_on` moment (`invoice_issued`, `paid`) or `bulk` (a bulk run: always)."""
     settings = container.nfcom.settings_of(tenant_id)
-    if settings.get("issue_on") != trigger:
+    if trigger != "bulk" and settings.get("issue_on") != trigger:
         return {"skipped": f"issue_on is {settings.get('issue_on')}"}
     invoice = container.billing.get_invoice(tenant_id, invoice_id)
     if trigger == "paid" and invoice.status != "paid":
@@ -119,11 +120,15 @@ def documents_for_invoice(
             Decimal("0"),
         )
         description = "; ".join(i["description"] for i in sva)[:1900]
+        service: dict[str, Any] = {"description": f"{description} (fatura {invoice.number})"}
+        code = next((str(i["service_code"]) for i in sva if i.get("service_code")), "")
+        if code:
+            service["code"] = code
         data = {
             "customer_id": invoice.customer_id,
             "amount": str(amount.quantize(Decimal("0.01"))),
             "competence": competence.isoformat(),
-            "service": {"description": f"{description} (fatura {invoice.number})"},
+            "service": service,
         }
         if amount > 0:
             _create_once(

@@ -429,7 +429,53 @@ def settings_save(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) 
     return Redirect("/fiscal/nfcom/settings?saved=1")
 
 
+# Bulk runs ----------------------------------------------------------------------------------------
+
+
+@get("/fiscal/nfcom/bulk", opt=WRITE, sync_to_thread=True, include_in_schema=False)
+def bulk_form(request: Request[Any, Any, Any]) -> Template:
+    month = f"{container_of(request).clock.now():%Y-%m}"
+    return Template("fiscal/nfcom/bulk.html", context={"run": None, "month": month, "errors": {},
+                                                       "status": "", **_helpers()})
+
+
+@post("/fiscal/nfcom/bulk", opt=WRITE, sync_to_thread=True, include_in_schema=False)
+def bulk_start(request: Request[Any, Any, Any], data: dict[str, Any] = FORM) -> Any:
+    from retaguarda.fiscal.nfcom.bulk import start_bulk
+
+    try:
+        run = start_bulk(container_of(request), meta_of(request), data.get("competence", ""))
+    except (ValidationError, ConflictError) as exc:
+        errors = exc.errors if isinstance(exc, ValidationError) else {"competence": exc.message}
+        return Template("fiscal/nfcom/bulk.html", status_code=422 if isinstance(exc, ValidationError) else 409,
+                        context={"run": None, "month": data.get("competence", ""), "errors": errors,
+                                 "status": "", **_helpers()})
+    return Redirect(f"/fiscal/nfcom/bulk/{run.id}")
+
+
+def _bulk_view(request: Request[Any, Any, Any], run_id: str) -> dict[str, Any]:
+    from retaguarda.fiscal.nfcom.bulk import run_of
+
+    return run_of(container_of(request), require_principal(request).tenant_id, run_id)
+
+
+@get("/fiscal/nfcom/bulk/{run_id:str}", opt=READ, sync_to_thread=True, include_in_schema=False)
+def bulk_page(request: Request[Any, Any, Any], run_id: str) -> Template:
+    run = _bulk_view(request, run_id)
+    return Template("fiscal/nfcom/bulk.html", context={"run": run, "month": run["competence"], "errors": {},
+                                                       "status": "", **_helpers()})
+
+
+@get("/fiscal/nfcom/bulk/{run_id:str}/progress", opt=READ, sync_to_thread=True, include_in_schema=False)
+def bulk_progress(request: Request[Any, Any, Any], run_id: str) -> Template:
+    return Template("fiscal/nfcom/_bulk_progress.html", context={"run": _bulk_view(request, run_id), **_helpers()})
+
+
 pages = [
+    bulk_form,
+    bulk_start,
+    bulk_page,
+    bulk_progress,
     book_page,
     book_export,
     nfcom_list,

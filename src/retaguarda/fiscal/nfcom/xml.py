@@ -222,8 +222,24 @@ def _opt(parent: etree._Element, tag: str, text: str | None) -> None:
         _sub(parent, tag, text)
 
 
+_LATIN1 = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2018": "'", "\u2019": "'",
+                         "\u201c": '"', "\u201d": '"', "\u2026": "...", "\u20ac": "EUR"})
+
+
 def _clean(text: str, limit: int) -> str:
-    return " ".join(str(text or "").split())[:limit]
+    """One-line text within the layout's character set (TString: `[!-ÿ]` … Latin-1): typographic
+    dashes and quotes become ASCII (the billing run's descriptions carry an en dash), other
+    characters outside Latin-1 are decomposed to their base letter or dropped."""
+    import unicodedata
+
+    raw = " ".join(str(text or "").translate(_LATIN1).split())
+    if any(ord(ch) > 0xFF for ch in raw):
+        raw = "".join(
+            ch if ord(ch) <= 0xFF else "".join(c for c in unicodedata.normalize("NFKD", ch) if ord(c) <= 0xFF)
+            for ch in raw
+        )
+        raw = " ".join(raw.split())
+    return raw[:limit]
 
 
 def _address(parent: etree._Element, tag: str, a: Address, *, country: bool = False) -> None:
