@@ -53,13 +53,14 @@ def _invoice(request: Request[Any, Any, Any], invoice_id: str) -> dict[str, Any]
 @post("/billing/plans", opt=WRITE, sync_to_thread=True, summary="Create a plan, product or service")
 def create_plan(request: Request[Any, Any, Any], data: PlanIn) -> Response[dict[str, Any]]:
     c = container_of(request)
-    fields = {"name": data.name, "price": data.price, "kind": data.kind, "active": data.active}
+    fields = {"name": data.name, "price": data.price, "kind": data.kind, "active": data.active,
+              "portal": data.portal}
     if data.cycle:
         fields["cycle"] = data.cycle
     saved = c.billing.create_plan(meta_of(request), **fields)
     plan = saved.aggregate
     return Response(jsonable({"id": str(plan.id), "name": plan.name, "price": plan.price, "cycle": plan.cycle,
-                              "kind": plan.kind, "active": plan.active}), status_code=201)
+                              "kind": plan.kind, "active": plan.active, "portal": plan.portal}), status_code=201)
 
 
 @patch("/billing/plans/{plan_id:str}", opt=WRITE, sync_to_thread=True, summary="Change a plan")
@@ -67,7 +68,7 @@ def update_plan(request: Request[Any, Any, Any], plan_id: str, data: PlanPatch) 
     saved = container_of(request).billing.update_plan(meta_of(request), plan_id, **data.changes())
     plan = saved.aggregate
     return jsonable({"id": str(plan.id), "name": plan.name, "price": plan.price, "cycle": plan.cycle,
-                     "kind": plan.kind, "active": plan.active})
+                     "kind": plan.kind, "active": plan.active, "portal": getattr(plan, "portal", False)})
 
 
 @get("/billing/plans", opt=READ, sync_to_thread=True, summary="Plans, products and services")

@@ -17,12 +17,14 @@ class PlanIn(msgspec.Struct, forbid_unknown_fields=True):
     cycle: str = ""
     kind: str = "plan"
     active: bool = True
+    portal: bool = False  # offered to customers in the self-service portal
 
 
 class PlanPatch(msgspec.Struct, forbid_unknown_fields=True):
     name: str | msgspec.UnsetType = msgspec.UNSET
     price: Amount | msgspec.UnsetType = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
+    portal: bool | msgspec.UnsetType = msgspec.UNSET
 
     def changes(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__struct_fields__ if getattr(self, k) is not msgspec.UNSET}

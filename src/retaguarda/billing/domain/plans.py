@@ -24,6 +24,10 @@ class Plan(Aggregate):
         kind: str
         active: bool
 
+        def apply(self, plan: "Plan") -> None:
+            super().apply(plan)
+            plan.portal = False  # offered in the customer portal: set by a later Changed
+
     class Changed(Aggregate.Event):
         changes: dict[str, Any]
 
@@ -33,13 +37,17 @@ class Plan(Aggregate):
 
     @classmethod
     def create(cls, meta: Meta, *, name: Any, price: Any, cycle: Any = "monthly", kind: Any = "plan",
-               active: Any = True) -> "Plan":
-        fields = _plan_fields(dict(name=name, price=price, cycle=cycle, kind=kind, active=active))
-        return cls._open(cls.Created, meta, id=uuid.uuid4(), **fields)
+               active: Any = True, portal: Any = False) -> "Plan":
+        fields = _plan_fields(dict(name=name, price=price, cycle=cycle, kind=kind, active=active, portal=portal))
+        offered = fields.pop("portal")
+        plan = cls._open(cls.Created, meta, id=uuid.uuid4(), **fields)
+        if offered:
+            plan._record(cls.Changed, meta, changes={"portal": True})
+        return plan
 
     def change(self, meta: Meta, **changes: Any) -> dict[str, Any]:
         cleaned = _plan_fields({**{k: getattr(self, k) for k in ("name", "price", "cycle", "kind", "active")},
-                                **changes})
+                                "portal": getattr(self, "portal", False), **changes})
         diff = {k: v for k, v in cleaned.items() if getattr(self, k) != v}
         if diff:
             self._record(self.Changed, meta, changes={k: (str(v) if k == "price" else v) for k, v in diff.items()})
@@ -70,6 +78,9 @@ def _plan_fields(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(data.get("active", True), bool):
         errors["active"] = "active must be true or false"
     out["active"] = bool(data.get("active", True))
+    if not isinstance(data.get("portal", False), bool):
+        errors["portal"] = "portal must be true or false"
+    out["portal"] = bool(data.get("portal", False))
     if errors:
         raise ValidationError.many(errors)
     return out
