@@ -23,6 +23,9 @@ class Billed:
 def bill(container: Any, ws: Workspace) -> Billed:
     billing = container.billing
     meta = ws.meta("admin")
+    billing.configure(
+        meta, pix_key="financeiro@provedor.test", merchant_name="Provedor A", merchant_city="Sao Paulo"
+    )
     plans = {
         "basic": str(billing.create_plan(meta, name="Fibra 100M", price="99.90", portal=True).aggregate.id),
         "fast": str(billing.create_plan(meta, name="Fibra 500M", price="149.90", portal=True).aggregate.id),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from projections.portal import projections
 from retaguarda.integrations import Every, PeriodicJob
 from retaguarda.plugin import Context
-from retaguarda.portal import actors, api, pages
+from retaguarda.portal import actors, api, dashboard, pages
 from retaguarda.portal.install import install, seed_demo
 
 CONTEXT = Context(
@@ -24,4 +24,5 @@ CONTEXT = Context(
         ),
     ),
     seed_demo=seed_demo,
+    dashboard=dashboard.cards,
 )
