@@ -32,16 +32,25 @@ def _customer_routes() -> list[tuple[str, str, str]]:
 
 def test_the_route_table_has_the_portal_routes():
     paths = {p for _, p, _ in _customer_routes()}
-    assert {"/api/v1/portal/invoices/{invoice_id:str}/pdf", "/api/v1/portal/tickets/{ticket_id:str}",
-            "/api/v1/portal/plan-change/{request_id:str}", "/portal/invoices/{invoice_id:str}/pdf"} <= paths
+    assert {
+        "/api/v1/portal/invoices/{invoice_id:str}/pdf",
+        "/api/v1/portal/tickets/{ticket_id:str}",
+        "/api/v1/portal/plan-change/{request_id:str}",
+        "/portal/invoices/{invoice_id:str}/pdf",
+    } <= paths
 
 
-def test_every_portal_route_hides_another_customers_records(client: Any, as_: Any, billed: Billed,
-                                                            live_container: Any):
+def test_every_portal_route_hides_another_customers_records(
+    client: Any, as_: Any, billed: Billed, live_container: Any
+):
     ws = billed.ws
     first = as_("customer")
-    ticket = client.post("/api/v1/portal/tickets", headers=first, json={"title": "Lento", "description": "x"}).json()
-    req = client.post("/api/v1/portal/plan-change", headers=first, json={"plan_id": billed.plans["fast"]}).json()
+    ticket = client.post(
+        "/api/v1/portal/tickets", headers=first, json={"title": "Lento", "description": "x"}
+    ).json()
+    req = client.post(
+        "/api/v1/portal/plan-change", headers=first, json={"plan_id": billed.plans["fast"]}
+    ).json()
     ids = {"invoice_id": billed.invoices[0], "ticket_id": ticket["id"], "request_id": req["id"]}
     secrets = [*ids.values(), ws.customers[0]]
     second_api = as_("customer2")
