@@ -54,13 +54,14 @@ def _invoice(request: Request[Any, Any, Any], invoice_id: str) -> dict[str, Any]
 def create_plan(request: Request[Any, Any, Any], data: PlanIn) -> Response[dict[str, Any]]:
     c = container_of(request)
     fields = {"name": data.name, "price": data.price, "kind": data.kind, "active": data.active,
-              "fiscal": data.fiscal}
+              "fiscal": data.fiscal, "portal": data.portal}
     if data.cycle:
         fields["cycle"] = data.cycle
     saved = c.billing.create_plan(meta_of(request), **fields)
     plan = saved.aggregate
     return Response(jsonable({"id": str(plan.id), "name": plan.name, "price": plan.price, "cycle": plan.cycle,
-                              "kind": plan.kind, "active": plan.active, "fiscal": plan.fiscal}), status_code=201)
+                              "kind": plan.kind, "active": plan.active, "fiscal": plan.fiscal,
+                              "portal": plan.portal}), status_code=201)
 
 
 @patch("/billing/plans/{plan_id:str}", opt=WRITE, sync_to_thread=True, summary="Change a plan")
@@ -68,7 +69,8 @@ def update_plan(request: Request[Any, Any, Any], plan_id: str, data: PlanPatch) 
     saved = container_of(request).billing.update_plan(meta_of(request), plan_id, **data.changes())
     plan = saved.aggregate
     return jsonable({"id": str(plan.id), "name": plan.name, "price": plan.price, "cycle": plan.cycle,
-                     "kind": plan.kind, "active": plan.active, "fiscal": plan.fiscal})
+                     "kind": plan.kind, "active": plan.active, "fiscal": plan.fiscal,
+                     "portal": getattr(plan, "portal", False)})
 
 
 @get("/billing/plans", opt=READ, sync_to_thread=True, summary="Plans, products and services")

@@ -19,6 +19,7 @@ class PlanIn(msgspec.Struct, forbid_unknown_fields=True):
     active: bool = True
     fiscal: dict[str, Any] | None = None
     """{"class": "scm"|"sva"|"combined", "cclass", "service_code", "sva_amount"} (see Plan)."""
+    portal: bool = False  # offered to customers in the self-service portal
 
 
 class PlanPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -26,6 +27,7 @@ class PlanPatch(msgspec.Struct, forbid_unknown_fields=True):
     price: Amount | msgspec.UnsetType = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
     fiscal: dict[str, Any] | msgspec.UnsetType | None = msgspec.UNSET
+    portal: bool | msgspec.UnsetType = msgspec.UNSET
 
     def changes(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__struct_fields__ if getattr(self, k) is not msgspec.UNSET}

@@ -114,6 +114,7 @@ class Customer(Aggregate):
         notes: str
         status: str
         status_reason: str
+        radius_username: str
 
     class Registered(Aggregate.Created):
         name: str
@@ -130,6 +131,7 @@ class Customer(Aggregate):
             customer.phones = tuple(self.phones)  # JSON hands lists back; state keeps tuples
             customer.status = "active"
             customer.status_reason = ""
+            customer.radius_username = ""  # the PPPoE/RADIUS login, set by a later Updated
 
     class Updated(Aggregate.Event):
         changes: dict[str, Any]
@@ -216,6 +218,15 @@ def _reason(reason: str) -> str:
     return text
 
 
+def clean_radius_username(value: Any) -> str:
+    """The RADIUS `User-Name` (PPPoE login) the ISP's accounting rows carry; empty unlinks."""
+    text = "" if value is None else str(value).strip()
+    if len(text) > 253 or any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise ValidationError("radius_username", "radius_username must be up to 253 printable characters "
+                                                 "without spaces")
+    return text
+
+
 def validate_fields(data: dict[str, Any], *, required: bool) -> dict[str, Any]:
     """Validates every given field at once, so the error lists all offending fields."""
     errors: dict[str, str] = {}
@@ -227,6 +238,7 @@ def validate_fields(data: dict[str, Any], *, required: bool) -> dict[str, Any]:
         "address": clean_address,
         "plan": lambda v: clean_text(v, "plan", 100),
         "notes": lambda v: clean_text(v, "notes", 5000),
+        "radius_username": clean_radius_username,
     }
     kind = data.get("kind")
     if required or "kind" in data:

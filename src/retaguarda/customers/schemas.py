@@ -38,6 +38,7 @@ class CustomerPatch(msgspec.Struct, forbid_unknown_fields=True):
     address: AddressIn | None | msgspec.UnsetType = msgspec.UNSET
     plan: str | None | msgspec.UnsetType = msgspec.UNSET
     notes: str | None | msgspec.UnsetType = msgspec.UNSET
+    radius_username: str | None | msgspec.UnsetType = msgspec.UNSET
 
     def changes(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, str] = {
     "field:work": N_("Work one's own visits (start, complete, photos)"),
     "field:admin": N_("Service-order checklists"),
     "portal:self": N_("Customer self-service"),
+    "network:write": N_("Push RADIUS accounting sessions (machine clients)"),
     "profile:self": N_("Own profile"),
 }
 

@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.response import Redirect
 
 from projections.customers.customer_list import count_by_status
 from retaguarda.readdb import tenant_reader
@@ -14,8 +15,10 @@ from retaguarda.web.html import Template
 
 
 @get("/", sync_to_thread=True, include_in_schema=False)
-def dashboard(request: Request[Any, Any, Any]) -> Template:
+def dashboard(request: Request[Any, Any, Any]) -> Template | Redirect:
     principal = require_principal(request)
+    if principal.can("portal:self"):
+        return Redirect("/portal", status_code=303)  # a customer's home is their portal
     from retaguarda.contexts import CONTEXTS
 
     cards: dict[str, Any] = {}

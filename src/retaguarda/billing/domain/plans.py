@@ -33,6 +33,10 @@ class Plan(Aggregate):
         kind: str
         active: bool
 
+        def apply(self, plan: "Plan") -> None:
+            super().apply(plan)
+            plan.portal = False  # offered in the customer portal: set by a later Changed
+
     class Changed(Aggregate.Event):
         changes: dict[str, Any]
 
@@ -42,18 +46,24 @@ class Plan(Aggregate):
 
     @classmethod
     def create(cls, meta: Meta, *, name: Any, price: Any, cycle: Any = "monthly", kind: Any = "plan",
-               active: Any = True, fiscal: Any = None) -> "Plan":
-        fields = _plan_fields(dict(name=name, price=price, cycle=cycle, kind=kind, active=active))
+               active: Any = True, fiscal: Any = None, portal: Any = False) -> "Plan":
+        fields = _plan_fields(dict(name=name, price=price, cycle=cycle, kind=kind, active=active, portal=portal))
+        offered = fields.pop("portal")
         fiscal_class = clean_fiscal(fiscal, fields["price"]) if fiscal else None
         plan = cls._open(cls.Created, meta, id=uuid.uuid4(), **fields)
+        extra: dict[str, Any] = {}
         if fiscal_class:
-            plan._record(cls.Changed, meta, changes={"fiscal": fiscal_class})
+            extra["fiscal"] = fiscal_class
+        if offered:
+            extra["portal"] = True
+        if extra:
+            plan._record(cls.Changed, meta, changes=extra)
         return plan
 
     def change(self, meta: Meta, **changes: Any) -> dict[str, Any]:
         fiscal = changes.pop("fiscal", self.fiscal)
         cleaned = _plan_fields({**{k: getattr(self, k) for k in ("name", "price", "cycle", "kind", "active")},
-                                **changes})
+                                "portal": getattr(self, "portal", False), **changes})
         cleaned["fiscal"] = clean_fiscal(fiscal, cleaned["price"]) if fiscal else None
         diff = {k: v for k, v in cleaned.items() if getattr(self, k) != v}
         if diff:
@@ -144,6 +154,9 @@ def _plan_fields(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(data.get("active", True), bool):
         errors["active"] = "active must be true or false"
     out["active"] = bool(data.get("active", True))
+    if not isinstance(data.get("portal", False), bool):
+        errors["portal"] = "portal must be true or false"
+    out["portal"] = bool(data.get("portal", False))
     if errors:
         raise ValidationError.many(errors)
     return out
