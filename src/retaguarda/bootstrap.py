@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from retaguarda.cnpj.telemetry import Telemetry
     from retaguarda.contracts.application import Contracts
     from retaguarda.customers.application import Customers
+    from retaguarda.energy.application import Energy
     from retaguarda.field.application import Field
     from retaguarda.files import AttachmentStore
     from retaguarda.fiscal.application import Fiscal
@@ -160,6 +161,11 @@ class Container:
     cash: Cash = field(init=False)
     cash_psp_factory: Callable[[CashAccount], PixApiClient | None] = field(init=False)
     """An account's API Pix client (None without a PSP); tests point it at the fake PSP."""
+
+    # energy ------------------------------------------------------------------------------
+    energy: Energy = field(init=False)
+    energy_portals: dict[str, Any] = field(default_factory=dict)
+    """Portal adapter name → adapter (built on first use); tests put the fake portal's client here."""
 
     def projection_names(self) -> list[str]:
         return self.runner.names
