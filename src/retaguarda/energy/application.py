@@ -263,7 +263,6 @@ class Energy(Service):
         gd = None
         if data["is_generator"]:
             gd = gd_from_portal(portal.gd_info(session, raw))
-        bills = [bill_from_portal(b) for b in portal.list_bills(session, raw)]
 
         def command() -> ConsumerUnit:
             uid = unit_uuid(meta.tenant_id, account_id, data["company_code"], data["number"])
@@ -280,7 +279,8 @@ class Energy(Service):
             self.save(unit)
             return unit
 
-        unit = self.retrying(command)
+        unit = self.retrying(command)  # saved first: a unit whose bills fail is still listed
+        bills = [bill_from_portal(b) for b in portal.list_bills(session, raw)]
         for bill_data, warnings in bills:
             for warning in warnings:
                 log.warning("energy_bill_code_dropped", unit=data["number"], warning=warning)

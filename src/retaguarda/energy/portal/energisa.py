@@ -81,13 +81,16 @@ class EnergisaPortal:
     ) -> httpx.Response:
         def send() -> httpx.Response:
             payload = {**_token_body(session), **(body or {})}
+            self._http.cookies.clear()  # one client serves many sessions: only the explicit header counts
             try:
                 return self._http.post(
                     path,
                     params=params,
                     json=payload,
-                    cookies={**session.cookies, **(cookies or {})},
-                    headers={"Accept": accept},
+                    headers={
+                        "Accept": accept,
+                        "Cookie": _cookie_header({**session.cookies, **(cookies or {})}),
+                    },
                 )
             except httpx.HTTPError as exc:
                 raise PortalError(f"the portal did not answer ({type(exc).__name__})") from None
@@ -111,7 +114,7 @@ class EnergisaPortal:
                     "refreshToken": tokens.get("refreshToken", ""),
                     "token": tokens.get("ate") or tokens.get("utk", ""),
                 },
-                cookies=session.cookies,
+                headers={"Cookie": _cookie_header(session.cookies)},
             )
         except httpx.HTTPError as exc:
             raise PortalError(f"the portal did not answer the refresh ({type(exc).__name__})") from None
@@ -180,6 +183,11 @@ class EnergisaPortal:
         except (ValueError, AttributeError):
             message = None
         raise PortalError(str(message or "the portal answered something that is not a PDF")[:300])
+
+
+def _cookie_header(cookies: dict[str, str]) -> str:
+    """The session's cookies as one header (never kept in the shared client's jar)."""
+    return "; ".join(f"{k}={v}" for k, v in cookies.items() if ";" not in k + v and "\n" not in k + v)
 
 
 def _token_body(session: PortalSession) -> dict[str, str]:
