@@ -171,3 +171,35 @@ def test_sms_for_a_superseded_transaction_names_transaction_id(client: Any, admi
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "transaction_id"
     r = client.post(f"/api/v1/energy/accounts/{account_id}/sms", headers=admin, json={"code": "12"})
     assert r.status_code == 422
+
+
+def test_alerts_mail_new_pending_bills_and_cut_units_and_cards_show(
+    client: Any, admin: dict[str, str], live_container: Any
+) -> None:
+    from projections.ops.outbox import list_emails
+    from tests.energy.conftest import wait_for
+
+    account_id = create_account(client, admin, CNPJ)
+    connect(client, admin, account_id)
+    synced(client, admin, account_id)
+    tenant = client.get(f"/api/v1/energy/accounts/{account_id}", headers=admin)
+    assert tenant.status_code == 200
+
+    def mails() -> Any:
+        with live_container.engine.connect() as conn:
+            from projections.energy.portfolio import energy_accounts
+
+            tid = (
+                conn.execute(energy_accounts.select().where(energy_accounts.c.id == account_id))
+                .first()
+                .tenant_id
+            )
+            items = list_emails(conn, tid, per_page=100)["items"]
+        sent = [m["subject"] for m in items if m["template"] == "energy.alert" and m["status"] == "sent"]
+        return sent if len(sent) >= 3 else None
+
+    subjects = wait_for(mails)
+    assert len(subjects) == 3  # one new pending bill per unit and the cut unit, once each
+    assert sum("5230028" in s for s in subjects) == 2 and any("cut" in s or "cortada" in s for s in subjects)
+    home = client.get("/", headers=admin)
+    assert "card-energy-alerts" in home.text
