@@ -40,7 +40,7 @@ def companies(request: Request[Any, Any, Any], error: str = "") -> Template:
     return Template(
         "energy/companies.html",
         context={"result": result, "error": error, "doc": format_document},
-        status_code=422 if error else 200,
+        status_code=200,
     )
 
 
@@ -80,7 +80,7 @@ def company(request: Request[Any, Any, Any], account_id: str, error: str = "") -
             "doc": format_document,
             "running": bool(account["last_sync"] and account["last_sync"]["status"] == "running"),
         },
-        status_code=422 if error else 200,
+        status_code=200,
     )
 
 
