@@ -194,6 +194,7 @@ class BrowserLogin:
             while time.monotonic() < deadline:
                 _denied(page)
                 if "listagem-ucs" in page.url or page.url.rstrip("/").endswith("/home"):
+                    page.wait_for_load_state("load", timeout=WAIT_MS)  # the page stores the tokens
                     return _capture(pending.context, page, pending.document)
                 error = page.locator(".erro, [role=alert]")
                 if error.count():
