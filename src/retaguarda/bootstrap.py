@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from retaguarda.cnpj.telemetry import Telemetry
     from retaguarda.contracts.application import Contracts
     from retaguarda.customers.application import Customers
+    from retaguarda.energy.application import Energy
     from retaguarda.field.application import Field
     from retaguarda.files import AttachmentStore
     from retaguarda.fiscal.application import Fiscal
@@ -164,6 +165,10 @@ class Container:
 
     # portal ------------------------------------------------------------------------------
     portal: Portal = field(init=False)
+    # energy ------------------------------------------------------------------------------
+    energy: Energy = field(init=False)
+    energy_portals: dict[str, Any] = field(default_factory=dict)
+    """Portal adapter name → adapter (built on first use); tests put the fake portal's client here."""
 
     def projection_names(self) -> list[str]:
         return self.runner.names

@@ -18,6 +18,7 @@ from retaguarda.cash.context import CONTEXT as CASH
 from retaguarda.cnpj.context import CONTEXT as CNPJ
 from retaguarda.contracts.context import CONTEXT as CONTRACTS
 from retaguarda.customers.context import CONTEXT as CUSTOMERS
+from retaguarda.energy.context import CONTEXT as ENERGY
 from retaguarda.field.context import CONTEXT as FIELD
 from retaguarda.fiscal.context import CONTEXT as FISCAL
 from retaguarda.identity.context import CONTEXT as IDENTITY
@@ -32,7 +33,7 @@ SPINE: tuple[Context, ...] = (CUSTOMERS, IDENTITY, AUDIT, NOTIFICATIONS, INTEGRA
 """Always present: the register, users and permissions, the audit trail, e-mail, the job
 backbone, the web shell (home page, health, metrics)."""
 
-BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS, CONTRACTS, FIELD, CASH, PORTAL)
+BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS, CONTRACTS, FIELD, CASH, PORTAL, ENERGY)
 
 CONTEXTS: tuple[Context, ...] = SPINE + BUSINESS
 
