@@ -24,6 +24,7 @@ from retaguarda.identity.context import CONTEXT as IDENTITY
 from retaguarda.integrations.context import CONTEXT as INTEGRATIONS
 from retaguarda.notifications.context import CONTEXT as NOTIFICATIONS
 from retaguarda.plugin import Context
+from retaguarda.reports.context import CONTEXT as REPORTS
 from retaguarda.support.context import CONTEXT as SUPPORT
 from retaguarda.web.shell_context import CONTEXT as WEB
 
@@ -31,7 +32,7 @@ SPINE: tuple[Context, ...] = (CUSTOMERS, IDENTITY, AUDIT, NOTIFICATIONS, INTEGRA
 """Always present: the register, users and permissions, the audit trail, e-mail, the job
 backbone, the web shell (home page, health, metrics)."""
 
-BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS, CONTRACTS, FIELD, CASH)
+BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS, CONTRACTS, FIELD, CASH, REPORTS)
 
 CONTEXTS: tuple[Context, ...] = SPINE + BUSINESS
 
