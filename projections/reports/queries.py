@@ -230,7 +230,7 @@ def alerts(conn: Connection, tenant_id: str, now: datetime) -> list[dict[str, An
 
     w = reports_watch
     counts = {
-        "invoices_overdue": count(reports_invoices, reports_invoices.c.overdue.is_(True)),
+        "invoices_overdue": count(reports_invoices, reports_invoices.c.status == "overdue"),
         "customers_blocked": count(reports_customers, reports_customers.c.status == "blocked"),
         "contracts_ending": count(
             w,

@@ -121,8 +121,12 @@ def to_xlsx(doc: Document) -> bytes:
         h.fill = fill
         header.append(h)
     ws.append(header)
+    formatted = [c.type in ("money", "rate", "date", "datetime") for c in doc.columns]
     for row in doc.items:
-        ws.append([cell(typed(row.get(c.key), c), c) for c in doc.columns])
+        # Plain values need no cell object (write-only mode writes them as they are, typed);
+        # only cells with a number format do.
+        ws.append([cell(typed(row.get(c.key), c), c) if f else safe_cell(typed(row.get(c.key), c))
+                   for c, f in zip(doc.columns, formatted)])
     if doc.totals:
         ws.append(
             [
