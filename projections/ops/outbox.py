@@ -33,6 +33,18 @@ outbox_emails = sa.Table(
 sa.Index(None, outbox_emails.c.tenant_id, outbox_emails.c.requested_at)
 sa.Index(None, outbox_emails.c.status, outbox_emails.c.updated_at)
 
+outbox_attachments = sa.Table(
+    "outbox_attachments",
+    metadata,
+    sa.Column("email_id", sa.String(36), primary_key=True),
+    sa.Column("line", sa.Integer, primary_key=True),
+    sa.Column("tenant_id", sa.String(36), nullable=False, index=True),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+)
+
 
 def _utc(value: datetime) -> datetime:
     # Stored in UTC so SQLite (which drops the offset) compares times correctly.
@@ -41,7 +53,7 @@ def _utc(value: datetime) -> datetime:
 
 class Outbox(Projection):
     name = "outbox"
-    tables = (outbox_emails,)
+    tables = (outbox_emails, outbox_attachments)
 
     @handles(Email.Requested)
     def requested(self, env: Envelope, w: Writer) -> None:
@@ -69,6 +81,13 @@ class Outbox(Projection):
     def retry_requested(self, env: Envelope, w: Writer) -> None:
         e = env.event
         self._touch(w, e, status="queued", error="", request_version=e.originator_version)
+
+    @handles(Email.AttachmentAdded)
+    def attachment_added(self, env: Envelope, w: Writer) -> None:
+        e = env.event
+        w.insert(outbox_attachments, dict(
+            email_id=str(e.originator_id), line=e.originator_version, tenant_id=e.tenant_id,
+            filename=e.filename, content_type=e.content_type, size=e.size, sha256=e.sha256))
 
     def _touch(self, w: Writer, e: Any, **values: Any) -> None:
         w.update(outbox_emails, {"id": str(e.originator_id)},
@@ -100,7 +119,14 @@ def list_emails(conn: Connection, tenant_id: str, *, status: str = "", page: int
 def get_email_row(conn: Connection, tenant_id: str, email_id: str) -> dict[str, Any] | None:
     r = conn.execute(sa.select(outbox_emails).where(outbox_emails.c.tenant_id == tenant_id,
                                                     outbox_emails.c.id == email_id)).first()
-    return _row(r) if r else None
+    if r is None:
+        return None
+    a = outbox_attachments
+    files = conn.execute(sa.select(a.c.filename, a.c.content_type, a.c.size, a.c.sha256)
+                         .where(a.c.tenant_id == tenant_id, a.c.email_id == email_id)
+                         .order_by(a.c.line)).all()
+    return {**_row(r), "attachments": [{"filename": f.filename, "content_type": f.content_type,
+                                        "size": f.size, "sha256": f.sha256} for f in files]}
 
 
 def count_by_status(conn: Connection, tenant_id: str) -> dict[str, int]:

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from retaguarda.notifications.mailers import Mailer
     from retaguarda.plugin import Registry
     from retaguarda.portal.application import Portal
+    from retaguarda.reports.application import Reports
     from retaguarda.support.application import Support
 
     TenantSettings = Any  # a context's settings aggregate, passed to its port factories
@@ -160,6 +161,9 @@ class Container:
 
     # cash --------------------------------------------------------------------------------
     cash: Cash = field(init=False)
+
+    # reports -----------------------------------------------------------------------------
+    reports: Reports = field(init=False)
     cash_psp_factory: Callable[[CashAccount], PixApiClient | None] = field(init=False)
     """An account's API Pix client (None without a PSP); tests point it at the fake PSP."""
 

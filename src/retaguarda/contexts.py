@@ -26,6 +26,7 @@ from retaguarda.integrations.context import CONTEXT as INTEGRATIONS
 from retaguarda.notifications.context import CONTEXT as NOTIFICATIONS
 from retaguarda.plugin import Context
 from retaguarda.portal.context import CONTEXT as PORTAL
+from retaguarda.reports.context import CONTEXT as REPORTS
 from retaguarda.support.context import CONTEXT as SUPPORT
 from retaguarda.web.shell_context import CONTEXT as WEB
 
@@ -33,7 +34,7 @@ SPINE: tuple[Context, ...] = (CUSTOMERS, IDENTITY, AUDIT, NOTIFICATIONS, INTEGRA
 """Always present: the register, users and permissions, the audit trail, e-mail, the job
 backbone, the web shell (home page, health, metrics)."""
 
-BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS, CONTRACTS, FIELD, CASH, PORTAL, ENERGY)
+BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS, CONTRACTS, FIELD, CASH, PORTAL, ENERGY, REPORTS)
 
 CONTEXTS: tuple[Context, ...] = SPINE + BUSINESS
 

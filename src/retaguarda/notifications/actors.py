@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from retaguarda.integrations import current_attempt, job
 from retaguarda.integrations.errors import PermanentError
-from retaguarda.notifications.mailers import MailMessage
+from retaguarda.notifications.mailers import MailAttachment, MailMessage
 from retaguarda.notifications.templates import render
 from retaguarda.shared.documents import mask_documents_in_text
 
@@ -46,8 +46,18 @@ def _deliver(container: Container, email_id: str) -> str:
     if email is None or not email.is_pending:
         return f"skipped ({'missing' if email is None else email.status})"
     subject, text = render(email.template, email.params, container)
+    files = []
+    for item in email.files:
+        blobs = service.attachments
+        if blobs is None:
+            raise PermanentError("the e-mail has attachments but no attachment store is configured")
+        try:
+            data = blobs.get(item["sha256"])
+        except (OSError, ValueError) as exc:
+            raise PermanentError(f"attachment {item['filename']} unreadable: {exc}") from None
+        files.append(MailAttachment(item["filename"], item["content_type"], data))
     message = MailMessage(sender=container.settings.mail_from, to=email.to, subject=subject, text=text,
-                          email_id=str(email.id), tenant_id=email.tenant_id)
+                          email_id=str(email.id), tenant_id=email.tenant_id, attachments=tuple(files))
     provider_id = container.mailer.send(message, email.idempotency_key)
     service.record_sent(email_id, provider_message_id=provider_id, attempt=current_attempt(),
                         subject=subject)

@@ -7,10 +7,11 @@ into a `notifications.send_email` message and the actor reports back through `re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
+from retaguarda.notifications.attachments import AttachmentBlobs
 from retaguarda.notifications.domain import Email
 from retaguarda.notifications.templates import Render
 from retaguarda.services import Saved, Service
@@ -24,6 +25,22 @@ class Notifications(Service):
         self.clock = clock
         self.templates = templates
         """The container's e-mail templates (name → render): what `send_email` accepts."""
+        self.attachments: AttachmentBlobs | None = None
+        """Where attachments' bytes go (set by the installer); events carry only their hash."""
+
+    def compose_email(self, meta: Meta, to: str, template: str, params: dict[str, Any] | None = None,
+                      attachments: Sequence[tuple[str, str, bytes]] = ()) -> Email:
+        """A queued e-mail with attachments `(filename, content_type, bytes)`, not saved: the caller
+        saves it with the aggregate whose change it announces (one atomic save)."""
+        if template not in self.templates:
+            raise ValidationError("template", f"unknown e-mail template {template!r}")
+        email = Email.compose(meta, to, template, params)
+        for filename, content_type, data in attachments:
+            if self.attachments is None:
+                raise ValidationError("attachments", "no attachment store is configured")
+            digest = self.attachments.put(data)
+            email.attach(meta, filename=filename, content_type=content_type, size=len(data), sha256=digest)
+        return email
 
     def send_email(self, meta: Meta, to: str, template: str,
                    params: dict[str, Any] | None = None) -> Saved:

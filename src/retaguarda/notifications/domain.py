@@ -20,6 +20,7 @@ STATUSES = ("queued", "sent", "failed")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TEMPLATE_RE = re.compile(r"^[a-z0-9_.\-]{1,80}$")
 _SCALARS = (str, int, bool, type(None))
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class Email(Aggregate):
@@ -37,6 +38,7 @@ class Email(Aggregate):
         provider_message_id: str
         request_version: int
         correlation_id: str
+        attachments: list[dict[str, Any]]
 
     class Requested(Aggregate.Created):
         to: str
@@ -80,6 +82,19 @@ class Email(Aggregate):
             email.error = ""
             email.request_version = self.originator_version
 
+    class AttachmentAdded(Aggregate.Event):
+        """A file sent with the e-mail: only its name, type, size and SHA-256 are in the event;
+        the bytes live in the content-addressed attachment store (`notifications.attachments`)."""
+        filename: str
+        content_type: str
+        size: int
+        sha256: str
+
+        def apply(self, email: "Email") -> None:
+            email.attachments = [*getattr(email, "attachments", []), {
+                "filename": self.filename, "content_type": self.content_type, "size": self.size,
+                "sha256": self.sha256}]
+
     @classmethod
     def compose(cls, meta: Meta, to: str, template: str, params: dict[str, Any] | None = None) -> "Email":
         """A new queued e-mail; save it with the aggregates whose change it announces."""
@@ -91,6 +106,25 @@ class Email(Aggregate):
         clean = _clean_params(params or {})
         return cls._open(cls.Requested, meta, id=uuid.uuid4(), to=address, template=template,
                          params=clean)
+
+    def attach(self, meta: Meta, *, filename: str, content_type: str, size: int, sha256: str) -> None:
+        """Adds an attachment (recorded in the same save as the request, before any delivery)."""
+        if self.status != "queued" or self.attempts or self.provider_message_id:
+            raise ConflictError("attachments are added only before the e-mail is first sent")
+        name = str(filename or "").strip().replace("/", "_").replace("\\", "_")
+        if not name or len(name) > 200 or any(ord(ch) < 32 for ch in name):
+            raise ValidationError("attachments.filename", "attachment name is not valid")
+        if not _HEX64.match(str(sha256)):
+            raise ValidationError("attachments.sha256", "attachment digest is not valid")
+        if len(self.files) >= 10:
+            raise ValidationError("attachments", "an e-mail has at most 10 attachments")
+        self._record(self.AttachmentAdded, meta, filename=name, content_type=str(content_type)[:100],
+                     size=max(0, int(size)), sha256=str(sha256))
+
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        """The attachments (name, content type, size, sha256), oldest first."""
+        return list(getattr(self, "attachments", []))
 
     @property
     def idempotency_key(self) -> str:

@@ -44,3 +44,8 @@ def install(container: Container) -> None:
     container.notifications = Notifications(container.store, container.after_write, container.clock,
                                             container.registry.templates)
     container.mailer = make_mailer(container.settings)
+    from retaguarda.notifications.attachments import AttachmentBlobs
+
+    settings = container.settings
+    container.notifications.attachments = AttachmentBlobs(
+        (settings.attachments_dir or settings.var_dir / "attachments") / "mail")

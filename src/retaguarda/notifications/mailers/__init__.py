@@ -9,6 +9,13 @@ from retaguarda.integrations.errors import PermanentError, TransientError
 
 
 @dataclass(frozen=True)
+class MailAttachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class MailMessage:
     sender: str
     to: str
@@ -16,6 +23,7 @@ class MailMessage:
     text: str
     email_id: str = ""
     tenant_id: str = ""
+    attachments: tuple[MailAttachment, ...] = ()
 
 
 class TransientMailError(TransientError):
@@ -46,4 +54,5 @@ def message_id_for(idempotency_key: str, sender: str) -> str:
     return f"<{digest}@{domain}>"
 
 
-__all__ = ["MailMessage", "Mailer", "PermanentMailError", "TransientMailError", "message_id_for"]
+__all__ = ["MailAttachment", "MailMessage", "Mailer", "PermanentMailError", "TransientMailError",
+           "message_id_for"]

@@ -42,6 +42,8 @@ class SandboxMailer:
                 "message_id": message_id, "idempotency_key": idempotency_key,
                 "from": message.sender, "to": message.to, "subject": message.subject,
                 "text": message.text, "email_id": message.email_id, "tenant_id": message.tenant_id,
+                "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": len(a.data)}
+                                for a in message.attachments],
                 "stored_at": datetime.now(timezone.utc).isoformat(),
             }
             tmp = path.with_suffix(".tmp")

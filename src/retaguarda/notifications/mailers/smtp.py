@@ -68,6 +68,10 @@ class SmtpMailer:
         msg["Message-ID"] = message_id_for(idempotency_key, message.sender)
         msg["X-Idempotency-Key"] = idempotency_key
         msg.set_content(message.text)
+        for item in message.attachments:
+            maintype, _, subtype = (item.content_type or "application/octet-stream").partition("/")
+            msg.add_attachment(item.data, maintype=maintype, subtype=subtype or "octet-stream",
+                               filename=item.filename)
         try:
             with self._connect() as client:
                 client.send_message(msg)
