@@ -34,7 +34,10 @@ SPINE: tuple[Context, ...] = (CUSTOMERS, IDENTITY, AUDIT, NOTIFICATIONS, INTEGRA
 """Always present: the register, users and permissions, the audit trail, e-mail, the job
 backbone, the web shell (home page, health, metrics)."""
 
-BUSINESS: tuple[Context, ...] = (SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS, CONTRACTS, FIELD, CASH, PORTAL, ENERGY, REPORTS)
+BUSINESS: tuple[Context, ...] = (
+    SUPPORT, FISCAL, CNPJ, BILLING, CAMPAIGNS, CONTRACTS, FIELD, CASH, PORTAL, ENERGY,
+    REPORTS,  # last: its dashboard and KPIs read the others
+)
 
 CONTEXTS: tuple[Context, ...] = SPINE + BUSINESS
 
