@@ -61,6 +61,8 @@ UNFILLED = {
     "job_id": "the demo seeds no CNPJ import (its job)",
     "movement_id": "the demo seeds no bank-statement movement",
     "remittance_id": "the demo seeds no boleto remittance",
+    "request_id": "the demo seeds no portal plan-change request (a pending one would block the demo customer's)",
+    "schedule_id": "the demo seeds no scheduled report (it would mail the demo's recipients)",
 }
 
 # Routes that are meant to be reached without a tenant session (public links, signed webhooks,

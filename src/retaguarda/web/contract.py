@@ -4,8 +4,8 @@
   answers it can really give, as RFC 9457 `application/problem+json` with one `ProblemDetails`
   schema (the body `retaguarda.web.errors.problem` builds): 400 (syntax, bad query), 401/403
   (guarded routes; 401 also on public writes, which check credentials, tokens or signatures),
-  404 (a path id or an id in the body), 409 (writes), 413 (bodies), 422 (input the handler or
-  the domain rejects), 429 (throttled areas). A handler's own `responses=` win.
+  404 (a path id, an id in the body, or state a write needs), 409 (writes), 413 (bodies), 422
+  (input the handler or the domain rejects), 429 (throttled areas). A handler's own `responses=` win.
 - `ContractRouter` is a Litestar `Router` whose automatic OPTIONS answer lists every method of
   the path: Litestar 2.25 builds that answer for the first handler of a path and keeps it when
   more handlers join the same path, so `OPTIONS /api/v1/customers` said `Allow: GET, OPTIONS`.
@@ -47,8 +47,9 @@ class ProblemDetails:
     field: str | None = None
 
 
-# Areas that throttle (login/sign-up/password throttle; CNPJ quotas and per-minute limits).
-THROTTLED_PREFIXES = ("/api/v1/auth/", "/api/v1/cnpj/")
+# Areas that throttle (login/sign-up/password throttle, second-factor codes under the same
+# delays; CNPJ quotas and per-minute limits).
+THROTTLED_PREFIXES = ("/api/v1/auth/", "/api/v1/cnpj/", "/api/v1/me/mfa")
 
 DESCRIPTIONS = {
     400: "Malformed request (syntax, encoding, out-of-range paging)",
@@ -104,7 +105,7 @@ def error_statuses(path: str, handler: HTTPRouteHandler) -> list[int]:
         statuses |= {401, 403}
     elif writes:  # public writes authenticate otherwise: credentials, a refresh token, a signature
         statuses.add(401)
-    if has_path_id or has_body:
+    if has_path_id or has_body or writes:  # a write may also need state that is not there yet
         statuses.add(404)
     if writes:
         statuses |= {409, 422}
