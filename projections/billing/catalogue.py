@@ -44,13 +44,14 @@ subscriptions = sa.Table(
     sa.Column("plan_id", sa.String(36), nullable=False),
     sa.Column("pending_plan_id", sa.String(36)),
     sa.Column("pending_from", sa.Date),
-    sa.Column("price_overrides", sa.JSON),  # [[from ISO date, price], ...] (a contract's agreed price)
     sa.Column("due_day", sa.Integer, nullable=False),
     sa.Column("start_date", sa.Date, nullable=False),
     sa.Column("next_period_start", sa.Date, nullable=False),
     sa.Column("end_date", sa.Date),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    # Last, as migration 0020 adds it to existing tables:
+    sa.Column("price_overrides", sa.JSON),  # [[from ISO date, price], ...] (a contract's agreed price)
 )
 sa.Index(None, subscriptions.c.tenant_id, subscriptions.c.status, subscriptions.c.next_period_start)
 sa.Index(None, subscriptions.c.tenant_id, subscriptions.c.customer_id)

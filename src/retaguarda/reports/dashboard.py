@@ -33,7 +33,7 @@ ALERT_TITLES = {
     "invoices_overdue": (N_("Invoices overdue"), "billing:read"),
     "customers_blocked": (N_("Customers blocked"), "customers:read"),
     "contracts_ending": (N_("Contracts ending in 7 days"), "customers:read"),
-    "certificates_expiring": (N_("Certificates expiring"), "fiscal:read"),
+    "certificates_expiring": (N_("Certificates expiring"), "fiscal:settings"),  # links to the settings
     "sla_breached": (N_("Tickets past their SLA"), "support:read"),
     "nfse_dead_letter": (N_("NFS-e in dead letter"), "fiscal:read"),
     "cnpj_changes": (N_("CNPJ changes detected"), "cnpj:read"),
