@@ -111,6 +111,25 @@ def _text(value: Any, field: str, limit: int, required: bool = False) -> str:
     return text
 
 
+class _FieldsChanged(Aggregate.Event):
+    """Some of the fields the portal reports for a unit or a bill took new values."""
+
+    changes: dict[str, Any]
+
+    def apply(self, aggregate: Any) -> None:
+        for key, value in self.changes.items():
+            setattr(aggregate, key, value)
+
+
+def _record_changes(aggregate: Aggregate, event: type[_FieldsChanged], meta: Meta,
+                    data: dict[str, Any]) -> dict[str, Any]:
+    """Record `event` with the values of `data` that differ from the aggregate's; return them."""
+    changes = {k: v for k, v in data.items() if getattr(aggregate, k) != v}
+    if changes:
+        aggregate._record(event, meta, changes=changes)
+    return changes
+
+
 class EnergyAccount(Aggregate):
     """A client company's login at the utility's portal."""
 
@@ -436,18 +455,11 @@ class ConsumerUnit(Aggregate):
         )
         return unit
 
-    class Changed(Aggregate.Event):
-        changes: dict[str, Any]
-
-        def apply(self, aggregate: Any) -> None:
-            for key, value in self.changes.items():
-                setattr(aggregate, key, value)
+    class Changed(_FieldsChanged):
+        pass
 
     def update(self, meta: Meta, data: dict[str, Any]) -> dict[str, Any]:
-        changes = {k: data[k] for k in self.FIELDS if k in data and getattr(self, k) != data[k]}
-        if changes:
-            self._record(self.Changed, meta, changes=changes)
-        return changes
+        return _record_changes(self, self.Changed, meta, {k: data[k] for k in self.FIELDS if k in data})
 
     class CreditRead(Aggregate.Event):
         credit_kwh: Decimal
@@ -559,18 +571,11 @@ class EnergyBill(Aggregate):
         )
         return bill
 
-    class Updated(Aggregate.Event):
-        changes: dict[str, Any]
-
-        def apply(self, aggregate: Any) -> None:
-            for key, value in self.changes.items():
-                setattr(aggregate, key, value)
+    class Updated(_FieldsChanged):
+        pass
 
     def update(self, meta: Meta, data: dict[str, Any]) -> dict[str, Any]:
-        changes = {k: data[k] for k in self.FIELDS if k in data and getattr(self, k) != data[k]}
-        if changes:
-            self._record(self.Updated, meta, changes=changes)
-        return changes
+        return _record_changes(self, self.Updated, meta, {k: data[k] for k in self.FIELDS if k in data})
 
     class PdfCached(Aggregate.Event):
         sha256: str

@@ -108,19 +108,13 @@ document.addEventListener("click", function (ev) {
     if (box && box.querySelectorAll("[data-row]").length > 1) remove.closest("[data-row]").remove();
   }
 });
-// Address autofill from the CEP (GET /api/v1/cep/{cep}: BrasilAPI, then ViaCEP, cached): fills the
-// street, district, city, UF and IBGE code of the form the CEP field is in; the number stays to type.
+// Lookups that fill a form from one field: the CEP (address) and the CNPJ (company data).
 (function () {
-  const FIELDS = { street: "address.street", district: "address.district", city: "address.city",
-                   uf: "address.uf", ibge_code: "address.ibge_code" };
-  let last = "";
-  function lookup(input) {
-    const digits = (input.value || "").replace(/\D/g, "");
-    if (digits.length !== 8 || digits === last) return;
-    last = digits;
-    input.value = digits.slice(0, 5) + "-" + digits.slice(5);
+  // One lookup: the status element's data-loading/-found/-notfound/-down texts say how it goes,
+  // the field is busy meanwhile, and a found answer goes to `fill(form, found)`.
+  function lookupInto(input, statusSelector, url, fill) {
     const form = input.form;
-    const status = form.querySelector("[data-cep-status]");
+    const status = form.querySelector(statusSelector);
     const say = function (key, cls) {
       if (!status) return;
       status.textContent = status.getAttribute("data-" + key) || "";
@@ -128,7 +122,7 @@ document.addEventListener("click", function (ev) {
     };
     say("loading");
     input.setAttribute("aria-busy", "true");
-    fetch("/api/v1/cep/" + digits, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) {
         if (r.status === 404) { say("notfound", "field-error"); return null; }
         if (!r.ok) { say("down", "field-error"); return null; }
@@ -136,80 +130,75 @@ document.addEventListener("click", function (ev) {
       })
       .then(function (found) {
         if (!found) return;
-        Object.keys(FIELDS).forEach(function (key) {
-          const field = form.querySelector('[name="' + FIELDS[key] + '"]');
-          if (field && found[key]) field.value = found[key];
-        });
         say("found", "hint-ok");
-        const number = form.querySelector('[name="address.number"]');
-        if (number && !number.value) number.focus();
+        fill(form, found);
       })
       .catch(function () { say("down", "field-error"); })
       .finally(function () { input.removeAttribute("aria-busy"); });
   }
+
+  // Address from the CEP (GET /api/v1/cep/{cep}: BrasilAPI, then ViaCEP, cached): street,
+  // district, city, UF and IBGE code; the number stays to type.
+  const CEP_FIELDS = { street: "address.street", district: "address.district", city: "address.city",
+                       uf: "address.uf", ibge_code: "address.ibge_code" };
+  let lastCep = "";
+  function cepLookup(input) {
+    const digits = (input.value || "").replace(/\D/g, "");
+    if (digits.length !== 8 || digits === lastCep) return;
+    lastCep = digits;
+    input.value = digits.slice(0, 5) + "-" + digits.slice(5);
+    lookupInto(input, "[data-cep-status]", "/api/v1/cep/" + digits, function (form, found) {
+      Object.keys(CEP_FIELDS).forEach(function (key) {
+        const field = form.querySelector('[name="' + CEP_FIELDS[key] + '"]');
+        if (field && found[key]) field.value = found[key];
+      });
+      const number = form.querySelector('[name="address.number"]');
+      if (number && !number.value) number.focus();
+    });
+  }
   document.addEventListener("change", function (ev) {
-    if (ev.target.matches && ev.target.matches("[data-cep-lookup]")) lookup(ev.target);
+    if (ev.target.matches && ev.target.matches("[data-cep-lookup]")) cepLookup(ev.target);
   });
   document.addEventListener("input", function (ev) {
     if (ev.target.matches && ev.target.matches("[data-cep-lookup]") &&
-        (ev.target.value || "").replace(/\D/g, "").length === 8) lookup(ev.target);
+        (ev.target.value || "").replace(/\D/g, "").length === 8) cepLookup(ev.target);
   });
-})();
-// Company data from the CNPJ (GET /api/v1/cnpj/lookup/{cnpj}: the CNPJ context's cache and provider
-// chain; nothing recorded): a 14-character CNPJ in a [data-cnpj-lookup] field fills the form's name,
-// kind and address. A field is filled only when it is empty or was filled by an earlier lookup, so
-// what the user typed is kept. With a CEP but no IBGE code, the CEP lookup above completes it.
-(function () {
-  const FIELDS = { cep: "address.cep", street: "address.street", number: "address.number",
-                   complement: "address.complement", district: "address.district", city: "address.city",
-                   uf: "address.uf", ibge_code: "address.ibge_code" };
-  let last = "";
+
+  // Company data from the CNPJ (GET /api/v1/cnpj/lookup/{cnpj}: the CNPJ context's cache and
+  // provider chain; nothing recorded): name, kind and address. A field is filled only when it is
+  // empty or was filled by an earlier lookup, so what the user typed is kept. With a CEP but no
+  // IBGE code, the CEP lookup completes it.
+  const CNPJ_FIELDS = { cep: "address.cep", street: "address.street", number: "address.number",
+                        complement: "address.complement", district: "address.district", city: "address.city",
+                        uf: "address.uf", ibge_code: "address.ibge_code" };
+  let lastCnpj = "";
   function put(field, value) {
     if (!field || !value) return;
     if (field.value && !field.hasAttribute("data-autofilled")) return;
     field.value = value;
     field.setAttribute("data-autofilled", "");
   }
-  function lookup(input) {
+  function cnpjLookup(input) {
     const cnpj = (input.value || "").toUpperCase().replace(/[^0-9A-Z]/g, "");
-    if (cnpj.length !== 14 || cnpj === last) return;
-    last = cnpj;
-    const form = input.form;
-    const status = form.querySelector("[data-cnpj-status]");
-    const say = function (key, cls) {
-      if (!status) return;
-      status.textContent = status.getAttribute("data-" + key) || "";
-      status.className = "cep-status " + (cls || "");
-    };
-    say("loading");
-    input.setAttribute("aria-busy", "true");
-    fetch("/api/v1/cnpj/lookup/" + cnpj, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (r) {
-        if (r.status === 404) { say("notfound", "field-error"); return null; }
-        if (!r.ok) { say("down", "field-error"); return null; }
-        return r.json();
-      })
-      .then(function (found) {
-        if (!found) return;
-        put(form.querySelector('[name="name"]'), found.razao_social || found.nome_fantasia);
-        const company = form.querySelector('input[name="kind"][value="company"]');
-        if (company) company.checked = true;
-        const address = found.address || {};
-        if (address.cep && address.cep.length === 8) address.cep = address.cep.slice(0, 5) + "-" + address.cep.slice(5);
-        Object.keys(FIELDS).forEach(function (key) {
-          put(form.querySelector('[name="' + FIELDS[key] + '"]'), address[key]);
-        });
-        say("found", "hint-ok");
-        const cep = form.querySelector("[data-cep-lookup]");
-        const ibge = form.querySelector('[name="address.ibge_code"]');
-        if (cep && cep.value && ibge && !ibge.value) cep.dispatchEvent(new Event("change", { bubbles: true }));
-      })
-      .catch(function () { say("down", "field-error"); })
-      .finally(function () { input.removeAttribute("aria-busy"); });
+    if (cnpj.length !== 14 || cnpj === lastCnpj) return;
+    lastCnpj = cnpj;
+    lookupInto(input, "[data-cnpj-status]", "/api/v1/cnpj/lookup/" + cnpj, function (form, found) {
+      put(form.querySelector('[name="name"]'), found.razao_social || found.nome_fantasia);
+      const company = form.querySelector('input[name="kind"][value="company"]');
+      if (company) company.checked = true;
+      const address = found.address || {};
+      if (address.cep && address.cep.length === 8) address.cep = address.cep.slice(0, 5) + "-" + address.cep.slice(5);
+      Object.keys(CNPJ_FIELDS).forEach(function (key) {
+        put(form.querySelector('[name="' + CNPJ_FIELDS[key] + '"]'), address[key]);
+      });
+      const cep = form.querySelector("[data-cep-lookup]");
+      const ibge = form.querySelector('[name="address.ibge_code"]');
+      if (cep && cep.value && ibge && !ibge.value) cep.dispatchEvent(new Event("change", { bubbles: true }));
+    });
   }
   ["change", "input"].forEach(function (type) {
     document.addEventListener(type, function (ev) {
-      if (ev.target.matches && ev.target.matches("[data-cnpj-lookup]")) lookup(ev.target);
+      if (ev.target.matches && ev.target.matches("[data-cnpj-lookup]")) cnpjLookup(ev.target);
     });
   });
 })();
